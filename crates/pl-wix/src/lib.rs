@@ -1,1 +1,20 @@
 //! HTTP client for Wix's Report External Billing Event API, OAuth client-credentials tokens and the API-key flow.
+//!
+//! [`Client::report_event`] sends one [`BillingEvent`] and answers [`Accepted`] or a
+//! [`SendFailure`] whose [`FailureClass`] tells the caller's outbox what to do
+//! (retry, mark uncertain, reject the event, or stop the run). Secrets live in [`Secret`],
+//! which never prints its value.
+
+mod client;
+mod clock;
+mod config;
+mod event;
+mod failure;
+mod secrets;
+
+pub use client::{Accepted, AuthFlow, Client, RenderedRequest};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::WixConfig;
+pub use event::{BillingEvent, BillingType};
+pub use failure::{FailureClass, SendFailure};
+pub use secrets::{KeyringError, Secret, Secrets, KEYRING_SERVICE};
