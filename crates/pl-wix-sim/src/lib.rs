@@ -1,1 +1,198 @@
 //! A Wix API simulator (OAuth token + billing-event) over real HTTP, recording what it accepted and injecting faults.
+//!
+//! Start it with [`Simulator::start`]; it listens on 127.0.0.1 and serves `POST /oauth2/token`,
+//! `POST /apps/v1/billing-event` (alias `/v1/billing-event`) and control endpoints under
+//! `/_sim/` (`POST /_sim/faults`, `GET /_sim/faults`, `GET /_sim/accepted`, `GET /_sim/stats`,
+//! `POST /_sim/reset`). "Accepted" is exactly the set of events Wix would have processed,
+//! including those whose answer a fault then lost (see [`Fault::processes_event`]).
+
+pub mod faults;
+mod server;
+
+pub use faults::{Fault, FaultPlan, FaultRule};
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// How the simulator behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimConfig {
+    /// The app id (OAuth `client_id`, and the `appId` required in the API-key flow).
+    pub app_id: String,
+    /// The app secret accepted by `/oauth2/token`.
+    pub app_secret: String,
+    /// The API key accepted in the `Authorization` header; `None` disables the API-key flow.
+    pub api_key: Option<String>,
+    /// The account id required in `wix-account-id` with the API key.
+    pub account_id: Option<String>,
+    /// Instances whose token requests are refused (the app was uninstalled).
+    pub uninstalled_instances: HashSet<String>,
+    /// Billing requests allowed per instance per rolling minute; `None` = no throttling.
+    pub rate_limit_per_minute: Option<u32>,
+    /// `false` → every authenticated billing call answers 428 FAILED_PRECONDITION.
+    pub external_billing_enabled: bool,
+    /// Lifetime of issued access tokens, in seconds.
+    pub token_ttl_secs: u64,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            app_id: "9a1b2c3d-0000-4000-8000-00000000a001".to_string(),
+            app_secret: "sim-app-secret".to_string(),
+            api_key: Some("sim-api-key".to_string()),
+            account_id: Some("sim-account-id".to_string()),
+            uninstalled_instances: HashSet::new(),
+            rate_limit_per_minute: Some(200),
+            external_billing_enabled: true,
+            token_ttl_secs: 14_400,
+            port: 0,
+        }
+    }
+}
+
+/// The auth flow a billing request used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimAuthFlow {
+    /// An access token from `/oauth2/token`.
+    OAuth,
+    /// The API key with `wix-account-id`.
+    ApiKey,
+}
+
+/// One event the simulator processed, as received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcceptedEvent {
+    /// The billing request number (1-based, since start or the last reset).
+    pub request_no: u64,
+    /// The instance: the token's, else the body's `instanceId`.
+    pub instance_id: Option<String>,
+    /// The auth flow used.
+    pub flow: SimAuthFlow,
+    /// The `event` object exactly as the client sent it.
+    pub event: serde_json::Value,
+}
+
+/// Counters since start or the last reset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Calls to `/oauth2/token`.
+    pub token_requests: u64,
+    /// Token requests refused.
+    pub token_refusals: u64,
+    /// Calls to the billing-event endpoint.
+    pub billing_requests: u64,
+    /// Events recorded as accepted.
+    pub accepted: u64,
+    /// Billing requests that a fault rule matched.
+    pub faults_applied: u64,
+    /// Billing requests answered 429 by the rate limiter.
+    pub rate_limited: u64,
+    /// Connections closed without an answer.
+    pub dropped: u64,
+    /// Billing answers by HTTP status.
+    pub by_status: BTreeMap<u16, u64>,
+}
+
+/// Entry point.
+pub struct Simulator;
+
+impl Simulator {
+    /// Binds 127.0.0.1 (port from the config, 0 = any) and serves until the handle is dropped
+    /// or shut down. Must be called inside a tokio runtime.
+    pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared::new(config));
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(server::serve(listener, shared.clone(), rx));
+        tracing::info!(%addr, "Wix simulator listening");
+        Ok(SimHandle { addr, shared, shutdown: tx })
+    }
+}
+
+/// A running simulator; stops when dropped.
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`, to use as the Wix base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The events processed so far, in order.
+    pub fn accepted(&self) -> Vec<AcceptedEvent> {
+        self.shared.state().accepted.clone()
+    }
+
+    /// Installs a fault plan (its request counter starts at 0).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.shared.state().set_plan(plan);
+    }
+
+    /// Removes all faults.
+    pub fn clear_faults(&self) {
+        self.set_faults(FaultPlan::default());
+    }
+
+    /// Number of `/oauth2/token` calls.
+    pub fn token_requests(&self) -> u64 {
+        self.shared.state().stats.token_requests
+    }
+
+    /// Number of billing-event calls.
+    pub fn billing_requests(&self) -> u64 {
+        self.shared.state().stats.billing_requests
+    }
+
+    /// All counters.
+    pub fn stats(&self) -> SimStats {
+        self.shared.state().stats.clone()
+    }
+
+    /// Forgets accepted events, tokens, counters, rate windows and faults (keeps the config).
+    pub fn reset(&self) {
+        self.shared.state().reset();
+    }
+
+    /// Turns external billing on or off (off → 428).
+    pub fn set_external_billing_enabled(&self, enabled: bool) {
+        self.shared.state().config.external_billing_enabled = enabled;
+    }
+
+    /// Marks an instance as uninstalled: its token requests are refused from now on.
+    pub fn uninstall(&self, instance_id: &str) {
+        self.shared.state().config.uninstalled_instances.insert(instance_id.to_string());
+    }
+
+    /// Stops serving (also done on drop).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
