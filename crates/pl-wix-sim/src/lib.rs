@@ -170,7 +170,8 @@ impl SimHandle {
         self.shared.state().stats.clone()
     }
 
-    /// Forgets accepted events, tokens, counters, rate windows and faults (keeps the config).
+    /// Forgets accepted events, counters, rate windows and faults; keeps the config and the
+    /// access tokens already issued (so a running client is not logged out).
     pub fn reset(&self) {
         self.shared.state().reset();
     }

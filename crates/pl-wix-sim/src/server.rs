@@ -58,8 +58,8 @@ impl SimState {
         self.plan = ActivePlan::new(plan);
     }
 
+    /// Forgets what was recorded; issued tokens stay valid (they are Wix's state, not data).
     pub fn reset(&mut self) {
-        self.tokens.clear();
         self.stats = SimStats::default();
         self.plan = ActivePlan::new(FaultPlan::default());
         self.accepted.clear();
