@@ -1,7 +1,347 @@
 //! Reads processor CSV exports (Stripe, PayPal, mapped) into normalised rows; pure parsing, no database.
+//!
+//! Entry points: [`parse_path`] / [`parse_bytes`] stream a file, calling back once per good row
+//! ([`Row`]) and once per bad row ([`RowError`]); file-level problems are an [`ImportError`].
+//! Formats are detected from the header ([`detect`]); columns are always found by name.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+pub use pl_money::NumberStyle;
+use rust_decimal::Decimal;
+
+mod dates;
+mod engine;
+mod mapped;
+mod paypal;
+mod stripe;
+
+pub use mapped::{FeeSign, Mapping};
+
+/// A supported export format.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Stripe itemized payout reconciliation / balance change from activity (itemized).
+    StripeItemized,
+    /// Stripe Dashboard balance history ("All activity") export.
+    StripeBalance,
+    /// PayPal Activity download (English or German headers).
+    PaypalActivity,
+    /// Any other CSV through a saved mapping, by name.
+    Mapped(String),
+}
+
+impl Format {
+    /// The format id: `stripe-itemized`, `stripe-balance`, `paypal-activity`, `mapped:<name>`.
+    pub fn id(&self) -> String {
+        match self {
+            Format::StripeItemized => "stripe-itemized".into(),
+            Format::StripeBalance => "stripe-balance".into(),
+            Format::PaypalActivity => "paypal-activity".into(),
+            Format::Mapped(n) => format!("mapped:{n}"),
+        }
+    }
+
+    /// Parses a format id (`mapped:x` → `Mapped("x")`); `None` for an unknown id.
+    pub fn from_id(s: &str) -> Option<Format> {
+        match s.trim() {
+            "stripe-itemized" => Some(Format::StripeItemized),
+            "stripe-balance" => Some(Format::StripeBalance),
+            "paypal-activity" => Some(Format::PaypalActivity),
+            other => other
+                .strip_prefix("mapped:")
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| Format::Mapped(n.trim().to_string())),
+        }
+    }
+
+    /// The built-in format ids, for messages.
+    pub const BUILT_IN: [&'static str; 3] = ["stripe-itemized", "stripe-balance", "paypal-activity"];
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// What a row is, for the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowKind {
+    Charge,
+    Refund,
+    Dispute,
+    DisputeReversal,
+    /// A standalone processor fee (not a fee carried on a payment row).
+    Fee,
+    Payout,
+    /// PayPal currency-conversion leg.
+    Conversion,
+    /// PayPal hold / release / reserve.
+    Hold,
+    /// Not a money event for the ledger; see `Row::skip_reason`.
+    Skipped,
+}
+
+impl RowKind {
+    /// `charge`, `refund`, `dispute`, `dispute_reversal`, `fee`, `payout`, `conversion`, `hold`, `skipped`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RowKind::Charge => "charge",
+            RowKind::Refund => "refund",
+            RowKind::Dispute => "dispute",
+            RowKind::DisputeReversal => "dispute_reversal",
+            RowKind::Fee => "fee",
+            RowKind::Payout => "payout",
+            RowKind::Conversion => "conversion",
+            RowKind::Hold => "hold",
+            RowKind::Skipped => "skipped",
+        }
+    }
+
+    /// Inverse of [`RowKind::as_str`].
+    pub fn parse(s: &str) -> Option<RowKind> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "charge" => RowKind::Charge,
+            "refund" => RowKind::Refund,
+            "dispute" => RowKind::Dispute,
+            "dispute_reversal" => RowKind::DisputeReversal,
+            "fee" => RowKind::Fee,
+            "payout" => RowKind::Payout,
+            "conversion" => RowKind::Conversion,
+            "hold" => RowKind::Hold,
+            "skipped" => RowKind::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for RowKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Order of day and month in slash dates (`05/06/2024`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrder {
+    /// `MM/DD/YYYY` (US).
+    MonthFirst,
+    /// `DD/MM/YYYY`.
+    DayFirst,
+}
+
+impl DateOrder {
+    /// `month-first` / `day-first`, as on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DateOrder::MonthFirst => "month-first",
+            DateOrder::DayFirst => "day-first",
+        }
+    }
+    /// Parses `month-first` / `day-first`.
+    pub fn parse(s: &str) -> Option<DateOrder> {
+        match s.trim() {
+            "month-first" => Some(DateOrder::MonthFirst),
+            "day-first" => Some(DateOrder::DayFirst),
+            _ => None,
+        }
+    }
+}
+
+/// How to parse one file.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// `None`: detect from the header (built-in formats, then the saved mappings).
+    pub format: Option<Format>,
+    /// Metadata key holding the Wix instance id; default `wix_instance_id`.
+    pub metadata_key: String,
+    /// Operator's `--date-order`, used when the file cannot decide.
+    pub date_order: Option<DateOrder>,
+    /// Saved `mapped:<name>` definitions, by name.
+    pub mappings: HashMap<String, Mapping>,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            format: None,
+            metadata_key: "wix_instance_id".into(),
+            date_order: None,
+            mappings: HashMap::new(),
+        }
+    }
+}
+
+/// One normalised row of an export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// 1-based line where the record starts (the header is line 1).
+    pub line: u32,
+    pub kind: RowKind,
+    /// Why a `Skipped` row is skipped (`status Pending`, `balance impact Memo`, ...).
+    pub skip_reason: Option<String>,
+    /// Stable key across imports: `stripe:<txn>`, `paypal:<id>|<type>|<cur>|<gross>[|<status>]`, `mapped:<name>:<id>`.
+    pub dedup_key: String,
+    /// The processor's own transaction id (Stripe balance transaction id, PayPal Transaction ID).
+    pub source_id: String,
+    pub occurred_at: DateTime<Utc>,
+    /// Settlement currency, upper case.
+    pub currency: String,
+    /// Signed as in the file (refunds negative).
+    pub gross: Decimal,
+    /// Positive = a cost to the vendor.
+    pub fee: Decimal,
+    /// As in the file (or gross − fee when the file has none).
+    pub net: Decimal,
+    /// Sales tax carried on the row, else 0.
+    pub tax: Decimal,
+    /// Raw metadata value, trimmed; `None` when empty. See [`normalise_guid`].
+    pub instance_meta: Option<String>,
+    /// Stripe customer id; PayPal counterparty e-mail (the payer).
+    pub customer_key: Option<String>,
+    /// On a charge: the id refunds and disputes point back to.
+    pub charge_ref: Option<String>,
+    /// On a refund / dispute / dispute reversal: the original charge, when known.
+    pub original_ref: Option<String>,
+    /// The payout this row belongs to; on payout rows their own payout id.
+    pub payout_ref: Option<String>,
+    /// PayPal conversion rows: the payment they convert.
+    pub conversion_ref: Option<String>,
+    /// Product name.
+    pub description: Option<String>,
+    /// The record re-joined as one CSV line, for the audit trail.
+    pub raw: String,
+}
+
+/// A bad row: the file must be refused, but every bad row is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u32,
+    /// The column as named in the file's header, when one column is at fault.
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "line {}, column `{}`: {}", self.line, c, self.reason),
+            None => write!(f, "line {}: {}", self.line, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for RowError {}
+
+/// A problem with the whole file: nothing of it can be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{0}")]
-    Format(String),
+    #[error("the file is empty (no header line)")]
+    Empty,
+    #[error("unknown file format: the header has columns {headers:?}; known formats: {}", known.join(", "))]
+    UnknownFormat { headers: Vec<String>, known: Vec<String> },
+    #[error("unknown format id `{0}`; known formats: stripe-itemized, stripe-balance, paypal-activity, mapped:<name>")]
+    UnknownFormatId(String),
+    #[error("no saved mapping named `{0}`")]
+    UnknownMapping(String),
+    #[error("the header matches several saved mappings ({}); pass --format mapped:<name>", .0.join(", "))]
+    AmbiguousMapping(Vec<String>),
+    #[error("invalid mapping `{name}`: {reason}")]
+    InvalidMapping { name: String, reason: String },
+    #[error("{format} file lacks the required column `{column}`")]
+    MissingColumn { format: String, column: String },
+    #[error("cannot tell whether the dates in column `{column}` are day-first or month-first (e.g. `{example}` on line {line}); pass --date-order day-first|month-first")]
+    UndecidableDateOrder { column: String, line: u32, example: String },
+    #[error("the dates in column `{column}` contradict each other: `{day_first}` (line {day_first_line}) is day-first but `{month_first}` (line {month_first_line}) is month-first")]
+    ContradictoryDateOrder {
+        column: String,
+        day_first: String,
+        day_first_line: u32,
+        month_first: String,
+        month_first_line: u32,
+    },
+    #[error("--date-order {given} contradicts the file: `{example}` in column `{column}` (line {line}) is only valid {found}")]
+    DateOrderConflict { given: String, found: String, column: String, line: u32, example: String },
+    #[error("the amounts contradict each other: `{point}` (line {point_line}, column `{point_column}`) uses a decimal point but `{comma}` (line {comma_line}, column `{comma_column}`) uses a decimal comma")]
+    ConflictingNumberStyles {
+        point: String,
+        point_line: u32,
+        point_column: String,
+        comma: String,
+        comma_line: u32,
+        comma_column: String,
+    },
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("malformed CSV: {0}")]
+    Csv(String),
+}
+
+/// What a parse found. Rows themselves are streamed to the callbacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub format: Format,
+    /// Data records read (blank records not counted).
+    pub rows_read: u32,
+    /// Rows passed to `on_row` (skipped rows included).
+    pub rows_ok: u32,
+    /// Of those, rows of kind `Skipped`.
+    pub rows_skipped: u32,
+    /// Rows passed to `on_error`.
+    pub rows_failed: u32,
+    /// The number style used for the whole file.
+    pub number_style: NumberStyle,
+    /// The date order used for the whole file, when it has slash dates.
+    pub date_order: Option<DateOrder>,
+    /// The field delimiter found in the header line.
+    pub delimiter: char,
+}
+
+/// Streams the file at `path`: `on_row` for every good row, `on_error` for every bad one. Files
+/// needing a whole-file decision (date order, decimal style) are read twice.
+pub fn parse_path(
+    path: &Path,
+    opts: &ParseOptions,
+    on_row: impl FnMut(Row),
+    on_error: impl FnMut(RowError),
+) -> Result<Parsed, ImportError> {
+    engine::run(&engine::Input::Path(path), opts, on_row, on_error)
+}
+
+/// Same as [`parse_path`], for bytes in memory.
+pub fn parse_bytes(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    on_row: impl FnMut(Row),
+    on_error: impl FnMut(RowError),
+) -> Result<Parsed, ImportError> {
+    engine::run(&engine::Input::Bytes(bytes), opts, on_row, on_error)
+}
+
+/// Detects a built-in format from the header names (saved mappings are tried by the parse functions).
+pub fn detect(headers: &[String]) -> Option<Format> {
+    let h = engine::Headers::new(headers.to_vec());
+    engine::detect_builtin(&h)
+}
+
+/// A GUID in canonical lower case (`6F1C2A9E-...` → `6f1c2a9e-...`, braces allowed), or `None`
+/// when `s` is not a GUID.
+pub fn normalise_guid(s: &str) -> Option<String> {
+    let t = s.trim();
+    let t = t.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(t);
+    let b = t.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = if matches!(i, 8 | 13 | 18 | 23) { c == b'-' } else { c.is_ascii_hexdigit() };
+        if !ok {
+            return None;
+        }
+    }
+    Some(t.to_ascii_lowercase())
 }

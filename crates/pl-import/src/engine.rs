@@ -1,0 +1,482 @@
+//! The streaming loop shared by every format: BOM, delimiter, header, prescan, rows.
+
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use csv::ByteRecord;
+use pl_money::NumberStyle;
+use rust_decimal::Decimal;
+
+use crate::dates::{OrderVote, StyleVote};
+use crate::{mapped, paypal, stripe, DateOrder, Format, ImportError, ParseOptions, Parsed, Row, RowError, RowKind};
+
+/// Where the bytes come from; a path is opened again for the second pass.
+pub(crate) enum Input<'a> {
+    Bytes(&'a [u8]),
+    Path(&'a Path),
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<'a> Input<'a> {
+    /// A reader positioned after any UTF-8 BOM.
+    fn open(&self) -> Result<Box<dyn Read + 'a>, ImportError> {
+        match self {
+            Input::Bytes(b) => Ok(Box::new(b.strip_prefix(BOM).unwrap_or(b))),
+            Input::Path(p) => {
+                let mut f = File::open(p)?;
+                let mut first = [0u8; 3];
+                let n = read_up_to(&mut f, &mut first)?;
+                if n == 3 && first == BOM[..] {
+                    Ok(Box::new(f))
+                } else {
+                    f.rewind()?;
+                    Ok(Box::new(f))
+                }
+            }
+        }
+    }
+
+    /// The first bytes (after any BOM), to find the delimiter.
+    fn head(&self) -> Result<Vec<u8>, ImportError> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = read_up_to(&mut self.open()?, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// The delimiter of the header line: the most frequent of `,` `;` tab outside quotes (`,` on a tie).
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &c in head {
+        match c {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+fn reader(r: Box<dyn Read + '_>, delim: u8) -> csv::Reader<Box<dyn Read + '_>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .buffer_capacity(256 * 1024)
+        .from_reader(r)
+}
+
+/// The header names as written (trimmed, BOM removed) and their lower-case forms for lookup.
+pub(crate) struct Headers {
+    pub names: Vec<String>,
+    lower: Vec<String>,
+}
+
+impl Headers {
+    pub fn new(names: Vec<String>) -> Headers {
+        let names: Vec<String> = names.into_iter().map(|n| n.trim_start_matches('\u{feff}').trim().to_string()).collect();
+        let lower = names.iter().map(|n| n.to_lowercase()).collect();
+        Headers { names, lower }
+    }
+
+    fn from_record(rec: &ByteRecord) -> Headers {
+        Headers::new(rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+    }
+
+    /// The first column named like any of `names` (case-insensitive).
+    pub fn find(&self, names: &[&str]) -> Option<Col> {
+        names.iter().find_map(|n| {
+            let n = n.to_lowercase();
+            self.lower.iter().position(|h| *h == n).map(|idx| Col { idx, name: self.names[idx].clone() })
+        })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.find(&[name]).is_some()
+    }
+
+    /// Like [`Headers::find`], an error naming the column when absent.
+    pub fn require(&self, format: &Format, names: &[&str]) -> Result<Col, ImportError> {
+        self.find(names)
+            .ok_or_else(|| ImportError::MissingColumn { format: format.id(), column: names[0].to_string() })
+    }
+}
+
+/// A column of the file: position and name as written.
+#[derive(Debug, Clone)]
+pub(crate) struct Col {
+    pub idx: usize,
+    pub name: String,
+}
+
+/// One record being read.
+pub(crate) struct Rec<'a> {
+    pub rec: &'a ByteRecord,
+    pub line: u32,
+}
+
+impl<'a> Rec<'a> {
+    /// The trimmed text of a column.
+    pub fn get(&self, col: &Col) -> Result<&'a str, RowError> {
+        let f = self.rec.get(col.idx).unwrap_or(b"");
+        std::str::from_utf8(f)
+            .map(str::trim)
+            .map_err(|_| self.err(col, "is not valid UTF-8 text (save the file as UTF-8)".into()))
+    }
+
+    /// The trimmed text of an optional column ("" when absent).
+    pub fn opt(&self, col: Option<&Col>) -> Result<&'a str, RowError> {
+        match col {
+            Some(c) => self.get(c),
+            None => Ok(""),
+        }
+    }
+
+    /// A non-empty optional column as an owned string.
+    pub fn opt_string(&self, col: Option<&Col>) -> Result<Option<String>, RowError> {
+        Ok(non_empty(self.opt(col)?))
+    }
+
+    pub fn err(&self, col: &Col, reason: String) -> RowError {
+        RowError { line: self.line, column: Some(col.name.clone()), reason }
+    }
+
+    /// A required amount.
+    pub fn amount(&self, col: &Col, style: NumberStyle) -> Result<Decimal, RowError> {
+        let s = self.get(col)?;
+        if s.is_empty() {
+            return Err(self.err(col, "the amount is empty".into()));
+        }
+        pl_money::parse_decimal(s, style).map_err(|e| self.err(col, e.to_string()))
+    }
+
+    /// An optional amount: 0 when the column is absent or the cell empty.
+    pub fn amount_or_zero(&self, col: Option<&Col>, style: NumberStyle) -> Result<Decimal, RowError> {
+        match col {
+            None => Ok(Decimal::ZERO),
+            Some(c) => {
+                let s = self.get(c)?;
+                if s.is_empty() {
+                    Ok(Decimal::ZERO)
+                } else {
+                    pl_money::parse_decimal(s, style).map_err(|e| self.err(c, e.to_string()))
+                }
+            }
+        }
+    }
+
+    /// An optional amount: `None` when the column is absent or the cell empty.
+    pub fn amount_opt(&self, col: Option<&Col>, style: NumberStyle) -> Result<Option<Decimal>, RowError> {
+        match col {
+            Some(c) if !self.get(c)?.is_empty() => self.amount(c, style).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// A currency code, upper case.
+    pub fn currency(&self, col: &Col) -> Result<String, RowError> {
+        let s = self.get(col)?;
+        pl_money::Currency::new(s)
+            .map(|c| c.as_str().to_string())
+            .map_err(|_| self.err(col, format!("`{s}` is not a currency code")))
+    }
+
+    /// The record re-joined as one CSV line.
+    pub fn raw(&self) -> String {
+        let mut out = String::with_capacity(self.rec.as_slice().len() + self.rec.len() * 3);
+        for (i, f) in self.rec.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let s = String::from_utf8_lossy(f);
+            if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+                out.push('"');
+                out.push_str(&s.replace('"', "\"\""));
+                out.push('"');
+            } else {
+                out.push_str(&s);
+            }
+        }
+        out
+    }
+
+    /// A row with the common fields set; the format fills the rest.
+    pub fn row(&self, kind: RowKind, dedup_key: String, source_id: String) -> Row {
+        Row {
+            line: self.line,
+            kind,
+            skip_reason: None,
+            dedup_key,
+            source_id,
+            occurred_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            currency: String::new(),
+            gross: Decimal::ZERO,
+            fee: Decimal::ZERO,
+            net: Decimal::ZERO,
+            tax: Decimal::ZERO,
+            instance_meta: None,
+            customer_key: None,
+            charge_ref: None,
+            original_ref: None,
+            payout_ref: None,
+            conversion_ref: None,
+            description: None,
+            raw: self.raw(),
+        }
+    }
+}
+
+pub(crate) fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Whole-file decisions a format's rows are parsed with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx {
+    pub style: NumberStyle,
+    pub order: Option<DateOrder>,
+}
+
+/// What a format needs from the prescan.
+pub(crate) struct PrescanSpec {
+    /// Column whose dates decide the day/month order, if the format can have slash dates.
+    pub date: Option<Col>,
+    /// Amount columns whose writing decides the number style.
+    pub amounts: Vec<Col>,
+    /// Style when the values cannot tell (the locale's).
+    pub default_style: NumberStyle,
+}
+
+/// A format's column plan for one file.
+pub(crate) enum Plan {
+    Itemized(stripe::Itemized),
+    Balance(stripe::Balance),
+    Paypal(paypal::Paypal),
+    Mapped(Box<mapped::MappedPlan>),
+}
+
+impl Plan {
+    fn new(format: &Format, h: &Headers, opts: &ParseOptions) -> Result<Plan, ImportError> {
+        Ok(match format {
+            Format::StripeItemized => Plan::Itemized(stripe::Itemized::new(h, opts)?),
+            Format::StripeBalance => Plan::Balance(stripe::Balance::new(h, opts)?),
+            Format::PaypalActivity => Plan::Paypal(paypal::Paypal::new(h)?),
+            Format::Mapped(name) => {
+                let m = opts.mappings.get(name).ok_or_else(|| ImportError::UnknownMapping(name.clone()))?;
+                Plan::Mapped(Box::new(mapped::MappedPlan::new(m, h)?))
+            }
+        })
+    }
+
+    fn prescan(&self) -> PrescanSpec {
+        match self {
+            Plan::Itemized(p) => p.prescan(),
+            Plan::Balance(p) => p.prescan(),
+            Plan::Paypal(p) => p.prescan(),
+            Plan::Mapped(p) => p.prescan(),
+        }
+    }
+
+    fn row(&self, r: &Rec, ctx: &Ctx) -> Result<Row, RowError> {
+        match self {
+            Plan::Itemized(p) => p.row(r, ctx),
+            Plan::Balance(p) => p.row(r, ctx),
+            Plan::Paypal(p) => p.row(r, ctx),
+            Plan::Mapped(p) => p.row(r, ctx),
+        }
+    }
+}
+
+/// Detects a built-in format from the header.
+pub(crate) fn detect_builtin(h: &Headers) -> Option<Format> {
+    if h.has("balance_transaction_id") && h.has("reporting_category") {
+        Some(Format::StripeItemized)
+    } else if h.has("id")
+        && h.has("Type")
+        && h.has("Amount")
+        && h.has("Net")
+        && (h.has("Created (UTC)") || h.has("Created"))
+    {
+        Some(Format::StripeBalance)
+    } else if paypal::looks_like(h) {
+        Some(Format::PaypalActivity)
+    } else {
+        None
+    }
+}
+
+fn resolve_format(h: &Headers, opts: &ParseOptions) -> Result<Format, ImportError> {
+    if let Some(f) = &opts.format {
+        return Ok(f.clone());
+    }
+    if let Some(f) = detect_builtin(h) {
+        return Ok(f);
+    }
+    let mut matching: Vec<&String> =
+        opts.mappings.iter().filter(|(_, m)| m.matches(&h.names)).map(|(n, _)| n).collect();
+    matching.sort();
+    match matching.as_slice() {
+        [one] => Ok(Format::Mapped((*one).clone())),
+        [] => {
+            let mut known: Vec<String> = Format::BUILT_IN.iter().map(|s| s.to_string()).collect();
+            let mut names: Vec<&String> = opts.mappings.keys().collect();
+            names.sort();
+            if names.is_empty() {
+                known.push("mapped:<name> (no saved mapping)".into());
+            }
+            known.extend(names.into_iter().map(|n| format!("mapped:{n}")));
+            Err(ImportError::UnknownFormat { headers: h.names.clone(), known })
+        }
+        many => Err(ImportError::AmbiguousMapping(many.iter().map(|s| s.to_string()).collect())),
+    }
+}
+
+fn line_of(rec: &ByteRecord) -> u32 {
+    rec.position().map(|p| p.line()).unwrap_or(0).min(u64::from(u32::MAX)) as u32
+}
+
+fn is_blank(rec: &ByteRecord) -> bool {
+    rec.iter().all(|f| f.iter().all(|c| c.is_ascii_whitespace()))
+}
+
+fn csv_err(e: csv::Error) -> ImportError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => ImportError::Io(io),
+        other => ImportError::Csv(format!("{other:?}")),
+    }
+}
+
+/// Parses a whole input: header, format, prescan when needed, then every row.
+pub(crate) fn run(
+    input: &Input,
+    opts: &ParseOptions,
+    mut on_row: impl FnMut(Row),
+    mut on_error: impl FnMut(RowError),
+) -> Result<Parsed, ImportError> {
+    let head = input.head()?;
+    let delim = sniff_delimiter(&head);
+    drop(head);
+
+    let mut rdr = reader(input.open()?, delim);
+    let mut rec = ByteRecord::new();
+    if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
+        return Err(ImportError::Empty);
+    }
+    let headers = Headers::from_record(&rec);
+    if headers.names.iter().all(|n| n.is_empty()) {
+        return Err(ImportError::Empty);
+    }
+    let format = resolve_format(&headers, opts)?;
+    let plan = Plan::new(&format, &headers, opts)?;
+    let spec = plan.prescan();
+    let ncols = headers.names.len();
+
+    // First pass: decide the number style and the date order once for the whole file.
+    let mut order_vote = spec.date.as_ref().map(|c| OrderVote::new(&c.name));
+    let mut style_vote = StyleVote::default();
+    {
+        let mut pre = reader(input.open()?, delim);
+        let mut r = ByteRecord::new();
+        let mut first = true;
+        while pre.read_byte_record(&mut r).map_err(csv_err)? {
+            if first {
+                first = false;
+                continue;
+            }
+            let line = line_of(&r);
+            if let (Some(v), Some(c)) = (order_vote.as_mut(), spec.date.as_ref()) {
+                if let Some(Ok(s)) = r.get(c.idx).map(std::str::from_utf8) {
+                    v.see(line, s);
+                }
+            }
+            if !style_vote.done() {
+                for c in &spec.amounts {
+                    if let Some(Ok(s)) = r.get(c.idx).map(std::str::from_utf8) {
+                        style_vote.see(line, &c.name, s);
+                    }
+                }
+            }
+        }
+    }
+    let style = style_vote.decide(spec.default_style)?;
+    let order = match &order_vote {
+        Some(v) => v.decide(opts.date_order)?,
+        None => None,
+    };
+    let ctx = Ctx { style, order };
+
+    let mut parsed = Parsed {
+        format,
+        rows_read: 0,
+        rows_ok: 0,
+        rows_skipped: 0,
+        rows_failed: 0,
+        number_style: style,
+        date_order: order,
+        delimiter: delim as char,
+    };
+    while rdr.read_byte_record(&mut rec).map_err(csv_err)? {
+        if is_blank(&rec) {
+            continue;
+        }
+        parsed.rows_read += 1;
+        let line = line_of(&rec);
+        if rec.len() != ncols {
+            parsed.rows_failed += 1;
+            on_error(RowError {
+                line,
+                column: None,
+                reason: format!("has {} fields but the header has {}", rec.len(), ncols),
+            });
+            continue;
+        }
+        let r = Rec { rec: &rec, line };
+        match plan.row(&r, &ctx) {
+            Ok(row) => {
+                parsed.rows_ok += 1;
+                if row.kind == RowKind::Skipped {
+                    parsed.rows_skipped += 1;
+                }
+                on_row(row)
+            }
+            Err(e) => {
+                parsed.rows_failed += 1;
+                on_error(e)
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(sniff_delimiter(b"a,b,c\n1;2"), b',');
+        assert_eq!(sniff_delimiter(b"a;b;\"c,d,e\"\n"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\tc"), b'\t');
+        assert_eq!(sniff_delimiter(b"single"), b',');
+    }
+}
