@@ -18,6 +18,14 @@ pub enum Error {
     NotFound(String),
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error("database value error: {0}")]
+    DbValue(#[from] rusqlite::types::FromSqlError),
+    #[error("{month} cannot be approved: {} exception(s) to fix first:{}", exceptions.len(), list_exceptions(exceptions))]
+    ApprovalRefused { month: String, exceptions: Vec<crate::Exception> },
     #[error(transparent)]
     Import(#[from] pl_import::ImportError),
+}
+
+fn list_exceptions(ex: &[crate::Exception]) -> String {
+    ex.iter().map(|e| format!("\n  {} {} {} ({}): {}", e.kind, e.source_id, e.created_date, e.file, e.detail)).collect()
 }

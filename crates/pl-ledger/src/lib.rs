@@ -1,10 +1,37 @@
 //! The engine: SQLite store with migrations, import batches, instance resolution, months,
 //! reports and the outbox. Never depends on Tauri; the CLI and the desktop shell both call it.
 
+mod audit;
+pub mod db;
 mod error;
-pub mod store;
+mod events;
+mod exceptions;
+pub mod export;
+mod import;
+pub mod months;
+mod refunds;
+pub mod report;
+pub mod resolve;
+pub mod rules;
+mod schedule;
+pub mod settings;
+mod store;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use store::{ImportOptions, Ledger};
+pub use pl_import::DateOrder;
+pub use refunds::NewManualRefund;
+pub use report::Period;
+pub use schedule::FxImportReport;
+pub use store::{ImportOptions, Ledger, APP_IDENTIFIER};
 pub use types::*;
+
+/// Now, as stored: RFC 3339 in UTC with whole seconds.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The operator's name for the audit log when `--by` does not give one: the OS user.
+pub fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into())
+}

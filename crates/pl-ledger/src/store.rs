@@ -1,7 +1,16 @@
-//! The SQLite store.
+//! `Ledger`: the one handle the CLI and the desktop shell hold. Each method is one operation of
+//! SPEC §8; every method that changes data does it in one transaction and writes the audit log.
 use std::path::{Path, PathBuf};
 
-use crate::{BatchSummary, ImportReport, Result};
+use rusqlite::{params, Connection};
+
+use crate::refunds::{self, NewManualRefund};
+use crate::report::{self, Period};
+use crate::schedule::{self, FxImportReport};
+use crate::{
+    audit, db, events, exceptions, import, months, now_rfc3339, resolve, settings, AuditEntry, BatchSummary, ColumnMappingInfo,
+    Error, Exception, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
+};
 
 /// Options of one import.
 #[derive(Debug, Clone, Default)]
@@ -11,29 +20,214 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Who imports (audit).
     pub by: String,
+    /// Day/month order for a file whose dates cannot decide it.
+    pub date_order: Option<pl_import::DateOrder>,
 }
 
 pub struct Ledger {
-    conn: rusqlite::Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
 }
 
+/// The desktop app's identifier; its data folder is `<user data dir>/<identifier>`.
+pub const APP_IDENTIFIER: &str = "app.partnerledger.desktop";
+
 impl Ledger {
     /// The data file the CLI and the desktop app share when neither `--db` nor
-    /// `PARTNER_LEDGER_DB` says otherwise.
+    /// `PARTNER_LEDGER_DB` says otherwise: `<user data dir>/app.partnerledger.desktop/ledger.sqlite`
+    /// (on Linux `~/.local/share/app.partnerledger.desktop/ledger.sqlite`).
     pub fn default_db_path() -> PathBuf {
-        todo!()
+        dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join(APP_IDENTIFIER).join("ledger.sqlite")
     }
+
+    /// `PARTNER_LEDGER_DB` when set, else [`Ledger::default_db_path`].
+    pub fn db_path_from_env() -> PathBuf {
+        std::env::var_os("PARTNER_LEDGER_DB").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(Self::default_db_path)
+    }
+
+    /// Opens (creating and migrating when needed) the ledger file.
     pub fn open(path: &Path) -> Result<Ledger> {
-        todo!("{path:?}")
+        Ok(Ledger { conn: db::open(path)?, path: path.to_path_buf() })
     }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw connection, for tests and benchmarks that inspect the file.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    // ---- settings -------------------------------------------------------------------------
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        settings::get(&self.conn, key)
+    }
+
+    /// Sets a known setting (validated); returns the stored value.
+    pub fn set_setting(&mut self, key: &str, value: &str, by: &str) -> Result<String> {
+        let tx = self.conn.transaction()?;
+        let v = settings::set(&tx, by, key, value)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    /// Sets the default Wix app: its id (a GUID) and name.
+    pub fn set_app(&mut self, id: &str, name: &str, by: &str) -> Result<()> {
+        let id = resolve::instance_arg(id).map_err(|_| Error::Refused(format!("`{id}` is not a Wix app id (a GUID)")))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Refused("the app name is empty".into()));
+        }
+        let tx = self.conn.transaction()?;
+        for (k, v) in [("app.id", id.as_str()), ("app.name", name)] {
+            let before = settings::get(&tx, k)?;
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![k, v],
+            )?;
+            audit::record(&tx, by, "app.set", &format!("setting:{k}"), before.as_ref(), Some(&v))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- imports --------------------------------------------------------------------------
+
+    /// Imports one file whole or not at all (SPEC §2). A file with bad rows is reported with
+    /// every bad row in `rejected` and changes nothing.
     pub fn import_file(&mut self, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
-        todo!("{path:?} {opts:?}")
+        import::import_file(&mut self.conn, path, opts)
     }
+
     pub fn list_batches(&self) -> Result<Vec<BatchSummary>> {
-        todo!()
+        import::list_batches(&self.conn)
     }
-    pub fn undo_batch(&mut self, id: i64, by: &str) -> Result<()> {
-        todo!("{id} {by}")
+
+    /// Undoes a batch: its rows leave the ledger (kept, marked undone, for the audit trail).
+    /// Refused while one of its rows belongs to an approved month.
+    pub fn undo_batch(&mut self, id: i64, by: &str) -> Result<BatchSummary> {
+        import::undo_batch(&mut self.conn, id, by)
+    }
+
+    /// Saves a named column mapping (TOML) for `mapped:<name>` imports; it is checked first.
+    pub fn add_column_mapping(&mut self, name: &str, toml_text: &str, by: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(Error::Refused(format!("`{name}` is not a mapping name (letters, digits, - and _)")));
+        }
+        pl_import::Mapping::from_toml_str(name, toml_text)?;
+        let tx = self.conn.transaction()?;
+        let before: Option<String> = {
+            use rusqlite::OptionalExtension;
+            tx.query_row("SELECT toml FROM column_mappings WHERE name = ?1", [name], |r| r.get(0)).optional()?
+        };
+        tx.execute(
+            "INSERT INTO column_mappings (name, toml, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(name) DO UPDATE SET toml = excluded.toml, saved_at = excluded.saved_at, saved_by = excluded.saved_by",
+            params![name, toml_text, now_rfc3339(), by],
+        )?;
+        audit::record(&tx, by, "column_mapping.save", &format!("mapping:{name}"), before.as_ref(), Some(&toml_text))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn list_column_mappings(&self) -> Result<Vec<ColumnMappingInfo>> {
+        let mut stmt = self.conn.prepare("SELECT name, saved_at, saved_by FROM column_mappings ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(ColumnMappingInfo { name: r.get(0)?, saved_at: r.get(1)?, saved_by: r.get(2)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- instances ------------------------------------------------------------------------
+
+    /// Maps a processor customer (Stripe customer id, PayPal payer e-mail) to an instance and
+    /// resolves the rows waiting for it; returns how many rows it resolved.
+    pub fn map_customer(&mut self, key: &str, instance: &str, by: &str) -> Result<u32> {
+        resolve::map_customer(&mut self.conn, key, instance, by)
+    }
+
+    /// Assigns an instance to one row (an exception's `txn_id`); `save_mapping` also maps its customer.
+    pub fn assign_instance(&mut self, txn_id: i64, instance: &str, save_mapping: bool, by: &str) -> Result<()> {
+        resolve::assign_instance(&mut self.conn, txn_id, instance, save_mapping, by)
+    }
+
+    /// The exceptions, optionally of one month (`YYYY-MM`, in the reporting time zone).
+    pub fn exceptions(&self, month: Option<&str>) -> Result<Vec<Exception>> {
+        match month {
+            Some(m) => {
+                let ctx = events::load_context(&self.conn)?;
+                Ok(report::month_events(&self.conn, &ctx, months::parse_month(m)?)?.exceptions)
+            }
+            None => {
+                let ctx = events::load_context(&self.conn)?;
+                let (lo, hi) = ("", "9999");
+                let mut ex = exceptions::instance_exceptions_between(&self.conn, lo, hi)?;
+                ex.append(&mut events::live_events(&self.conn, &ctx, lo, hi, "")?.1);
+                Ok(ex)
+            }
+        }
+    }
+
+    /// Every exception of the unfrozen rows, or of one month when given.
+    pub fn exceptions_all(&self) -> Result<Vec<Exception>> {
+        self.exceptions(None)
+    }
+
+    // ---- rates and FX ---------------------------------------------------------------------
+
+    /// Adds the revenue-share percent in force from `from` (YYYY-MM-DD), for the app or one instance.
+    pub fn add_rate(&mut self, from: &str, percent: &str, instance: Option<&str>, by: &str) -> Result<RateInfo> {
+        schedule::add_rate(&mut self.conn, from, percent, instance, by)
+    }
+
+    pub fn rates(&self) -> Result<Vec<RateInfo>> {
+        schedule::list_rates(&self.conn)
+    }
+
+    /// Imports an FX table CSV (`date,currency,usd_per_unit`), whole or not at all.
+    pub fn import_fx(&mut self, path: &Path, by: &str) -> Result<FxImportReport> {
+        schedule::import_fx(&mut self.conn, path, by)
+    }
+
+    // ---- the month ------------------------------------------------------------------------
+
+    /// The report of a month or a quarter (SPEC §8).
+    pub fn report(&self, period: &Period) -> Result<Report> {
+        report::report(&self.conn, period)
+    }
+
+    /// Months with activity or an approval, newest first.
+    pub fn months(&self) -> Result<Vec<MonthInfo>> {
+        months::list(&self.conn)
+    }
+
+    /// Approves a month (refused with the list of exceptions while any remain).
+    pub fn approve(&mut self, month: &str, by: &str) -> Result<Report> {
+        months::approve(&mut self.conn, month, by)
+    }
+
+    /// Reopens an approved month whose events were not sent.
+    pub fn reopen(&mut self, month: &str, reason: &str, by: &str) -> Result<()> {
+        months::reopen(&mut self.conn, month, reason, by)
+    }
+
+    pub fn add_manual_refund(&mut self, refund: &NewManualRefund, by: &str) -> Result<ManualRefundInfo> {
+        refunds::add(&mut self.conn, refund, by)
+    }
+
+    pub fn delete_manual_refund(&mut self, id: &str, by: &str) -> Result<()> {
+        refunds::delete(&mut self.conn, id, by)
+    }
+
+    /// The reporting time zone.
+    pub fn timezone(&self) -> Result<chrono_tz::Tz> {
+        exceptions::reporting_tz(&self.conn)
+    }
+
+    // ---- audit ----------------------------------------------------------------------------
+
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
+        audit::list(&self.conn)
     }
 }

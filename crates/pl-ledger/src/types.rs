@@ -49,3 +49,165 @@ pub struct BatchSummary {
     /// RFC 3339, UTC, when the batch was undone.
     pub undone_at: Option<String>,
 }
+
+/// Something that needs the operator before a month can be approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Exception {
+    /// `unresolved_instance`, `invalid_instance`, ...
+    pub kind: String,
+    /// The format id of the row's batch (`manual` for manual refunds).
+    pub source: String,
+    /// The processor's transaction id.
+    pub source_id: String,
+    /// The ledger row, for `exceptions assign`.
+    #[ts(type = "number | null")]
+    pub txn_id: Option<i64>,
+    /// charge, refund, dispute, dispute_reversal.
+    pub row_kind: String,
+    /// RFC 3339, UTC.
+    pub created_date: String,
+    /// `<file name>:<line>` where the row came from.
+    pub file: String,
+    /// What is wrong and what to do about it.
+    pub detail: String,
+}
+
+/// One line of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AuditEntry {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    /// What changed, as `kind:id` (`batch:3`, `setting:timezone`, ...).
+    pub entity: String,
+    #[ts(type = "unknown")]
+    pub before: Option<serde_json::Value>,
+    #[ts(type = "unknown")]
+    pub after: Option<serde_json::Value>,
+}
+
+/// A saved column mapping for `mapped:<name>` imports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ColumnMappingInfo {
+    pub name: String,
+    pub saved_at: String,
+    pub saved_by: String,
+}
+
+/// Totals of a report: sums of the rounded event values, so they reconcile to the cent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Totals {
+    pub events: u32,
+    pub gross: String,
+    pub expenses: String,
+    pub net: String,
+    pub wix_share: String,
+}
+
+/// One instance's line in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InstanceLine {
+    pub instance_id: String,
+    pub charges: u32,
+    pub refunds: u32,
+    pub gross: String,
+    pub expenses: String,
+    pub net: String,
+    pub wix_share: String,
+}
+
+/// One billing event, as reports and exports show it. Amounts are decimal strings with two
+/// decimals; `rate` is a percent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EventLine {
+    /// `tx-<row>` for an imported row, `mr-<n>` for a manual refund; stable.
+    pub id: String,
+    pub instance_id: String,
+    pub billing_type: String,
+    pub created_date: String,
+    pub gross: String,
+    pub expenses: String,
+    pub net: String,
+    pub rate: String,
+    pub wix_share: String,
+    /// The format id (`stripe-itemized`, ...) or `manual`.
+    pub source: String,
+    /// The processor's transaction id; none for manual refunds.
+    pub source_id: Option<String>,
+    pub late: bool,
+    /// `draft` while its month is open; after approval the outbox state (`queued`, `sending`,
+    /// `sent`, `rejected`, `uncertain`).
+    pub state: String,
+    pub product: String,
+    /// What was deducted from gross, in words (the Wix report's explanation column).
+    pub expense_note: String,
+}
+
+/// A payout against the sum of its items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PayoutCheck {
+    pub payout_id: String,
+    pub currency: String,
+    pub payout_date: String,
+    /// The amount paid out (positive).
+    pub amount: String,
+    /// The sum of the nets of the rows in the payout.
+    pub items_net: String,
+    pub items: u32,
+    pub matches: bool,
+}
+
+/// The month (or quarter) report of SPEC §8.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Report {
+    /// `YYYY-MM` for a month report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    /// `YYYY-Qn` for a quarter report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarter: Option<String>,
+    pub app_id: Option<String>,
+    pub app_name: Option<String>,
+    /// `open`, `approved` or `submitted` (a quarter: the least advanced of its months).
+    pub status: String,
+    pub totals: Totals,
+    pub instances: Vec<InstanceLine>,
+    pub events: Vec<EventLine>,
+    pub exceptions: Vec<Exception>,
+    pub payouts: Vec<PayoutCheck>,
+}
+
+/// A month's state, for the month picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MonthInfo {
+    pub month: String,
+    pub status: String,
+    pub approved_at: Option<String>,
+    pub approved_by: Option<String>,
+}
+
+/// One rate of the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RateInfo {
+    pub effective_from: String,
+    pub percent: String,
+    pub instance_id: Option<String>,
+    pub added_at: String,
+    pub added_by: String,
+}
+
+/// A manual refund as entered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ManualRefundInfo {
+    /// Its event id, `mr-<n>`.
+    pub id: String,
+    pub instance_id: String,
+    pub date: String,
+    pub amount: String,
+    pub fee_returned: String,
+    pub charge: Option<String>,
+    pub reason: String,
+}

@@ -1,0 +1,205 @@
+//! Months and their locks. A month is `open` → `approved` → `submitted`; rows of an approved
+//! month are frozen.
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use pl_money::fmt2;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::{audit, events, now_rfc3339, report, Error, Result};
+
+/// A reporting month, `YYYY-MM`.
+pub fn parse_month(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 7)
+        .ok_or_else(|| Error::Refused(format!("`{s}` is not a month; write it YYYY-MM, for example 2026-10")))
+}
+
+/// The UTC bounds `[start, end)` of a month in the reporting time zone, as RFC 3339 strings that
+/// compare like the stored `occurred_at` values.
+pub fn month_bounds(month: NaiveDate, tz: chrono_tz::Tz) -> (String, String) {
+    let next = month.checked_add_months(chrono::Months::new(1)).expect("month in range");
+    let at = |d: NaiveDate| -> String {
+        let local = tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest()
+            // Midnight skipped by a DST jump: the month starts at the first instant after it.
+            .unwrap_or_else(|| tz.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")));
+        local.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    (at(month), at(next))
+}
+
+/// The month (`YYYY-MM`) an instant falls in, in the reporting time zone.
+pub fn month_of(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m").to_string()
+}
+
+/// Refuses to undo a batch while one of its rows belongs to an approved month.
+pub(crate) fn ensure_batch_undoable(conn: &Connection, batch_id: i64) -> Result<()> {
+    let frozen: Option<String> = conn
+        .query_row(
+            "SELECT e.month FROM events e JOIN txns t ON t.id = e.txn_id WHERE t.batch_id = ?1 LIMIT 1",
+            [batch_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match frozen {
+        Some(m) => Err(Error::Refused(format!(
+            "batch {batch_id} has rows in approved month {m}; reopen {m} first (`partner-ledger reopen --month {m} --reason ...`)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses to change a row that belongs to an approved month.
+pub(crate) fn ensure_txn_editable(conn: &Connection, txn_id: i64) -> Result<()> {
+    let frozen: Option<String> =
+        conn.query_row("SELECT month FROM events WHERE txn_id = ?1", [txn_id], |r| r.get(0)).optional()?;
+    match frozen {
+        Some(m) => Err(Error::Refused(format!("row {txn_id} is part of approved month {m}; reopen {m} first"))),
+        None => Ok(()),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Approval<'a> {
+    month: &'a str,
+    events: u32,
+    gross: String,
+    net: String,
+    wix_share: String,
+    reason: Option<&'a str>,
+}
+
+/// Approves a month: refused while it has exceptions (they are listed); otherwise freezes every
+/// event of the month (amounts, rate, Wix payload) and queues it for submission, in one
+/// transaction.
+pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<crate::Report> {
+    let m = parse_month(month)?;
+    let tx = conn.transaction()?;
+    let status = report::month_status(&tx, month)?;
+    if status != "open" {
+        return Err(Error::Refused(format!("{month} is already {status}")));
+    }
+    let ctx = events::load_context(&tx)?;
+    let me = report::month_events(&tx, &ctx, m)?;
+    if !me.exceptions.is_empty() {
+        return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: me.exceptions });
+    }
+    tx.execute(
+        "INSERT INTO months (month, status, approved_at, approved_by) VALUES (?1, 'approved', ?2, ?3)",
+        params![month, now_rfc3339(), by],
+    )?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO events (id, month, seq, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, \
+             net, rate, wix_share, source, source_id, product, expense_note, late, payload) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        )?;
+        for (seq, e) in me.events.iter().enumerate() {
+            let a = &e.amounts;
+            insert.execute(params![
+                e.id,
+                month,
+                seq as i64,
+                e.txn_id,
+                e.manual_id,
+                e.instance_id,
+                e.billing.as_str(),
+                e.created_date,
+                fmt2(a.gross),
+                fmt2(a.expenses),
+                fmt2(a.net),
+                a.rate.normalize().to_string(),
+                fmt2(a.wix_share),
+                e.source,
+                e.source_id,
+                e.product,
+                e.expense_note,
+                e.late,
+                e.payload(ctx.app_id.as_deref()).to_string(),
+            ])?;
+        }
+    }
+    let rep = report::report(&tx, &report::Period::Month(m))?;
+    let summary = Approval {
+        month,
+        events: rep.totals.events,
+        gross: rep.totals.gross.clone(),
+        net: rep.totals.net.clone(),
+        wix_share: rep.totals.wix_share.clone(),
+        reason: None,
+    };
+    audit::record(&tx, by, "month.approve", &format!("month:{month}"), None::<&()>, Some(&summary))?;
+    tx.commit()?;
+    Ok(rep)
+}
+
+/// Reopens an approved month, with a reason, only while none of its events was sent (or is
+/// being sent, or in doubt): its frozen events are dropped and computed live again.
+pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str) -> Result<()> {
+    let m = parse_month(month)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Refused("a reopen needs a reason (--reason)".into()));
+    }
+    let tx = conn.transaction()?;
+    let status = report::month_status(&tx, month)?;
+    if status == "open" {
+        return Err(Error::Refused(format!("{month} is not approved")));
+    }
+    let touched: u32 = tx.query_row(
+        "SELECT count(*) FROM events WHERE month = ?1 AND state <> 'queued'",
+        [month],
+        |r| r.get(0),
+    )?;
+    if touched > 0 {
+        return Err(Error::Refused(format!(
+            "{month} cannot be reopened: {touched} of its events were already sent to Wix (or are in doubt); \
+             correct it with a manual refund in an open month instead"
+        )));
+    }
+    let before = report::report(&tx, &report::Period::Month(m))?;
+    tx.execute("DELETE FROM events WHERE month = ?1", [month])?;
+    tx.execute("DELETE FROM months WHERE month = ?1", [month])?;
+    let summary = Approval {
+        month,
+        events: before.totals.events,
+        gross: before.totals.gross,
+        net: before.totals.net,
+        wix_share: before.totals.wix_share,
+        reason: Some(reason),
+    };
+    audit::record(&tx, by, "month.reopen", &format!("month:{month}"), Some(&summary), Some(&serde_json::json!({ "status": "open", "reason": reason })))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every month that has an approval, plus open months that have rows, newest first.
+pub(crate) fn list(conn: &Connection) -> Result<Vec<crate::MonthInfo>> {
+    let tz = crate::exceptions::reporting_tz(conn)?;
+    let mut out: std::collections::BTreeMap<String, crate::MonthInfo> = std::collections::BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT month, status, approved_at, approved_by FROM months")?;
+    for r in stmt.query_map([], |r| {
+        Ok(crate::MonthInfo { month: r.get(0)?, status: r.get(1)?, approved_at: r.get(2)?, approved_by: r.get(3)? })
+    })? {
+        let r = r?;
+        out.insert(r.month.clone(), r);
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT min(occurred_at), max(occurred_at) FROM txns WHERE undone = 0 AND kind IN {}",
+        crate::resolve::EVENT_KINDS_SQL
+    ))?;
+    let (lo, hi): (Option<String>, Option<String>) = stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        let parse = |s: &str| DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).ok();
+        if let (Some(lo), Some(hi)) = (parse(&lo), parse(&hi)) {
+            let mut m = parse_month(&month_of(lo, tz))?;
+            let last = parse_month(&month_of(hi, tz))?;
+            while m <= last {
+                let key = m.format("%Y-%m").to_string();
+                out.entry(key.clone()).or_insert(crate::MonthInfo { month: key, status: "open".into(), approved_at: None, approved_by: None });
+                m = m.checked_add_months(chrono::Months::new(1)).expect("month in range");
+            }
+        }
+    }
+    Ok(out.into_values().rev().collect())
+}

@@ -1,0 +1,217 @@
+//! Manual refunds (SPEC §5): entered by the operator, stored, and turned into REFUND events.
+use std::str::FromStr;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
+
+use crate::rules::{self, BillingType, Conversion, RowAmounts};
+use crate::{audit, events, exceptions, now_rfc3339, resolve, Error, ManualRefundInfo, Result};
+
+/// A manual refund as the operator enters it.
+#[derive(Debug, Clone)]
+pub struct NewManualRefund {
+    pub instance: String,
+    /// YYYY-MM-DD, in the reporting time zone.
+    pub date: String,
+    /// The refunded gross in USD, positive.
+    pub amount: String,
+    pub fee_returned: Option<String>,
+    /// The original charge's event id (`tx-<n>`).
+    pub charge: Option<String>,
+    pub reason: String,
+}
+
+fn amount_arg(what: &str, s: &str) -> Result<Decimal> {
+    pl_money::parse_decimal(s, pl_money::NumberStyle::Point)
+        .map_err(|e| Error::Refused(format!("{what} `{s}`: {e}")))
+        .and_then(|d| {
+            if d.scale() > 2 && d.round_dp(2) != d {
+                Err(Error::Refused(format!("{what} `{s}` has more than two decimals")))
+            } else {
+                Ok(pl_money::round_cents(d))
+            }
+        })
+}
+
+/// USD gross of a charge row and what its refunds (processor and manual) already took.
+fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)> {
+    let ctx = events::load_context(conn)?;
+    let usd_gross = |kind: &str, currency: &str, gross: &str, fee: &str, net: &str, tax: &str, source_id: &str, at: &str| -> Result<Decimal> {
+        let a = RowAmounts {
+            gross: Decimal::from_str(gross).unwrap_or_default(),
+            fee: Decimal::from_str(fee).unwrap_or_default(),
+            net: Decimal::from_str(net).unwrap_or_default(),
+            tax: Decimal::from_str(tax).unwrap_or_default(),
+        };
+        let date = chrono::DateTime::parse_from_rfc3339(at).map(|d| d.date_naive()).unwrap_or_default();
+        let conversion = if currency == "USD" {
+            Conversion::Usd
+        } else {
+            // Summed in Rust: SQLite's sum() would go through a float.
+            let credits: Vec<String> = conn
+                .prepare_cached(
+                    "SELECT gross FROM txns WHERE undone = 0 AND kind = 'conversion' AND currency = 'USD' AND conversion_ref = ?1",
+                )?
+                .query_map([source_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let linked = (!credits.is_empty()).then(|| credits.iter().map(|c| Decimal::from_str(c).unwrap_or_default()).sum::<Decimal>());
+            match linked {
+                Some(net_usd) => Conversion::Linked { net_usd },
+                None => Conversion::Table {
+                    usd_per_unit: ctx.fx.rate(currency, date).ok_or_else(|| {
+                        Error::Refused(format!("no {currency} FX rate for {date}: cannot check what remains of the charge"))
+                    })?,
+                },
+            }
+        };
+        let _ = kind;
+        Ok(rules::to_usd(&a, conversion).gross.abs())
+    };
+    type Row6 = (String, String, String, String, String, String, String, Option<String>, String);
+    let charge: Option<Row6> = conn
+        .query_row(
+            "SELECT kind, currency, gross, fee, net, tax, source_id, charge_ref, occurred_at FROM txns WHERE id = ?1 AND undone = 0",
+            [txn_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+        )
+        .optional()?;
+    let Some((kind, cur, gross, fee, net, tax, sid, charge_ref, at)) = charge else {
+        return Err(Error::NotFound(format!("charge event tx-{txn_id}")));
+    };
+    if BillingType::of_kind(&kind) != Some(BillingType::Charge) || kind != "charge" {
+        return Err(Error::Refused(format!("event tx-{txn_id} is a {kind}, not a charge")));
+    }
+    let total = usd_gross(&kind, &cur, &gross, &fee, &net, &tax, &sid, &at)?;
+    let mut taken = Decimal::ZERO;
+    if let Some(cref) = charge_ref {
+        let mut stmt = conn.prepare(
+            "SELECT kind, currency, gross, fee, net, tax, source_id, occurred_at FROM txns WHERE undone = 0 AND kind = 'refund' AND original_ref = ?1",
+        )?;
+        let refunds: Vec<[String; 8]> = stmt
+            .query_map([cref], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?]))?
+            .collect::<rusqlite::Result<_>>()?;
+        for f in refunds {
+            taken += usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7])?;
+        }
+    }
+    let manual: Vec<String> = conn
+        .prepare("SELECT amount FROM manual_refunds WHERE deleted_at IS NULL AND charge_event = ?1")?
+        .query_map([format!("tx-{txn_id}")], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for m in manual {
+        taken += Decimal::from_str(&m).unwrap_or_default();
+    }
+    let instance: Option<String> = conn.query_row("SELECT instance_id FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
+    Ok((instance.unwrap_or_default(), total - taken))
+}
+
+pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Result<ManualRefundInfo> {
+    let instance = resolve::instance_arg(&r.instance)?;
+    let tz = exceptions::reporting_tz(conn)?;
+    let date = NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Refused(format!("`{}` is not a date; write it YYYY-MM-DD", r.date)))?;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    if date > today {
+        return Err(Error::Refused(format!("{date} is in the future (today is {today} in {tz})")));
+    }
+    let amount = amount_arg("amount", &r.amount)?;
+    if amount <= Decimal::ZERO {
+        return Err(Error::Refused(format!("the refund amount must be above 0, not {}", r.amount)));
+    }
+    let fee = match &r.fee_returned {
+        Some(f) => amount_arg("returned fee", f)?,
+        None => Decimal::ZERO,
+    };
+    if fee < Decimal::ZERO {
+        return Err(Error::Refused("the returned fee cannot be negative".into()));
+    }
+    let reason = r.reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Refused("a manual refund needs a reason (--reason)".into()));
+    }
+    let charge = match &r.charge {
+        None => None,
+        Some(c) => {
+            let id: i64 = c
+                .trim()
+                .strip_prefix("tx-")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| Error::Refused(format!("`{c}` is not a charge event id (tx-<n>, from `report --json`)")))?;
+            let (charge_instance, remaining) = charge_remaining(conn, id)?;
+            if charge_instance != instance {
+                return Err(Error::Refused(format!("charge {c} belongs to instance {charge_instance}, not {instance}")));
+            }
+            if amount > remaining {
+                return Err(Error::Refused(format!(
+                    "refund {} is more than what remains refundable of charge {c}: {}",
+                    pl_money::fmt2(amount),
+                    pl_money::fmt2(remaining)
+                )));
+            }
+            Some(format!("tx-{id}"))
+        }
+    };
+    // The refund's instant: midnight of its date in the reporting time zone.
+    let midnight = tz
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .unwrap_or_else(|| tz.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight")))
+        .with_timezone(&Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO manual_refunds (instance_id, refund_date, created_date, amount, fee_returned, charge_event, reason, created_at, created_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![instance, date.to_string(), midnight, amount.to_string(), fee.to_string(), charge, reason, now_rfc3339(), by],
+    )?;
+    let id = tx.last_insert_rowid();
+    let info = ManualRefundInfo {
+        id: format!("mr-{id}"),
+        instance_id: instance,
+        date: date.to_string(),
+        amount: pl_money::fmt2(amount),
+        fee_returned: pl_money::fmt2(fee),
+        charge,
+        reason: reason.to_string(),
+    };
+    audit::record(&tx, by, "manual_refund.add", &format!("manual_refund:mr-{id}"), None::<&()>, Some(&info))?;
+    tx.commit()?;
+    Ok(info)
+}
+
+/// Deletes a manual refund, only while its month is open (it is not frozen in an approval).
+pub(crate) fn delete(conn: &mut Connection, id: &str, by: &str) -> Result<()> {
+    let n: i64 = id
+        .trim()
+        .strip_prefix("mr-")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| Error::Refused(format!("`{id}` is not a manual refund id (mr-<n>)")))?;
+    let tx = conn.transaction()?;
+    let row: Option<(String, String, String, Option<String>)> = tx
+        .query_row("SELECT instance_id, refund_date, amount, deleted_at FROM manual_refunds WHERE id = ?1", [n], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((instance, date, amount, deleted)) = row else {
+        return Err(Error::NotFound(format!("manual refund {id}")));
+    };
+    if deleted.is_some() {
+        return Err(Error::Refused(format!("manual refund {id} was already deleted")));
+    }
+    let frozen: Option<String> = tx.query_row("SELECT month FROM events WHERE manual_id = ?1", [n], |r| r.get(0)).optional()?;
+    if let Some(m) = frozen {
+        return Err(Error::Refused(format!("manual refund {id} is part of approved month {m}; reopen {m} first")));
+    }
+    tx.execute("UPDATE manual_refunds SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1", params![n, now_rfc3339(), by])?;
+    audit::record(
+        &tx,
+        by,
+        "manual_refund.delete",
+        &format!("manual_refund:{id}"),
+        Some(&serde_json::json!({ "instance_id": instance, "date": date, "amount": amount })),
+        None::<&()>,
+    )?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Settings: a small key/value table with validated keys. The one place that says which keys
+//! exist, their defaults and what values they accept.
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::{audit, Error, Result};
+
+/// A known setting: its key, its default, and a check of a new value (returns the value to store).
+pub struct SettingDef {
+    pub key: &'static str,
+    pub default: Option<&'static str>,
+    pub help: &'static str,
+    check: fn(&str) -> Result<String, String>,
+}
+
+fn boolean(v: &str) -> Result<String, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Ok("true".into()),
+        "false" | "off" | "no" | "0" => Ok("false".into()),
+        _ => Err(format!("`{v}` is not true or false")),
+    }
+}
+
+fn timezone(v: &str) -> Result<String, String> {
+    v.parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_string())
+        .map_err(|_| format!("`{v}` is not an IANA time zone name (for example UTC, Europe/Berlin, America/New_York)"))
+}
+
+fn metadata_key(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() || v.contains(['[', ']', ',', '"']) {
+        return Err(format!("`{v}` is not a usable metadata key"));
+    }
+    Ok(v.to_string())
+}
+
+fn url(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    if v.starts_with("https://") || v.starts_with("http://") {
+        Ok(v.to_string())
+    } else {
+        Err(format!("`{v}` is not an http(s) URL"))
+    }
+}
+
+fn path(v: &str) -> Result<String, String> {
+    if v.starts_with('/') { Ok(v.to_string()) } else { Err(format!("`{v}` must start with /")) }
+}
+
+fn positive_int(v: &str) -> Result<String, String> {
+    match v.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n.to_string()),
+        _ => Err(format!("`{v}` is not a whole number above 0")),
+    }
+}
+
+fn any(v: &str) -> Result<String, String> {
+    Ok(v.to_string())
+}
+
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef { key: "deduct_processor_fees", default: Some("true"), help: "deduct processor fees as expenses (true/false)", check: boolean },
+    SettingDef { key: "timezone", default: Some("UTC"), help: "reporting time zone, an IANA name", check: timezone },
+    SettingDef { key: "instance_metadata_key", default: Some("wix_instance_id"), help: "the processor metadata key holding the Wix instance id", check: metadata_key },
+    SettingDef { key: "wix.base_url", default: Some("https://www.wixapis.com"), help: "Wix API base URL", check: url },
+    SettingDef { key: "wix.billing_path", default: Some("/apps/v1/billing-event"), help: "path of Report External Billing Event", check: path },
+    SettingDef { key: "wix.timeout_secs", default: Some("30"), help: "request timeout in seconds", check: positive_int },
+    SettingDef { key: "wix.concurrency", default: Some("4"), help: "requests in flight at once during a submission", check: positive_int },
+    SettingDef { key: "app.id", default: None, help: "the Wix app id (set with `app set`)", check: any },
+    SettingDef { key: "app.name", default: None, help: "the app's name (set with `app set`)", check: any },
+];
+
+pub fn def(key: &str) -> Option<&'static SettingDef> {
+    SETTINGS.iter().find(|d| d.key == key)
+}
+
+pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    let stored: Option<String> =
+        conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?;
+    Ok(stored.or_else(|| def(key).and_then(|d| d.default.map(str::to_string))))
+}
+
+pub(crate) fn set(conn: &Connection, who: &str, key: &str, value: &str) -> Result<String> {
+    let d = def(key).ok_or_else(|| {
+        let known: Vec<_> = SETTINGS.iter().filter(|d| !d.key.starts_with("app.")).map(|d| d.key).collect();
+        Error::Refused(format!("unknown setting `{key}`; known settings: {}", known.join(", ")))
+    })?;
+    let value = (d.check)(value).map_err(|why| Error::Refused(format!("setting `{key}`: {why}")))?;
+    let before = get(conn, key)?;
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    audit::record(conn, who, "setting.set", &format!("setting:{key}"), before.as_ref(), Some(&value))?;
+    Ok(value)
+}

@@ -1,0 +1,96 @@
+//! Every migration path ends at the same schema: an empty file, and a file left at each
+//! earlier version, all migrate to the latest one.
+use pl_ledger::{db, Ledger};
+use rusqlite::Connection;
+
+fn schema(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn.prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+fn version(conn: &Connection) -> i64 {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn an_empty_file_migrates_to_the_latest_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/ledger.sqlite");
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(version(ledger.connection()), db::latest_version());
+    assert!(schema(ledger.connection()).iter().any(|s| s.starts_with("table txns")));
+    let mode: String = ledger.connection().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = ledger.connection().pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+    let fk: i64 = ledger.connection().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[test]
+fn a_file_at_every_earlier_version_migrates_to_the_same_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = Ledger::open(&dir.path().join("fresh.sqlite")).unwrap();
+    let want = schema(fresh.connection());
+    for k in 0..db::latest_version() {
+        let path = dir.path().join(format!("at-{k}.sqlite"));
+        {
+            let conn = Connection::open(&path).unwrap();
+            db::migrate_to(&conn, &path, k).unwrap();
+            assert_eq!(version(&conn), k);
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(version(ledger.connection()), db::latest_version(), "from version {k}");
+        assert_eq!(schema(ledger.connection()), want, "schema reached from version {k}");
+        // Opening again applies nothing more.
+        drop(ledger);
+        let again = Ledger::open(&path).unwrap();
+        assert_eq!(schema(again.connection()), want);
+    }
+}
+
+#[test]
+fn a_file_from_a_newer_build_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("newer.sqlite");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", db::latest_version() + 1).unwrap();
+    }
+    let err = Ledger::open(&path).err().expect("refused");
+    assert!(err.to_string().contains("newer Partner Ledger"), "{err}");
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(version(&conn), db::latest_version() + 1);
+    assert!(schema(&conn).is_empty());
+}
+
+#[test]
+fn a_failing_migration_leaves_the_file_at_its_version() {
+    // The migration runner applies each file in one transaction: simulate a broken migration by
+    // pre-creating a table the first migration creates.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.sqlite");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE audit (x)").unwrap();
+    }
+    assert!(Ledger::open(&path).is_err());
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(version(&conn), 0);
+    assert!(!schema(&conn).iter().any(|s| s.starts_with("table settings")), "nothing of migration 1 stayed");
+}
+
+#[test]
+fn the_audit_log_refuses_updates_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("a.sqlite")).unwrap();
+    ledger.set_setting("timezone", "Europe/Berlin", "alice").unwrap();
+    let conn = ledger.connection();
+    assert!(conn.execute("UPDATE audit SET who = 'mallory'", []).is_err());
+    assert!(conn.execute("DELETE FROM audit", []).is_err());
+    let log = ledger.audit_log().unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].who, "alice");
+    assert_eq!(log[0].before, Some(serde_json::json!("UTC")));
+    assert_eq!(log[0].after, Some(serde_json::json!("Europe/Berlin")));
+}

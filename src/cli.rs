@@ -1,0 +1,617 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pl_ledger::{DateOrder, ImportOptions, Ledger};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "partner-ledger", version, about = "Reconcile a Wix Partner Billed App's revenue and report it to Wix")]
+struct Cli {
+    /// The ledger file [default: $PARTNER_LEDGER_DB, else the desktop app's data file]
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print one JSON document on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who does this, for the audit log [default: the OS user]
+    #[arg(long, global = true, value_name = "NAME")]
+    by: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The Wix app being reported
+    #[command(subcommand)]
+    App(AppCmd),
+    /// Settings: deduct_processor_fees, timezone, instance_metadata_key, wix.base_url, ...
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Import processor exports (each file whole or not at all)
+    Import(ImportArgs),
+    /// Import batches
+    #[command(subcommand)]
+    Batches(BatchesCmd),
+    /// What must be fixed before a month can be approved
+    #[command(subcommand)]
+    Exceptions(ExceptionsCmd),
+    /// Map a processor customer to an instance
+    #[command(subcommand)]
+    Map(MapCmd),
+    /// Saved column mappings for `--format mapped:NAME`
+    #[command(subcommand)]
+    Mapping(MappingCmd),
+    /// Revenue-share rates (effective-dated; an instance override wins)
+    #[command(subcommand)]
+    Rates(RatesCmd),
+    /// The FX table used for non-USD rows
+    #[command(subcommand)]
+    Fx(FxCmd),
+    /// Manual refunds
+    #[command(subcommand)]
+    Refund(RefundCmd),
+    /// The month or quarter report, and its CSV exports
+    Report(ReportArgs),
+    /// Months and their state
+    #[command(subcommand)]
+    Months(MonthsCmd),
+    /// Approve a month: freezes its events (refused while it has exceptions)
+    Approve {
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+    },
+    /// Reopen an approved month whose events were not sent
+    Reopen {
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// The audit log
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+enum RatesCmd {
+    /// Add the percent in force from a date (for the app, or one instance)
+    Add {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: String,
+        #[arg(long, value_name = "P")]
+        percent: String,
+        #[arg(long, value_name = "GUID")]
+        instance: Option<String>,
+    },
+    /// List the schedule
+    List,
+}
+
+#[derive(Subcommand)]
+enum FxCmd {
+    /// Import a CSV `date,currency,usd_per_unit`
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum RefundCmd {
+    /// Enter a manual refund (a REFUND event)
+    Add {
+        #[arg(long, value_name = "GUID")]
+        instance: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: String,
+        /// The refunded gross in USD, positive
+        #[arg(long, value_name = "A", allow_hyphen_values = true)]
+        amount: String,
+        /// The processing fee returned by the processor, in USD
+        #[arg(long, value_name = "F")]
+        fee_returned: Option<String>,
+        /// The original charge's event id (tx-<n>)
+        #[arg(long, value_name = "EVENT_ID")]
+        charge: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Delete a manual refund while its month is open
+    Delete { id: String },
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[arg(long, value_name = "YYYY-MM", conflicts_with = "quarter", required_unless_present = "quarter")]
+    month: Option<String>,
+    #[arg(long, value_name = "YYYY-Qn")]
+    quarter: Option<String>,
+    /// Write the event lines CSV
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write the per-instance summary CSV
+    #[arg(long, value_name = "FILE")]
+    instances_csv: Option<PathBuf>,
+    /// Write Wix's Partner Billed report CSV (a folder: the file gets Wix's conventional name)
+    #[arg(long, value_name = "FILE")]
+    wix_csv: Option<PathBuf>,
+    /// Start the CSV files with a BOM so Excel reads them as UTF-8
+    #[arg(long)]
+    excel: bool,
+}
+
+#[derive(Subcommand)]
+enum MonthsCmd {
+    /// Months with activity or an approval
+    List,
+}
+
+#[derive(Subcommand)]
+enum AppCmd {
+    /// Set the app id and name
+    Set {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Show the app
+    Show,
+}
+
+#[derive(Subcommand)]
+enum SettingsCmd {
+    /// Set KEY to VALUE
+    Set { key: String, value: String },
+    /// List every setting with its value
+    List,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// CSV files
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// stripe-itemized, stripe-balance, paypal-activity or mapped:NAME [default: detected from the header]
+    #[arg(long)]
+    format: Option<String>,
+    /// Show what would be imported, change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Day/month order of slash dates, for a file whose dates cannot decide it
+    #[arg(long, value_enum)]
+    date_order: Option<DateOrderArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DateOrderArg {
+    DayFirst,
+    MonthFirst,
+}
+
+#[derive(Subcommand)]
+enum BatchesCmd {
+    /// List import batches, newest first
+    List,
+    /// Undo a batch (refused while one of its rows is in an approved month)
+    Undo { batch_id: i64 },
+}
+
+#[derive(Subcommand)]
+enum ExceptionsCmd {
+    /// List exceptions
+    List {
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+    },
+    /// Assign an instance to one row (TXN_ID from `exceptions list`)
+    Assign {
+        txn_id: i64,
+        #[arg(long)]
+        instance: String,
+        /// Also map the row's customer to this instance for later imports
+        #[arg(long)]
+        save_mapping: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MapCmd {
+    /// Map a customer (Stripe customer id, PayPal payer e-mail) to an instance
+    Customer {
+        key: String,
+        #[arg(long)]
+        instance: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MappingCmd {
+    /// Save (or replace) a column mapping from a TOML file
+    Add { name: String, file: PathBuf },
+    /// List saved mappings
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Every change, oldest first
+    List,
+}
+
+/// A refused or failed operation: its message goes to stderr and the exit code is 1.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+struct Ctx {
+    json: bool,
+    by: String,
+    db: PathBuf,
+}
+
+impl Ctx {
+    fn open(&self) -> Result<Ledger, Failure> {
+        Ok(Ledger::open(&self.db)?)
+    }
+
+    /// Prints `value` as JSON, or `human` as text.
+    fn print<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value).expect("output serialises"));
+        } else {
+            let text = human();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let ctx = Ctx {
+        json: cli.json,
+        by: cli.by.clone().unwrap_or_else(pl_ledger::os_user),
+        db: cli.db.clone().unwrap_or_else(Ledger::db_path_from_env),
+    };
+    match dispatch(&ctx, cli.command) {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            if ctx.json {
+                println!("{}", json!({ "error": msg }));
+            }
+            eprintln!("error: {msg}");
+            1
+        }
+    }
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
+    match command {
+        Command::App(AppCmd::Set { id, name }) => {
+            let mut l = ctx.open()?;
+            l.set_app(&id, &name, &ctx.by)?;
+            app_show(ctx, &l)?;
+        }
+        Command::App(AppCmd::Show) => app_show(ctx, &ctx.open()?)?,
+        Command::Settings(SettingsCmd::Set { key, value }) => {
+            let mut l = ctx.open()?;
+            let stored = l.set_setting(&key, &value, &ctx.by)?;
+            ctx.print(&json!({ "key": key, "value": stored }), || format!("{key} = {stored}"));
+        }
+        Command::Settings(SettingsCmd::List) => {
+            let l = ctx.open()?;
+            let mut out = serde_json::Map::new();
+            let mut text = String::new();
+            for d in pl_ledger::settings::SETTINGS {
+                let v = l.setting(d.key)?;
+                text.push_str(&format!("{:<24} {:<32} {}\n", d.key, v.as_deref().unwrap_or("(not set)"), d.help));
+                out.insert(d.key.to_string(), json!(v));
+            }
+            ctx.print(&out, || text.trim_end().to_string());
+        }
+        Command::Import(args) => return import(ctx, args),
+        Command::Batches(BatchesCmd::List) => {
+            let batches = ctx.open()?.list_batches()?;
+            ctx.print(&json!({ "batches": batches }), || {
+                if batches.is_empty() {
+                    return "No import batches yet: `partner-ledger import FILE.csv` imports a processor export.".into();
+                }
+                let mut t = format!("{:>5}  {:<20}  {:<16}  {:>8} {:>8} {:>6} {:>7}  {}\n", "batch", "imported at", "format", "read", "imported", "dups", "skipped", "file");
+                for b in &batches {
+                    t.push_str(&format!(
+                        "{:>5}  {:<20}  {:<16}  {:>8} {:>8} {:>6} {:>7}  {}{}\n",
+                        b.id, b.imported_at, b.format, b.rows_read, b.imported, b.duplicates, b.skipped, b.file_name,
+                        b.undone_at.as_ref().map(|u| format!("  (undone {u})")).unwrap_or_default()
+                    ));
+                }
+                t.trim_end().to_string()
+            });
+        }
+        Command::Batches(BatchesCmd::Undo { batch_id }) => {
+            let b = ctx.open()?.undo_batch(batch_id, &ctx.by)?;
+            ctx.print(&b, || format!("batch {} ({}) undone: its {} rows left the ledger", b.id, b.file_name, b.imported + b.skipped));
+        }
+        Command::Exceptions(ExceptionsCmd::List { month }) => {
+            let ex = ctx.open()?.exceptions(month.as_deref())?;
+            ctx.print(&json!({ "month": month, "exceptions": ex }), || {
+                if ex.is_empty() {
+                    return "No exceptions.".into();
+                }
+                ex.iter()
+                    .map(|e| format!("{} [row {}] {} {} {} ({}): {}", e.kind, e.txn_id.unwrap_or_default(), e.created_date, e.row_kind, e.source_id, e.file, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Exceptions(ExceptionsCmd::Assign { txn_id, instance, save_mapping }) => {
+            ctx.open()?.assign_instance(txn_id, &instance, save_mapping, &ctx.by)?;
+            ctx.print(&json!({ "txn_id": txn_id, "instance_id": instance.to_lowercase(), "mapping_saved": save_mapping }), || {
+                format!("row {txn_id} assigned to instance {}", instance.to_lowercase())
+            });
+        }
+        Command::Map(MapCmd::Customer { key, instance }) => {
+            let n = ctx.open()?.map_customer(&key, &instance, &ctx.by)?;
+            ctx.print(&json!({ "customer": key, "instance_id": instance.to_lowercase(), "rows_resolved": n }), || {
+                format!("customer {key} → instance {}; {n} row(s) resolved", instance.to_lowercase())
+            });
+        }
+        Command::Mapping(MappingCmd::Add { name, file }) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+            ctx.open()?.add_column_mapping(&name, &text, &ctx.by)?;
+            ctx.print(&json!({ "mapping": name, "saved": true }), || {
+                format!("mapping `{name}` saved; import with `partner-ledger import FILE --format mapped:{name}`")
+            });
+        }
+        Command::Mapping(MappingCmd::List) => {
+            let maps = ctx.open()?.list_column_mappings()?;
+            ctx.print(&json!({ "mappings": maps }), || {
+                if maps.is_empty() {
+                    return "No saved mappings: `partner-ledger mapping add NAME FILE.toml` saves one.".into();
+                }
+                maps.iter().map(|m| format!("{}  (saved {} by {})", m.name, m.saved_at, m.saved_by)).collect::<Vec<_>>().join("\n")
+            });
+        }
+        Command::Rates(RatesCmd::Add { from, percent, instance }) => {
+            let r = ctx.open()?.add_rate(&from, &percent, instance.as_deref(), &ctx.by)?;
+            ctx.print(&r, || match &r.instance_id {
+                Some(i) => format!("from {}: {}% for instance {i}", r.effective_from, r.percent),
+                None => format!("from {}: {}%", r.effective_from, r.percent),
+            });
+        }
+        Command::Rates(RatesCmd::List) => {
+            let rates = ctx.open()?.rates()?;
+            ctx.print(&json!({ "rates": rates }), || {
+                if rates.is_empty() {
+                    return "No rates: `partner-ledger rates add --from YYYY-MM-DD --percent 20`".into();
+                }
+                rates
+                    .iter()
+                    .map(|r| format!("{}  {:>6}%  {}", r.effective_from, r.percent, r.instance_id.as_deref().unwrap_or("(app)")))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Fx(FxCmd::Import { file }) => {
+            let r = ctx.open()?.import_fx(&file, &ctx.by)?;
+            let failed = !r.rejected.is_empty();
+            ctx.print(&r, || {
+                if failed {
+                    return String::new();
+                }
+                format!("{}: {} rate(s) imported", r.file, r.rates)
+            });
+            if failed {
+                if !ctx.json {
+                    eprintln!("error: {} refused, nothing imported:", r.file);
+                    for bad in &r.rejected {
+                        let col = bad.column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default();
+                        eprintln!("  {}:{}{col}: {}", r.file, bad.line, bad.reason);
+                    }
+                }
+                return Ok(1);
+            }
+        }
+        Command::Refund(RefundCmd::Add { instance, date, amount, fee_returned, charge, reason }) => {
+            let r = ctx.open()?.add_manual_refund(
+                &pl_ledger::NewManualRefund { instance, date, amount, fee_returned, charge, reason },
+                &ctx.by,
+            )?;
+            ctx.print(&r, || format!("manual refund {} of {} USD for instance {} on {}", r.id, r.amount, r.instance_id, r.date));
+        }
+        Command::Refund(RefundCmd::Delete { id }) => {
+            ctx.open()?.delete_manual_refund(&id, &ctx.by)?;
+            ctx.print(&json!({ "deleted": id }), || format!("manual refund {id} deleted"));
+        }
+        Command::Report(args) => report(ctx, args)?,
+        Command::Months(MonthsCmd::List) => {
+            let months = ctx.open()?.months()?;
+            ctx.print(&json!({ "months": months }), || {
+                if months.is_empty() {
+                    return "No months yet: import an export first.".into();
+                }
+                months
+                    .iter()
+                    .map(|m| match &m.approved_at {
+                        Some(at) => format!("{}  {:<9}  approved {} by {}", m.month, m.status, at, m.approved_by.as_deref().unwrap_or("")),
+                        None => format!("{}  {}", m.month, m.status),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Approve { month } => {
+            let mut l = ctx.open()?;
+            match l.approve(&month, &ctx.by) {
+                Ok(r) => ctx.print(&r, || {
+                    format!("{month} approved: {} events, gross {}, net {}, Wix share {}", r.totals.events, r.totals.gross, r.totals.net, r.totals.wix_share)
+                }),
+                Err(pl_ledger::Error::ApprovalRefused { month, exceptions }) => {
+                    if ctx.json {
+                        println!("{}", serde_json::to_string_pretty(&json!({ "error": format!("{month} cannot be approved"), "exceptions": exceptions })).expect("serialises"));
+                    }
+                    eprintln!("error: {month} cannot be approved: {} exception(s) to fix first:", exceptions.len());
+                    for e in &exceptions {
+                        eprintln!("  {} {} {} ({}): {}", e.kind, e.source_id, e.created_date, e.file, e.detail);
+                    }
+                    return Ok(1);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Reopen { month, reason } => {
+            ctx.open()?.reopen(&month, &reason, &ctx.by)?;
+            ctx.print(&json!({ "month": month, "status": "open" }), || format!("{month} reopened"));
+        }
+        Command::Audit(AuditCmd::List) => {
+            let log = ctx.open()?.audit_log()?;
+            ctx.print(&json!({ "audit": log }), || {
+                log.iter()
+                    .map(|a| {
+                        let show = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+                        format!("{} {} {} {} {} → {}", a.at, a.who, a.action, a.entity, show(&a.before), show(&a.after))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(0)
+}
+
+fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
+    let l = ctx.open()?;
+    let period = match (&args.month, &args.quarter) {
+        (Some(m), _) => pl_ledger::Period::parse_month(m)?,
+        (None, Some(q)) => pl_ledger::Period::parse_quarter(q)?,
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let r = l.report(&period)?;
+    let tz = l.timezone()?;
+    let create = |p: &std::path::Path| {
+        std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| Failure(format!("cannot write {}: {e}", p.display())))
+    };
+    let mut written = Vec::new();
+    if let Some(p) = &args.csv {
+        pl_ledger::export::write_events(&r, create(p)?, args.excel)?;
+        written.push(p.clone());
+    }
+    if let Some(p) = &args.instances_csv {
+        pl_ledger::export::write_instances(&r, create(p)?, args.excel)?;
+        written.push(p.clone());
+    }
+    if let Some(p) = &args.wix_csv {
+        let p = if p.is_dir() {
+            let name = r.app_name.clone().ok_or_else(|| Failure("no app name for the Wix file name: `partner-ledger app set --id GUID --name NAME`".into()))?;
+            p.join(period.wix_file_name(&name))
+        } else {
+            p.clone()
+        };
+        pl_ledger::export::write_wix(&r, tz, create(&p)?, args.excel)?;
+        written.push(p);
+    }
+    if ctx.json {
+        use std::io::Write;
+        let out = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
+        serde_json::to_writer(&mut out, &r).map_err(|e| Failure(e.to_string()))?;
+        writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
+        return Ok(());
+    }
+    let label = period.label();
+    println!("{label} — {}{}", r.status, r.app_name.as_ref().map(|n| format!(" — {n}")).unwrap_or_default());
+    let t = &r.totals;
+    println!("{} events: gross {}  expenses {}  net {}  Wix share {}", t.events, t.gross, t.expenses, t.net, t.wix_share);
+    if !r.instances.is_empty() {
+        println!("\n{:<38} {:>7} {:>7} {:>12} {:>10} {:>12} {:>10}", "instance", "charges", "refunds", "gross", "expenses", "net", "wix share");
+        for i in &r.instances {
+            println!("{:<38} {:>7} {:>7} {:>12} {:>10} {:>12} {:>10}", i.instance_id, i.charges, i.refunds, i.gross, i.expenses, i.net, i.wix_share);
+        }
+    }
+    if !r.exceptions.is_empty() {
+        println!("\n{} exception(s) block approval:", r.exceptions.len());
+        for e in &r.exceptions {
+            println!("  {} {} ({}): {}", e.kind, e.source_id, e.file, e.detail);
+        }
+    }
+    for p in r.payouts.iter().filter(|p| !p.matches) {
+        println!("warning: payout {} of {} {} does not equal its {} item(s), net {}", p.payout_id, p.amount, p.currency, p.items, p.items_net);
+    }
+    for p in written {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn app_show(ctx: &Ctx, l: &Ledger) -> Result<(), Failure> {
+    let (id, name) = (l.setting("app.id")?, l.setting("app.name")?);
+    ctx.print(&json!({ "app_id": id, "app_name": name }), || match (&id, &name) {
+        (Some(id), Some(name)) => format!("{name} ({id})"),
+        _ => "No app set: `partner-ledger app set --id GUID --name NAME`".into(),
+    });
+    Ok(())
+}
+
+fn import(ctx: &Ctx, args: ImportArgs) -> Result<i32, Failure> {
+    let mut l = ctx.open()?;
+    let opts = ImportOptions {
+        format: args.format,
+        dry_run: args.dry_run,
+        by: ctx.by.clone(),
+        date_order: args.date_order.map(|d| match d {
+            DateOrderArg::DayFirst => DateOrder::DayFirst,
+            DateOrderArg::MonthFirst => DateOrder::MonthFirst,
+        }),
+    };
+    // Each file is its own batch, whole or nothing; a refused file does not stop the others
+    // (fix it and import it again: rows already in are never added twice).
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for file in &args.files {
+        match l.import_file(file, &opts) {
+            Ok(r) => {
+                failed |= !r.rejected.is_empty();
+                if !ctx.json {
+                    print_import(&r);
+                }
+                reports.push(json!(r));
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("error: {}: {e}", file.display());
+                reports.push(json!({ "file": file.display().to_string(), "error": e.to_string() }));
+            }
+        }
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&json!({ "files": reports })).expect("serialises"));
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn print_import(r: &pl_ledger::ImportReport) {
+    if !r.rejected.is_empty() {
+        eprintln!("error: {} refused, nothing imported: {} bad row(s)", r.file, r.rejected.len());
+        for bad in &r.rejected {
+            let col = bad.column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default();
+            eprintln!("  {}:{}{col}: {}", r.file, bad.line, bad.reason);
+        }
+        return;
+    }
+    let verb = if r.dry_run { "would import" } else { "imported" };
+    let batch = r.batch_id.map(|b| format!(" as batch {b}")).unwrap_or_default();
+    println!(
+        "{}: {} ({}), {} rows read: {verb} {}, {} skipped, {} already in the ledger{batch}",
+        r.file, if r.dry_run { "dry run" } else { "ok" }, r.format, r.rows_read, r.imported, r.skipped, r.duplicates
+    );
+}
