@@ -1,4 +1,18 @@
 //! Fault plans: which billing requests misbehave, and how.
+//!
+//! ```json
+//! {"rules": [
+//!   {"nth": 1, "kind": "status", "code": 503},
+//!   {"every": 5, "kind": "drop_after_processing"},
+//!   {"probability": 0.1, "seed": 42, "kind": "delay_ms", "ms": 40000},
+//!   {"instance": "2f0c…", "times": 1, "kind": "reject"},
+//!   {"nth": 7, "kind": "status", "code": 500, "processed": false}
+//! ]}
+//! ```
+//!
+//! Kinds: `reject` (400 validation error), `status` + `code`, `drop_after_processing`,
+//! `drop_before_processing`, `delay_ms` + `ms`. The first matching rule wins; requests are
+//! counted from 1 since the plan was installed (or the last reset).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -204,6 +204,31 @@ mod tests {
     }
 
     #[test]
+    fn keyring_round_trip_when_a_keyring_exists() {
+        let app = format!("pl-wix-test-{}", std::process::id());
+        let s = Secrets {
+            app_secret: Some(Secret::new("kr-app-secret")),
+            api_key: Some(Secret::new("kr-api-key")),
+            account_id: Some("kr-acct".into()),
+        };
+        if s.store_in_keyring(&app).is_err() {
+            return; // no usable keyring here (headless CI): nothing more to check
+        }
+        let env_set = ["WIX_APP_SECRET", "WIX_API_KEY", "WIX_ACCOUNT_ID"]
+            .iter()
+            .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()));
+        if !env_set {
+            assert_eq!(Secrets::load(&app), s);
+        }
+        for kind in [APP_SECRET, API_KEY, ACCOUNT_ID] {
+            if let Ok(e) = keyring::Entry::new(KEYRING_SERVICE, &user(kind, &app)) {
+                let _ = e.delete_credential();
+            }
+        }
+        assert_eq!(keyring_get(APP_SECRET, &app), None);
+    }
+
+    #[test]
     fn keyring_absence_is_no_secret() {
         // In CI there is usually no usable keyring: this must neither fail nor panic.
         let got = keyring_get(APP_SECRET, "00000000-no-such-app-for-tests");
