@@ -66,7 +66,7 @@ impl Item {
         format!(
             "\"po_1\",\"2026-10-31 20:00:00\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"pi_x\",\"in_x\",\"{}\",\"\"",
             self.txn, self.created, self.created, self.created, self.created, self.currency, self.gross, self.fee,
-            gross - fee, self.category, self.source_id, self.description, self.gross, self.currency, self.customer,
+            gross - fee, self.category, self.source_id, self.description.replace('"', "\"\""), self.gross, self.currency, self.customer,
             self.charge_id, self.instance
         )
     }
@@ -100,8 +100,11 @@ impl Env {
         p
     }
 
+    /// Imports a file that must import cleanly.
     pub fn import(&mut self, path: &Path) -> ImportReport {
-        self.ledger.import_file(path, &ImportOptions { by: "test".into(), ..Default::default() }).unwrap()
+        let r = self.ledger.import_file(path, &ImportOptions { by: "test".into(), ..Default::default() }).unwrap();
+        assert!(r.rejected.is_empty(), "{}: {:?}", path.display(), r.rejected);
+        r
     }
 
     pub fn import_str(&mut self, name: &str, content: &str) -> ImportReport {
