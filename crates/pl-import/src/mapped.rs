@@ -290,6 +290,7 @@ impl MappedPlan {
         let fee_raw = r.amount_or_zero(self.fee.as_ref(), ctx.style)?;
         let fee = match self.m.fee_sign {
             FeeSign::CostPositive => fee_raw,
+            FeeSign::CostNegative if fee_raw.is_zero() => fee_raw.abs(),
             FeeSign::CostNegative => -fee_raw,
         };
         let mut net = r.amount_opt(self.net.as_ref(), ctx.style)?;

@@ -147,7 +147,7 @@ impl Paypal {
         row.occurred_at = to_utc(date, time, off);
         row.currency = currency;
         row.gross = gross;
-        row.fee = -fee_raw;
+        row.fee = if fee_raw.is_zero() { fee_raw.abs() } else { -fee_raw };
         row.net = match r.amount_opt(self.net.as_ref(), ctx.style)? {
             Some(n) => n,
             None => gross + fee_raw,
