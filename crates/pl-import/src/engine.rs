@@ -81,6 +81,9 @@ fn reader(r: Box<dyn Read + '_>, delim: u8) -> csv::Reader<Box<dyn Read + '_>> {
         .has_headers(false)
         .flexible(true)
         .delimiter(delim)
+        // Only LF ends a record, so that line numbers stay right in CRLF files; the CR left at the
+        // end of the last field is trimmed like any surrounding whitespace.
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(256 * 1024)
         .from_reader(r)
 }
@@ -203,10 +206,12 @@ impl<'a> Rec<'a> {
     /// The record re-joined as one CSV line.
     pub fn raw(&self) -> String {
         let mut out = String::with_capacity(self.rec.as_slice().len() + self.rec.len() * 3);
+        let last = self.rec.len().saturating_sub(1);
         for (i, f) in self.rec.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
+            let f = if i == last { f.strip_suffix(b"\r").unwrap_or(f) } else { f };
             let s = String::from_utf8_lossy(f);
             if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
                 out.push('"');
