@@ -3,6 +3,23 @@
 //! Entry points: [`parse_path`] / [`parse_bytes`] stream a file, calling back once per good row
 //! ([`Row`]) and once per bad row ([`RowError`]); file-level problems are an [`ImportError`].
 //! Formats are detected from the header ([`detect`]); columns are always found by name.
+//!
+//! What every format accepts:
+//! - UTF-8 with or without BOM, LF or CRLF, quoted or bare fields; the delimiter (`,` `;` tab) is
+//!   taken from the header line (Excel in European locales saves with `;`).
+//! - Amounts `1,250.00`, `1250`, `-29` or decimal-comma `4.626,81`: the style is decided once per
+//!   file from all amount values (a German PayPal header defaults to comma); a file using both is
+//!   an [`ImportError::ConflictingNumberStyles`]. Mapped files state their style.
+//! - Dates: Stripe `YYYY-MM-DD HH:MM[:SS]` (UTC). Files re-saved by Excel are supported too:
+//!   `5/1/2024 9:14` (slash, day/month order decided per file like PayPal's) and
+//!   `01.05.2024 09:14` (dot: day first), still read as UTC; seconds may be lost by Excel, which
+//!   does not matter to the dedup key (the transaction id).
+//! - PayPal dates `MM/DD/YYYY`, `DD/MM/YYYY`, `DD.MM.YYYY`; the slash order is decided once per
+//!   file (a component above 12 decides; contradictions are an error; an undecidable file needs
+//!   [`ParseOptions::date_order`], and an option contradicting the file is an error). Time-zone
+//!   abbreviations map to fixed offsets (US, European incl. German `MEZ`/`MESZ`, Asian, Australian,
+//!   `GMT+1`-style offsets); `IST` is read as India (+05:30). An unknown one is a row error.
+//! - A record whose field count differs from the header's is a row error; blank records are ignored.
 
 use std::collections::HashMap;
 use std::fmt;
