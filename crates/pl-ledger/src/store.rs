@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection};
 
+use crate::outbox::{self, OutboxEntry, Resolution, StateCounts, SubmitLock, SubmitOptions, SubmitProgress, SubmitReport};
 use crate::refunds::{self, NewManualRefund};
 use crate::report::{self, Period};
 use crate::schedule::{self, FxImportReport};
@@ -223,6 +224,62 @@ impl Ledger {
     /// The reporting time zone.
     pub fn timezone(&self) -> Result<chrono_tz::Tz> {
         exceptions::reporting_tz(&self.conn)
+    }
+
+    // ---- submission to Wix ------------------------------------------------------------------
+
+    /// Takes the submit lock of this ledger file (one submitter at a time).
+    pub fn submit_lock(&self) -> Result<SubmitLock> {
+        SubmitLock::acquire(&self.path)
+    }
+
+    /// A Wix client from the settings, `WIX_API_BASE` and the secrets in the environment or keyring.
+    pub fn wix_client(&self) -> Result<pl_wix::Client> {
+        outbox::client_from_settings(&self.conn)
+    }
+
+    /// Submits the queued events of an approved month (SPEC §6); the caller holds `lock`.
+    pub async fn submit(
+        &mut self,
+        _lock: &SubmitLock,
+        client: std::sync::Arc<pl_wix::Client>,
+        month: &str,
+        opts: &SubmitOptions,
+        by: &str,
+        on_progress: impl FnMut(&SubmitProgress),
+    ) -> Result<SubmitReport> {
+        outbox::submit(&mut self.conn, client, month, opts, by, on_progress).await
+    }
+
+    /// The exact requests a submission would send, secrets masked.
+    pub fn submit_dry_run(&self, client: &pl_wix::Client, month: &str) -> Result<Vec<pl_wix::RenderedRequest>> {
+        outbox::dry_run(&self.conn, client, month)
+    }
+
+    /// Turns `sending` events left by a crashed run into `uncertain`, when no submission runs.
+    pub fn recover_outbox(&mut self, by: &str) -> Result<u32> {
+        match SubmitLock::acquire(&self.path) {
+            Ok(_lock) => outbox::recover(&mut self.conn, by),
+            Err(Error::Refused(_)) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn outbox(&self, state: Option<&str>, month: Option<&str>) -> Result<Vec<OutboxEntry>> {
+        outbox::list(&self.conn, state, month)
+    }
+
+    pub fn outbox_attempts(&self, event_id: &str) -> Result<Vec<outbox::AttemptInfo>> {
+        outbox::attempts(&self.conn, event_id)
+    }
+
+    pub fn outbox_counts(&self, month: &str) -> Result<StateCounts> {
+        outbox::counts(&self.conn, month)
+    }
+
+    /// Resolves an uncertain event as `sent` (checked at Wix) or `resend`; audited.
+    pub fn resolve_event(&mut self, event_id: &str, how: Resolution, reason: &str, by: &str) -> Result<OutboxEntry> {
+        outbox::resolve(&mut self.conn, event_id, how, reason, by)
     }
 
     // ---- audit ----------------------------------------------------------------------------

@@ -78,6 +78,19 @@ pub struct AcceptedEvent {
     pub event: serde_json::Value,
 }
 
+/// One billing request as the simulator saw it, with the fault the plan applied to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// The billing request number (1-based, since start or the last reset).
+    pub request_no: u64,
+    /// The instance: the token's, else the body's `instanceId`.
+    pub instance_id: Option<String>,
+    /// The `event` object as received, when the body had one.
+    pub event: Option<serde_json::Value>,
+    /// The fault applied, if any.
+    pub fault: Option<Fault>,
+}
+
 /// Counters since start or the last reset.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimStats {
@@ -143,6 +156,11 @@ impl SimHandle {
     /// The events processed so far, in order.
     pub fn accepted(&self) -> Vec<AcceptedEvent> {
         self.shared.state().accepted.clone()
+    }
+
+    /// Every billing request so far with the fault applied to it, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.state().requests.clone()
     }
 
     /// Installs a fault plan (its request counter starts at 0).

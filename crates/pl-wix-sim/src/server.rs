@@ -2,7 +2,7 @@
 //! answering), the Wix endpoints and the control endpoints.
 
 use crate::faults::{ActivePlan, Fault, FaultPlan};
-use crate::{AcceptedEvent, SimAuthFlow, SimConfig, SimStats};
+use crate::{AcceptedEvent, RequestRecord, SimAuthFlow, SimConfig, SimStats};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -35,6 +35,7 @@ impl Shared {
             stats: SimStats::default(),
             plan: ActivePlan::new(FaultPlan::default()),
             accepted: Vec::new(),
+            requests: Vec::new(),
             windows: HashMap::new(),
         }))
     }
@@ -50,6 +51,7 @@ pub(crate) struct SimState {
     pub stats: SimStats,
     plan: ActivePlan,
     pub accepted: Vec<AcceptedEvent>,
+    pub requests: Vec<RequestRecord>,
     windows: HashMap<String, VecDeque<Instant>>,
 }
 
@@ -63,6 +65,7 @@ impl SimState {
         self.stats = SimStats::default();
         self.plan = ActivePlan::new(FaultPlan::default());
         self.accepted.clear();
+        self.requests.clear();
         self.windows.clear();
     }
 }
@@ -101,6 +104,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/billing-event", post(billing))
         .route("/_sim/faults", post(set_faults).get(get_faults))
         .route("/_sim/accepted", get(get_accepted))
+        .route("/_sim/requests", get(get_requests))
         .route("/_sim/stats", get(get_stats))
         .route("/_sim/reset", post(reset))
         .with_state(shared)
@@ -264,6 +268,12 @@ impl SimState {
         if fault.is_some() {
             self.stats.faults_applied += 1;
         }
+        self.requests.push(RequestRecord {
+            request_no,
+            instance_id: prelim.clone(),
+            event: event.map(|e| Value::Object(e.clone())),
+            fault: fault.clone(),
+        });
         if let Some(f) = &fault {
             if !f.processes_event() {
                 return match f {
@@ -464,4 +474,9 @@ async fn get_stats(State(shared): State<Arc<Shared>>) -> Response {
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     shared.state().reset();
     respond((200, json!({"reset": true})))
+}
+
+async fn get_requests(State(shared): State<Arc<Shared>>) -> Response {
+    let list = shared.state().requests.clone();
+    Json(list).into_response()
 }
