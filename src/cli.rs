@@ -69,9 +69,48 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Submit an approved month's events to Wix, each exactly once
+    Submit {
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        /// Print the exact requests (secrets masked), send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The submission queue
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+enum OutboxCmd {
+    /// Events and their outbox state
+    List {
+        /// queued, sending, sent, rejected or uncertain
+        #[arg(long, value_name = "S")]
+        state: Option<String>,
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+    },
+    /// Every attempt to send one event
+    Show { event_id: String },
+    /// Resolve an uncertain event: `sent` after checking Wix, or `resend`
+    Resolve {
+        event_id: String,
+        #[arg(long = "as", value_enum)]
+        how: ResolveAs,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ResolveAs {
+    Sent,
+    Resend,
 }
 
 #[derive(Subcommand)]
@@ -473,6 +512,57 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
             ctx.open()?.reopen(&month, &reason, &ctx.by)?;
             ctx.print(&json!({ "month": month, "status": "open" }), || format!("{month} reopened"));
         }
+        Command::Submit { month, dry_run } => return submit(ctx, &month, dry_run),
+        Command::Outbox(OutboxCmd::List { state, month }) => {
+            let mut l = ctx.open()?;
+            l.recover_outbox(&ctx.by)?;
+            let entries = l.outbox(state.as_deref(), month.as_deref())?;
+            ctx.print(&json!({ "events": entries }), || {
+                if entries.is_empty() {
+                    return "No events in the outbox: approve a month first.".into();
+                }
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{:<10} {} {:<9} {:>10} {:>9}  attempts {}{}",
+                            e.id, e.month, e.state, e.gross, e.wix_share, e.attempts,
+                            e.last_error.as_ref().map(|m| format!("  — {m}")).unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Outbox(OutboxCmd::Show { event_id }) => {
+            let attempts = ctx.open()?.outbox_attempts(&event_id)?;
+            ctx.print(&json!({ "event_id": event_id, "attempts": attempts }), || {
+                if attempts.is_empty() {
+                    return format!("{event_id}: no attempt yet");
+                }
+                attempts
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}  {}  HTTP {}  {}",
+                            a.started_at,
+                            a.outcome.as_deref().unwrap_or("in flight"),
+                            a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                            a.message.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Outbox(OutboxCmd::Resolve { event_id, how, reason }) => {
+            let how = match how {
+                ResolveAs::Sent => pl_ledger::Resolution::Sent,
+                ResolveAs::Resend => pl_ledger::Resolution::Resend,
+            };
+            let e = ctx.open()?.resolve_event(&event_id, how, &reason, &ctx.by)?;
+            ctx.print(&e, || format!("{} is now {}", e.id, e.state));
+        }
         Command::Audit(AuditCmd::List) => {
             let log = ctx.open()?.audit_log()?;
             ctx.print(&json!({ "audit": log }), || {
@@ -551,6 +641,80 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         println!("wrote {}", p.display());
     }
     Ok(())
+}
+
+fn submit(ctx: &Ctx, month: &str, dry_run: bool) -> Result<i32, Failure> {
+    let mut l = ctx.open()?;
+    let client = l.wix_client()?;
+    if dry_run {
+        let reqs = l.submit_dry_run(&client, month)?;
+        let out: Vec<_> = reqs
+            .iter()
+            .map(|r| json!({ "method": r.method, "url": r.url, "headers": r.headers, "body": r.body }))
+            .collect();
+        ctx.print(&json!({ "month": month, "requests": out }), || {
+            let mut t = format!("{} request(s) would be sent:\n", out.len());
+            for r in &reqs {
+                t.push_str(&format!("{} {}\n", r.method, r.url));
+                for (k, v) in &r.headers {
+                    t.push_str(&format!("  {k}: {v}\n"));
+                }
+                t.push_str(&format!("  {}\n", r.body));
+            }
+            t.trim_end().to_string()
+        });
+        return Ok(0);
+    }
+    let lock = l.submit_lock()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure(format!("cannot start the async runtime: {e}")))?;
+    let show_progress = !ctx.json;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last_shown = 0u32;
+    let report = runtime.block_on(l.submit(&lock, std::sync::Arc::new(client), month, &pl_ledger::SubmitOptions::default(), &ctx.by, |p| {
+        if !show_progress || (p.done != p.total && p.done < last_shown + 100 && p.done != 0) {
+            return;
+        }
+        last_shown = p.done;
+        let line = format!(
+            "{month}: {}/{} done — {} sent, {} rejected, {} uncertain, {} retried",
+            p.done, p.total, p.sent, p.rejected, p.uncertain, p.retrying
+        );
+        if tty {
+            eprint!("\r{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }))?;
+    if show_progress && tty {
+        eprintln!();
+    }
+    let c = &report.counts;
+    ctx.print(&report, || {
+        let mut t = format!(
+            "{month} is {}: {} sent, {} rejected, {} uncertain, {} queued ({} request(s) in this run)",
+            report.status, c.sent, c.rejected, c.uncertain, c.queued, report.requests
+        );
+        if report.recovered_uncertain > 0 {
+            t.push_str(&format!(
+                "\n{} event(s) were being sent when an earlier run stopped: they are uncertain, check them in Wix and \
+                 `partner-ledger outbox resolve ID --as sent|resend --reason ...`",
+                report.recovered_uncertain
+            ));
+        }
+        if c.uncertain > 0 {
+            t.push_str("\nuncertain events are never re-sent by themselves: `partner-ledger outbox list --state uncertain`");
+        }
+        t
+    });
+    if let Some(msg) = &report.stopped {
+        eprintln!("error: the submission stopped: {msg}");
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 fn app_show(ctx: &Ctx, l: &Ledger) -> Result<(), Failure> {
