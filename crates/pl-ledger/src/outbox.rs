@@ -303,10 +303,15 @@ pub(crate) fn close_month_if_done(conn: &Connection, month: &str, by: &str) -> R
 
 type Outcome = std::result::Result<pl_wix::Accepted, pl_wix::SendFailure>;
 
+/// Attempt times keep milliseconds: they measure Wix's latency.
+fn now_millis() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Commits `sending` for a batch of events (and their attempt rows) in one transaction.
 fn mark_sending(conn: &mut Connection, batch: &[Pending]) -> Result<Vec<i64>> {
     let tx = conn.transaction()?;
-    let now = now_rfc3339();
+    let now = now_millis();
     let mut rows = Vec::with_capacity(batch.len());
     {
         let mut upd = tx.prepare_cached("UPDATE events SET state = 'sending' WHERE id = ?1 AND state = 'queued'")?;
@@ -331,7 +336,7 @@ enum Next {
 }
 
 fn record(tx: &Connection, p: &Pending, attempt_row: i64, outcome: &Outcome, retry_left: bool) -> Result<&'static str> {
-    let now = now_rfc3339();
+    let now = now_millis();
     let flow = |f: pl_wix::AuthFlow| format!("{f:?}");
     let (state, kind, status, body, message, auth) = match outcome {
         Ok(a) => ("sent", "sent", Some(a.status), Some(a.body.clone()), None, Some(flow(a.flow))),
