@@ -205,15 +205,21 @@ impl<'a> Rec<'a> {
 
     /// The record re-joined as one CSV line.
     pub fn raw(&self) -> String {
-        let mut out = String::with_capacity(self.rec.as_slice().len() + self.rec.len() * 3);
+        let mut out = String::with_capacity(self.rec.as_slice().len() + self.rec.len() + 8);
         let last = self.rec.len().saturating_sub(1);
         for (i, f) in self.rec.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             let f = if i == last { f.strip_suffix(b"\r").unwrap_or(f) } else { f };
-            let s = String::from_utf8_lossy(f);
-            if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+            let s = match std::str::from_utf8(f) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(f),
+            };
+            let quote = f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+                || f.first() == Some(&b' ')
+                || f.last() == Some(&b' ');
+            if quote {
                 out.push('"');
                 out.push_str(&s.replace('"', "\"\""));
                 out.push('"');
