@@ -63,7 +63,24 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
     })
 }
 
+/// Imports a file. A file whose slash dates cannot decide their day/month order uses the
+/// `date_order` setting when the operator saved one (a file's own evidence always wins).
 pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+    match import_once(conn, path, opts) {
+        Err(Error::Import(e @ pl_import::ImportError::UndecidableDateOrder { .. })) if opts.date_order.is_none() => {
+            match settings::get(conn, "date_order")?.as_deref().and_then(pl_import::DateOrder::parse) {
+                Some(order) => import_once(conn, path, &ImportOptions { date_order: Some(order), ..opts.clone() }),
+                None => Err(Error::Refused(format!(
+                    "{}: {e}; or save a default for such files: `partner-ledger settings set date_order month-first` (US) or `day-first`",
+                    path.display()
+                ))),
+            }
+        }
+        other => other,
+    }
+}
+
+fn import_once(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
     let parse_opts = parse_options(conn, opts)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tx = conn.transaction()?;

@@ -54,6 +54,10 @@ fn positive_int(v: &str) -> Result<String, String> {
     }
 }
 
+fn date_order(v: &str) -> Result<String, String> {
+    pl_import::DateOrder::parse(v).map(|d| d.as_str().to_string()).ok_or_else(|| format!("`{v}` is not day-first or month-first"))
+}
+
 fn any(v: &str) -> Result<String, String> {
     Ok(v.to_string())
 }
@@ -62,6 +66,7 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef { key: "deduct_processor_fees", default: Some("true"), help: "deduct processor fees as expenses (true/false)", check: boolean },
     SettingDef { key: "timezone", default: Some("UTC"), help: "reporting time zone, an IANA name", check: timezone },
     SettingDef { key: "instance_metadata_key", default: Some("wix_instance_id"), help: "the processor metadata key holding the Wix instance id", check: metadata_key },
+    SettingDef { key: "date_order", default: None, help: "day/month order for files whose slash dates cannot decide it (day-first, month-first)", check: date_order },
     SettingDef { key: "wix.base_url", default: Some("https://www.wixapis.com"), help: "Wix API base URL", check: url },
     SettingDef { key: "wix.billing_path", default: Some("/apps/v1/billing-event"), help: "path of Report External Billing Event", check: path },
     SettingDef { key: "wix.timeout_secs", default: Some("30"), help: "request timeout in seconds", check: positive_int },

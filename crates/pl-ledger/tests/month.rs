@@ -33,7 +33,12 @@ fn pp(date: &str, time: &str, ty: &str, cur: &str, gross: &str, fee: &str, net: 
 fn paypal_sample_linked_conversion_returned_fee_and_update_rows() {
     let mut env = Env::new();
     setup(&mut env, "20");
-    let r = env.import(&samples().join("paypal_activity_download.csv"));
+    // Every date of the sample is ≤ 12 in both parts: the file cannot decide, the operator does.
+    let path = samples().join("paypal_activity_download.csv");
+    let err = env.ledger.import_file(&path, &pl_ledger::ImportOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("--date-order") && err.contains("settings set date_order"), "{err}");
+    env.ledger.set_setting("date_order", "month-first", "t").unwrap();
+    let r = env.import(&path);
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     let rep = month(&env, "2024-05");
     // EUR 45.00 (fee 1.96, net 43.04) converted to USD 45.77 by the linked rows.
@@ -56,6 +61,7 @@ fn paypal_sample_linked_conversion_returned_fee_and_update_rows() {
 fn sales_tax_is_taken_out_of_gross_and_the_fx_table_converts_other_currencies() {
     let mut env = Env::new();
     setup(&mut env, "20");
+    env.ledger.set_setting("date_order", "month-first", "t").unwrap();
     let text = format!(
         "{PAYPAL_HEADER}\n{}\n{}\n",
         pp("10/02/2026", "10:00:00", "Express Checkout Payment", "USD", "110.00", "-3.50", "106.50", "TAX1", "10.00", "", I1, "Credit"),
