@@ -231,8 +231,8 @@ pub(crate) fn list_batches(conn: &Connection) -> Result<Vec<BatchSummary>> {
 pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<BatchSummary> {
     let tx = conn.transaction()?;
     let before = batch(&tx, id)?;
-    if before.undone_at.is_some() {
-        return Err(Error::Refused(format!("batch {id} was already undone at {}", before.undone_at.unwrap())));
+    if let Some(at) = &before.undone_at {
+        return Err(Error::Refused(format!("batch {id} was already undone at {at}")));
     }
     crate::months::ensure_batch_undoable(&tx, id)?;
     // Rows elsewhere that took their instance from a charge of this batch lose it, then are

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 
-use crate::rules::{self, BillingType, Conversion, RowAmounts};
+use crate::rules::{self, Conversion, RowAmounts};
 use crate::{audit, events, exceptions, now_rfc3339, resolve, Error, ManualRefundInfo, Result};
 
 /// A manual refund as the operator enters it.
@@ -37,7 +37,7 @@ fn amount_arg(what: &str, s: &str) -> Result<Decimal> {
 /// USD gross of a charge row and what its refunds (processor and manual) already took.
 fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)> {
     let ctx = events::load_context(conn)?;
-    let usd_gross = |kind: &str, currency: &str, gross: &str, fee: &str, net: &str, tax: &str, source_id: &str, at: &str| -> Result<Decimal> {
+    let usd_gross = |currency: &str, gross: &str, fee: &str, net: &str, tax: &str, source_id: &str, at: &str| -> Result<Decimal> {
         let a = RowAmounts {
             gross: Decimal::from_str(gross).unwrap_or_default(),
             fee: Decimal::from_str(fee).unwrap_or_default(),
@@ -65,7 +65,6 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
                 },
             }
         };
-        let _ = kind;
         Ok(rules::to_usd(&a, conversion).gross.abs())
     };
     type Row6 = (String, String, String, String, String, String, String, Option<String>, String);
@@ -79,20 +78,20 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
     let Some((kind, cur, gross, fee, net, tax, sid, charge_ref, at)) = charge else {
         return Err(Error::NotFound(format!("charge event tx-{txn_id}")));
     };
-    if BillingType::of_kind(&kind) != Some(BillingType::Charge) || kind != "charge" {
+    if kind != "charge" {
         return Err(Error::Refused(format!("event tx-{txn_id} is a {kind}, not a charge")));
     }
-    let total = usd_gross(&kind, &cur, &gross, &fee, &net, &tax, &sid, &at)?;
+    let total = usd_gross(&cur, &gross, &fee, &net, &tax, &sid, &at)?;
     let mut taken = Decimal::ZERO;
     if let Some(cref) = charge_ref {
         let mut stmt = conn.prepare(
-            "SELECT kind, currency, gross, fee, net, tax, source_id, occurred_at FROM txns WHERE undone = 0 AND kind = 'refund' AND original_ref = ?1",
+            "SELECT currency, gross, fee, net, tax, source_id, occurred_at FROM txns WHERE undone = 0 AND kind = 'refund' AND original_ref = ?1",
         )?;
-        let refunds: Vec<[String; 8]> = stmt
-            .query_map([cref], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?]))?
+        let refunds: Vec<[String; 7]> = stmt
+            .query_map([cref], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?
             .collect::<rusqlite::Result<_>>()?;
         for f in refunds {
-            taken += usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7])?;
+            taken += usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])?;
         }
     }
     let manual: Vec<String> = conn

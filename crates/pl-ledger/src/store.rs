@@ -170,11 +170,6 @@ impl Ledger {
         }
     }
 
-    /// Every exception of the unfrozen rows, or of one month when given.
-    pub fn exceptions_all(&self) -> Result<Vec<Exception>> {
-        self.exceptions(None)
-    }
-
     // ---- rates and FX ---------------------------------------------------------------------
 
     /// Adds the revenue-share percent in force from `from` (YYYY-MM-DD), for the app or one instance.

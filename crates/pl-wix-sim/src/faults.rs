@@ -199,7 +199,7 @@ impl ActivePlan {
             };
             let ok = draw_ok
                 && r.nth.is_none_or(|k| k == n)
-                && r.every.is_none_or(|k| n % k == 0)
+                && r.every.is_none_or(|k| n.is_multiple_of(k))
                 && r.instance.as_deref().is_none_or(|want| Some(want) == instance)
                 && r.times.is_none_or(|t| self.fired[i] < t);
             if ok && chosen.is_none() {
