@@ -122,8 +122,12 @@ fn processor_name(source: &str) -> &str {
 }
 
 /// The words of the Wix report's "How did you calculate your net app revenue" column.
-pub(crate) fn expense_note(a: &EventAmounts, source: &str, deduct_fees: bool, tax: bool) -> String {
+/// `converted`: how a foreign-currency row reached USD, when it did.
+pub(crate) fn expense_note(a: &EventAmounts, source: &str, deduct_fees: bool, tax: bool, converted: Option<&str>) -> String {
     let mut note = format!("Gross {}", fmt2(a.gross));
+    if let Some(c) = converted {
+        note.push_str(&format!(" ({c})"));
+    }
     if tax {
         note.push_str(" (sales tax excluded)");
     }
@@ -248,6 +252,13 @@ pub(crate) fn live_events(
         }
         let billing = BillingType::of_kind(&kind).expect("event kinds only");
         let usd = rules::to_usd(&amounts, conversion);
+        let converted = match conversion {
+            Conversion::Usd => None,
+            Conversion::Linked { net_usd } => {
+                Some(format!("{currency} {} converted by {} to USD {}", amounts.gross, processor_name(&source), fmt2(net_usd)))
+            }
+            Conversion::Table { usd_per_unit } => Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross)),
+        };
         let a = rules::event_amounts(billing, usd, ctx.deduct_fees, rate);
         let natural = months::month_of(at, ctx.tz);
         events.push(Event {
@@ -257,7 +268,7 @@ pub(crate) fn live_events(
             instance_id: instance,
             billing,
             created_date: occurred,
-            expense_note: expense_note(&a, &source, ctx.deduct_fees, !amounts.tax.is_zero()),
+            expense_note: expense_note(&a, &source, ctx.deduct_fees, !amounts.tax.is_zero(), converted.as_deref()),
             amounts: a,
             source,
             source_id: Some(source_id),
@@ -300,7 +311,7 @@ pub(crate) fn live_events(
             manual_id: Some(id),
             instance_id: instance,
             billing: BillingType::Refund,
-            expense_note: expense_note(&a, "manual", ctx.deduct_fees, false),
+            expense_note: expense_note(&a, "manual", ctx.deduct_fees, false, None),
             amounts: a,
             created_date: created,
             source: "manual".into(),

@@ -511,7 +511,9 @@ pub async fn submit(
         on_progress(&progress);
     }
     let status = close_month_if_done(conn, month, by)?;
-    Ok(SubmitReport { month: month.to_string(), status, requests, recovered_uncertain, stopped, counts: counts(conn, month)? })
+    let report = SubmitReport { month: month.to_string(), status, requests, recovered_uncertain, stopped, counts: counts(conn, month)? };
+    audit::record(conn, by, "month.submit", &format!("month:{month}"), None::<&()>, Some(&report))?;
+    Ok(report)
 }
 
 pub(crate) fn list(conn: &Connection, state: Option<&str>, month: Option<&str>) -> Result<Vec<OutboxEntry>> {

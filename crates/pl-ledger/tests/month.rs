@@ -45,6 +45,7 @@ fn paypal_sample_linked_conversion_returned_fee_and_update_rows() {
     let eur = ev(&rep, "9CD34567EF8901234G");
     assert_eq!((eur.gross.as_str(), eur.expenses.as_str(), eur.net.as_str()), ("47.85", "2.08", "45.77"));
     assert_eq!(eur.wix_share, "9.15"); // 45.77 × 20 % = 9.154
+    assert!(eur.expense_note.contains("EUR 45.00 converted by PayPal to USD 45.77"), "{}", eur.expense_note);
     // The refund returns part of the fee: expenses are negative.
     let refund = ev(&rep, "3FG67890HJ1234567K");
     assert_eq!((refund.billing_type.as_str(), refund.gross.as_str(), refund.expenses.as_str(), refund.net.as_str()), ("REFUND", "-29.00", "-1.01", "-27.99"));
@@ -85,6 +86,7 @@ fn sales_tax_is_taken_out_of_gross_and_the_fx_table_converts_other_currencies() 
     let gbp = ev(&rep, "GBP1");
     // 100 × 1.26125 = 126.125 → 126.13; fee 3.20 × 1.26125 = 4.036 → 4.04.
     assert_eq!((gbp.gross.as_str(), gbp.expenses.as_str(), gbp.net.as_str()), ("126.13", "4.04", "122.09"));
+    assert!(gbp.expense_note.contains("GBP 100.00 at 1.26125 USD per GBP"), "{}", gbp.expense_note);
     assert!(rep.exceptions.is_empty());
     // A bad FX file imports nothing and names the line.
     let bad = env.file("fx3.csv", "date,currency,usd_per_unit\n2026-10-01,EUR,1.1\n2026-10-02,EUR,abc\n");

@@ -195,6 +195,7 @@ async fn a_crash_leaves_sending_which_the_next_run_makes_uncertain_and_never_res
     assert_eq!((report.requests, report.status.as_str()), (1, "submitted"));
     assert_eq!(sim.accepted().len(), 5);
     assert!(env.ledger.audit_log().unwrap().iter().any(|a| a.action == "outbox.resolve" && a.who == "bob"));
+    assert!(env.ledger.audit_log().unwrap().iter().any(|a| a.action == "month.submit" && a.who == "alice"));
     // Reopening is refused now.
     assert!(env.ledger.reopen("2026-10", "oops", "bob").unwrap_err().to_string().contains("already sent"));
 }
