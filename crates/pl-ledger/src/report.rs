@@ -121,7 +121,7 @@ pub(crate) fn report(conn: &Connection, period: &Period) -> Result<Report> {
         status: least_advanced(&statuses),
         totals,
         instances,
-        events: all.iter().map(Event::line).collect(),
+        events: all.into_iter().map(Event::into_line).collect(),
         exceptions,
         payouts,
     })
