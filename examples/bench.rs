@@ -223,21 +223,9 @@ fn main() {
             let db = Path::new(args.get(1).expect("bench import DB FILE"));
             let file = Path::new(args.get(2).expect("bench import DB FILE"));
             let mut ledger = Ledger::open(db).expect("the ledger opens");
-            if let Ok(kb) = std::env::var("BENCH_CACHE_KB") {
-                // Experiments only: a page cache size other than the engine's.
-                ledger.connection().pragma_update(None, "cache_size", format!("-{kb}")).expect("pragma");
-            }
-            if std::env::var("BENCH_DROP").is_ok() {
-                ledger.connection().execute_batch("DROP INDEX txns_batch; DROP INDEX txns_charge_ref; DROP INDEX txns_occurred; DROP INDEX txns_unresolved;").expect("drop");
-            }
             let opts = ImportOptions { by: "bench".into(), ..Default::default() };
             let t = Instant::now();
             let r = ledger.import_file(file, &opts).expect("the import runs");
-            if std::env::var("BENCH_DROP").is_ok() {
-                let t2 = Instant::now();
-                ledger.connection().execute_batch("PRAGMA temp_store=FILE; BEGIN; CREATE INDEX txns_batch ON txns(batch_id); CREATE INDEX txns_charge_ref ON txns(charge_ref) WHERE charge_ref IS NOT NULL; CREATE INDEX txns_unresolved ON txns(kind) WHERE instance_id IS NULL AND undone = 0; CREATE INDEX txns_occurred ON txns(occurred_at); COMMIT;").expect("create");
-                eprintln!("indexes rebuilt in {:.3}s", t2.elapsed().as_secs_f64());
-            }
             let in_call = t.elapsed().as_secs_f64();
             let wal = std::fs::metadata(format!("{}-wal", db.display())).map(|m| m.len()).unwrap_or(0);
             // Closing checkpoints the WAL into the file: the CLI pays it too, so it is timed.
