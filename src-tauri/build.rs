@@ -1,0 +1,20 @@
+//! Declares the app's own commands to Tauri's ACL (so each needs an explicit permission in
+//! `capabilities/`) and checks that the UI was built before the frontend is embedded.
+fn main() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist/index.html");
+    println!("cargo:rerun-if-changed=../ui/dist");
+    if !dist.exists() {
+        panic!(
+            "ui/dist/index.html is missing: build the UI first (`make ui`, i.e. `npm ci && npm run build` in ui/)"
+        );
+    }
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "ledger_info",
+            "list_batches",
+            "import_file",
+            "undo_batch",
+        ]),
+    ))
+    .expect("tauri-build failed");
+}

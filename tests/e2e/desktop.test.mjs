@@ -1,0 +1,254 @@
+// End-to-end test of the real desktop window: the built debug binary, in WebKitGTK, driven
+// through tauri-driver + WebKitWebDriver, on a fresh ledger file. Needs an X display: run it
+// through scripts/e2e.sh (which starts it under Xvfb) or `make e2e`.
+//
+// Environment:
+//   E2E_APP              the desktop binary (default: <target>/debug/partner-ledger-desktop)
+//   TAURI_DRIVER         tauri-driver (default: ~/.cargo/bin/tauri-driver, else on PATH)
+//   E2E_SCREENSHOT_DIR   where screenshots go (default: /tmp)
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+const targetDir = process.env.CARGO_TARGET_DIR
+  ? path.resolve(repo, process.env.CARGO_TARGET_DIR)
+  : path.join(repo, "target");
+const app = process.env.E2E_APP || path.join(targetDir, "debug", "partner-ledger-desktop");
+const tauriDriver =
+  process.env.TAURI_DRIVER ||
+  [path.join(os.homedir(), ".cargo", "bin", "tauri-driver")].find((p) => existsSync(p)) ||
+  "tauri-driver";
+const shots = process.env.E2E_SCREENSHOT_DIR || "/tmp";
+const goodCsv = path.join(here, "fixtures", "stripe_itemized_small.csv");
+const badCsv = path.join(here, "fixtures", "stripe_itemized_bad_amount.csv");
+const WAIT = 30_000;
+
+/** A free TCP port on loopback. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, child, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
+}
+
+let driver;
+let driverProc;
+let driverLog;
+let tmp;
+let dbFile;
+
+async function screenshot(name) {
+  const file = path.join(shots, `partner-ledger-e2e-${name}.png`);
+  // Let the last state change paint before capturing it.
+  await driver.executeAsyncScript(
+    "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+  );
+  let timer;
+  const png = await Promise.race([
+    driver.takeScreenshot(),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("screenshot timed out")), 15_000))),
+  ]).finally(() => clearTimeout(timer));
+  writeFileSync(file, png, "base64");
+  console.log(`# screenshot: ${file}`);
+}
+
+const byTestId = (id) => By.css(`[data-testid="${id}"]`);
+
+async function visible(locator) {
+  const el = await driver.wait(until.elementLocated(locator), WAIT);
+  await driver.wait(until.elementIsVisible(el), WAIT);
+  return el;
+}
+
+/** Types a path into the path field and presses Enter (the keyboard route to Import). */
+async function importPath(file, { dryRun = false } = {}) {
+  const dry = await driver.findElement(By.css('input[name="dryRun"]'));
+  if ((await dry.isSelected()) !== dryRun) await dry.click();
+  const previous = await driver.findElements(byTestId("import-result"));
+  const field = await visible(byTestId("import-path"));
+  await field.clear();
+  await field.sendKeys(file, Key.ENTER);
+  // The previous result is removed when an import starts; then wait for this one's.
+  if (previous.length > 0) await driver.wait(until.stalenessOf(previous[0]), WAIT);
+  return driver.wait(async () => {
+    const results = await driver.findElements(byTestId("import-result"));
+    if (results.length === 0) return false;
+    const text = await results[0].getText();
+    return text.includes(path.basename(file)) ? results[0] : false;
+  }, WAIT, `no import result for ${file}`);
+}
+
+async function countsOf(result) {
+  const out = {};
+  for (const div of await result.findElements(By.css("dl.counts > div"))) {
+    const label = await div.findElement(By.css("dt")).getText();
+    out[label] = await div.findElement(By.css("dd")).getText();
+  }
+  return out;
+}
+
+async function rowCells(id) {
+  const row = await visible(byTestId(`batch-row-${id}`));
+  const cell = async (col) => (await row.findElement(By.css(`td[data-col="${col}"]`)).getText()).trim();
+  return {
+    row,
+    // textContent: WebKitWebDriver leaves out the text of a cell cut with an ellipsis.
+    text: await row.getAttribute("textContent"),
+    rows_read: await cell("rows_read"),
+    imported: await cell("imported"),
+    duplicates: await cell("duplicates"),
+    skipped: await cell("skipped"),
+    undone: await cell("undone"),
+  };
+}
+
+// The steps share one window and build on each other: after a failure, the rest are skipped
+// (and a screenshot of the window at the failure is saved).
+let failed = null;
+function step(name, fn) {
+  it(name, async (t) => {
+    if (failed) return t.skip(`an earlier step failed: ${failed}`);
+    try {
+      await fn();
+    } catch (e) {
+      failed = name;
+      if (driver) await screenshot("failure").catch(() => {});
+      throw e;
+    }
+  });
+}
+
+describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
+  before(async () => {
+    assert.ok(existsSync(app), `the desktop binary is missing: ${app} (build it: make desktop)`);
+    tmp = mkdtempSync(path.join(os.tmpdir(), "pl-e2e-"));
+    dbFile = path.join(tmp, "ledger.sqlite");
+    driverLog = path.join(tmp, "tauri-driver.log");
+    const logFd = openSync(driverLog, "w");
+    const port = await freePort();
+    const nativePort = await freePort();
+    driverProc = spawn(tauriDriver, ["--port", String(port), "--native-port", String(nativePort)], {
+      env: {
+        ...process.env,
+        // Inherited by WebKitWebDriver and then by the app.
+        PARTNER_LEDGER_DB: dbFile,
+        // No accessibility bus under Xvfb. (Do not set WEBKIT_DISABLE_DMABUF_RENDERER or
+        // WEBKIT_DISABLE_COMPOSITING_MODE: with either, WebKitWebDriver's screenshots hang.)
+        NO_AT_BRIDGE: "1",
+      },
+      // A file, not a pipe: WebKitWebDriver's session start stalls when its output is a pipe.
+      stdio: ["ignore", logFd, logFd],
+    });
+    closeSync(logFd);
+    await waitForPort(port, driverProc, 20_000);
+
+    const caps = new Capabilities();
+    caps.setBrowserName("wry");
+    caps.set("tauri:options", { application: app });
+    driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
+  });
+
+  after(async () => {
+    try {
+      if (driver) await driver.quit();
+    } finally {
+      if (driverProc && driverProc.exitCode === null) driverProc.kill("SIGTERM");
+      if (failed && driverLog) console.log(`# tauri-driver and app output:\n${readFileSync(driverLog, "utf8")}`);
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  step("starts on the fresh ledger named by PARTNER_LEDGER_DB, with the empty state", async () => {
+    const empty = await visible(byTestId("batches-empty"));
+    assert.match(await empty.getText(), /No imports yet — import a Stripe or PayPal export/);
+    const header = await driver.findElement(By.css(".db-path")).getText();
+    assert.ok(header.includes(dbFile), `header shows ${header}`);
+    assert.ok(existsSync(dbFile), "the app created its ledger at PARTNER_LEDGER_DB");
+    assert.equal(await driver.getTitle(), "Partner Ledger");
+    await screenshot("1-empty");
+  });
+
+  step("refuses a file with a bad row and lists it, importing nothing", async () => {
+    const result = await importPath(badCsv);
+    assert.match(await result.getText(), /File refused: nothing was imported/);
+    const rows = await result.findElements(By.css("table.rejected tbody tr"));
+    assert.ok(rows.length >= 1, "at least one rejected row");
+    const first = await rows[0].findElements(By.css("td"));
+    assert.equal(await first[0].getText(), "3", "the bad row is line 3");
+    await screenshot("2-refused");
+    assert.equal((await driver.findElements(byTestId("batches-empty"))).length, 1);
+  });
+
+  step("checks a file in a dry run without importing it", async () => {
+    const result = await importPath(goodCsv, { dryRun: true });
+    assert.match(await result.getText(), /Dry run/);
+    assert.equal((await countsOf(result))["Rows read"], "3");
+    assert.equal((await driver.findElements(byTestId("batches-empty"))).length, 1);
+  });
+
+  step("imports a Stripe export typed into the path field and shows the new batch", async () => {
+    const result = await importPath(goodCsv);
+    assert.match(await result.getText(), /Imported as batch \d+\./);
+    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "3", Duplicates: "0", Skipped: "0" });
+
+    await visible(byTestId("batches-table"));
+    const rows = await driver.findElements(By.css('[data-testid="batches-table"] tbody tr'));
+    assert.equal(rows.length, 1);
+    const id = await rows[0].getAttribute("data-batch-id");
+    const b = await rowCells(id);
+    assert.ok(b.text.includes("stripe_itemized_small.csv"), b.text);
+    assert.ok(b.text.includes("stripe-itemized"), b.text);
+    assert.deepEqual(
+      [b.rows_read, b.imported, b.duplicates, b.skipped, b.undone],
+      ["3", "3", "0", "0", "—"],
+    );
+    await screenshot("3-imported");
+  });
+
+  step("adds nothing when the same file is imported again", async () => {
+    const result = await importPath(goodCsv);
+    assert.match(await result.getText(), /Nothing new/);
+    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "0", Duplicates: "3", Skipped: "0" });
+    const rows = await driver.findElements(By.css('[data-testid="batches-table"] tbody tr'));
+    assert.equal(rows.length, 1);
+  });
+
+  step("undoes the batch after a confirmation", async () => {
+    const row = await visible(By.css('[data-testid="batches-table"] tbody tr'));
+    const id = await row.getAttribute("data-batch-id");
+    await row.findElement(By.css(`button[aria-label="Undo batch ${id}"]`)).click();
+    const confirm = await visible(By.xpath(`//button[normalize-space()="Yes, undo"]`));
+    await confirm.click();
+    await driver.wait(async () => (await rowCells(id)).undone !== "—", WAIT, "the batch never showed as undone");
+    const status = await driver.findElement(By.css('[role="status"].message')).getText();
+    assert.match(status, new RegExp(`Batch ${id} .* was undone`));
+    await screenshot("4-undone");
+  });
+});

@@ -1,0 +1,129 @@
+import { useEffect, useRef, useState } from "react";
+import type { BatchSummary } from "../bindings/BatchSummary";
+import { formatTimestamp } from "../format";
+
+interface Props {
+  batches: BatchSummary[];
+  onUndo: (batch: BatchSummary) => Promise<void>;
+}
+
+export function BatchesTable({ batches, onUndo }: Props) {
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [undoing, setUndoing] = useState<number | null>(null);
+
+  if (batches.length === 0) {
+    return (
+      <div className="empty" data-testid="batches-empty">
+        <p className="empty-title">No imports yet — import a Stripe or PayPal export</p>
+        <p className="muted">Use “Import file…” above, or type the file’s path and press Import.</p>
+      </div>
+    );
+  }
+
+  async function confirmUndo(b: BatchSummary) {
+    setUndoing(b.id);
+    try {
+      await onUndo(b);
+    } finally {
+      setUndoing(null);
+      setConfirming(null);
+    }
+  }
+
+  return (
+    <div className="table-wrap">
+      <table className="table batches" data-testid="batches-table">
+        <thead>
+          <tr>
+            <th scope="col" className="num">ID</th>
+            <th scope="col">File</th>
+            <th scope="col">Format</th>
+            <th scope="col">Imported at</th>
+            <th scope="col" className="num">Rows read</th>
+            <th scope="col" className="num">Imported</th>
+            <th scope="col" className="num">Duplicates</th>
+            <th scope="col" className="num">Skipped</th>
+            <th scope="col">Undone</th>
+            <th scope="col"><span className="sr-only">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          {batches.map((b) => (
+            <BatchRow
+              key={b.id}
+              batch={b}
+              confirming={confirming === b.id}
+              undoing={undoing === b.id}
+              onAsk={() => setConfirming(b.id)}
+              onCancel={() => setConfirming(null)}
+              onConfirm={() => void confirmUndo(b)}
+            />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface RowProps {
+  batch: BatchSummary;
+  confirming: boolean;
+  undoing: boolean;
+  onAsk: () => void;
+  onCancel: () => void;
+  onConfirm: () => void;
+}
+
+function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }: RowProps) {
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    // The safe choice gets the focus; Escape backs out.
+    if (confirming) cancelRef.current?.focus();
+  }, [confirming]);
+
+  return (
+    <tr
+      className={b.undone_at ? "undone" : undefined}
+      data-testid={`batch-row-${b.id}`}
+      data-batch-id={b.id}
+    >
+      <td className="num">{b.id}</td>
+      <td className="file" title={`SHA-256 ${b.sha256}`}>
+        {b.file_name}
+      </td>
+      <td>
+        <span className="tag">{b.format}</span>
+      </td>
+      <td title={`${b.imported_at} by ${b.imported_by}`}>{formatTimestamp(b.imported_at)}</td>
+      <td className="num" data-col="rows_read">{b.rows_read}</td>
+      <td className="num" data-col="imported">{b.imported}</td>
+      <td className="num" data-col="duplicates">{b.duplicates}</td>
+      <td className="num" data-col="skipped">{b.skipped}</td>
+      <td data-col="undone">{b.undone_at ? formatTimestamp(b.undone_at) : "—"}</td>
+      <td className="actions">
+        {b.undone_at ? null : confirming ? (
+          <span
+            className="confirm"
+            role="group"
+            aria-label={`Confirm undo of batch ${b.id}`}
+            onKeyDown={(e) => {
+              if (e.key === "Escape") onCancel();
+            }}
+          >
+            <span className="confirm-text">Undo {b.imported} rows?</span>
+            <button type="button" className="danger" onClick={onConfirm} disabled={undoing}>
+              {undoing ? "Undoing…" : "Yes, undo"}
+            </button>
+            <button type="button" className="secondary" ref={cancelRef} onClick={onCancel} disabled={undoing}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" className="secondary" onClick={onAsk} aria-label={`Undo batch ${b.id}`}>
+            Undo
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,68 @@
+import type { ImportReport } from "../bindings/ImportReport";
+import { baseName } from "../format";
+
+export function ImportResult({ report }: { report: ImportReport }) {
+  const refused = report.rejected.length > 0;
+  const counts: Array<[string, number]> = [
+    ["Rows read", report.rows_read],
+    ["Imported", report.imported],
+    ["Duplicates", report.duplicates],
+    ["Skipped", report.skipped],
+  ];
+  let headline: string;
+  if (refused) {
+    const n = report.rejected.length;
+    headline = `File refused: nothing was imported. ${n} ${n === 1 ? "row needs" : "rows need"} fixing.`;
+  } else if (report.dry_run) {
+    headline = "Dry run: the file is valid; nothing was imported.";
+  } else if (report.batch_id !== null) {
+    headline = `Imported as batch ${report.batch_id}.`;
+  } else {
+    headline = "Nothing new: every row was already in the ledger.";
+  }
+
+  return (
+    <section
+      className={`card result ${refused ? "refused" : "ok"}`}
+      aria-labelledby="result-title"
+      data-testid="import-result"
+    >
+      <h2 id="result-title">
+        {baseName(report.file)} <span className="tag">{report.format}</span>
+      </h2>
+      <p className="headline" role={refused ? "alert" : "status"}>
+        {headline}
+      </p>
+      <dl className="counts">
+        {counts.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      {refused && (
+        <table className="table rejected" aria-label="Rejected rows">
+          <thead>
+            <tr>
+              <th scope="col" className="num">
+                Line
+              </th>
+              <th scope="col">Column</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.rejected.map((r, i) => (
+              <tr key={`${r.line}-${i}`}>
+                <td className="num">{r.line}</td>
+                <td>{r.column ?? "—"}</td>
+                <td>{r.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
