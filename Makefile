@@ -1,0 +1,55 @@
+# Partner Ledger: the desktop app (Tauri) and the CLI over one Rust engine.
+#
+#   make run     install what is missing, build, start the desktop app on your ledger file
+#   make test    install what is missing, run every test: Rust, UI, desktop end-to-end
+#   make bench   engine benchmarks (BENCHMARKS.md)
+#
+# The data file: $PARTNER_LEDGER_DB when set, else the user's data folder
+# (~/.local/share/app.partnerledger.desktop/ledger.sqlite on Linux), as for the CLI.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+DESKTOP_BIN := $(TARGET_DIR)/debug/partner-ledger-desktop
+
+.PHONY: run deps ui desktop test test-rust clippy test-ui e2e bindings bench
+
+run: deps ui desktop
+	@echo "Starting Partner Ledger ($(DESKTOP_BIN))"
+	$(DESKTOP_BIN)
+
+deps:
+	scripts/deps.sh
+
+# The UI bundle the desktop binary embeds (type-checked first).
+ui:
+	cd ui && npm run --silent build
+
+desktop: ui
+	$(CARGO) build -p partner-ledger-desktop
+
+test: deps ui test-rust clippy test-ui e2e
+	@echo "make test: all passed"
+
+# Every Rust test of the workspace, the desktop crate included (it needs ui/dist: built above).
+test-rust: ui
+	$(CARGO) test --workspace
+
+clippy: ui
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-ui:
+	cd ui && npm run --silent typecheck
+	cd ui && npm test
+
+# The real window under Xvfb, driven through tauri-driver + WebKitWebDriver.
+e2e: desktop
+	scripts/e2e.sh
+
+# Regenerates ui/src/bindings/ from the Rust IPC types (the test fails when they are stale).
+bindings:
+	UPDATE_BINDINGS=1 $(CARGO) test -p pl-ledger --test bindings
+
+bench:
+	scripts/bench.sh
