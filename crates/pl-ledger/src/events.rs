@@ -216,11 +216,11 @@ fn live_events_mapped(
         "SELECT t.id, t.kind, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, t.source_id, \
          t.description, b.format, b.file_name, t.line \
          FROM txns t JOIN batches b ON b.id = t.batch_id \
-         WHERE t.undone = 0 AND t.kind IN {EVENT_KINDS_SQL} AND t.occurred_at >= ?1 AND t.occurred_at < ?2 \
+         WHERE t.undone = 0 AND t.kind IN {EVENT_KINDS_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
          AND t.instance_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id) \
-         ORDER BY t.occurred_at, t.id"
+         ORDER BY t.occurred_ts, t.id"
     ))?;
-    let mut rows = stmt.query([start, end])?;
+    let mut rows = stmt.query([months::bound_ts(start), months::bound_ts(end)])?;
     while let Some(r) = rows.next()? {
         let txn_id: i64 = r.get(0)?;
         let kind: String = r.get(1)?;
@@ -378,7 +378,7 @@ fn excess_refunds(conn: &Connection) -> Result<HashSet<i64>> {
     let mut out = HashSet::new();
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.original_ref, r.gross, c.gross FROM txns r \
-         JOIN txns c ON c.charge_ref = r.original_ref AND c.kind = 'charge' AND c.undone = 0 AND c.currency = r.currency \
+         JOIN txns c ON c.charge_hash = r.original_hash AND c.charge_ref = r.original_ref AND c.kind = 'charge' AND c.undone = 0 AND c.currency = r.currency \
          WHERE r.kind = 'refund' AND r.undone = 0 ORDER BY r.original_ref, r.occurred_at, r.id",
     )?;
     let mut rows = stmt.query([])?;

@@ -18,9 +18,9 @@ pub(crate) fn instance_exceptions_between(conn: &Connection, start: &str, end: &
          b.file_name, t.line FROM txns t JOIN batches b ON b.id = t.batch_id \
          WHERE t.undone = 0 AND t.instance_id IS NULL AND t.kind IN {EVENT_KINDS_SQL} \
          AND NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id) \
-         AND t.occurred_at >= ?1 AND t.occurred_at < ?2 ORDER BY t.occurred_at, t.id"
+         AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 ORDER BY t.occurred_ts, t.id"
     ))?;
-    let rows = stmt.query_map([start, end], |r| {
+    let rows = stmt.query_map([crate::months::bound_ts(start), crate::months::bound_ts(end)], |r| {
         let meta: Option<String> = r.get(5)?;
         let customer: Option<String> = r.get(6)?;
         let original: Option<String> = r.get(7)?;

@@ -12,11 +12,62 @@ use sha2::{Digest, Sha256};
 
 use crate::{audit, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
 
-const INSERT_TXN: &str = "INSERT INTO txns (batch_id, line, dedup_key, source_id, kind, skip_reason, \
-     occurred_at, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, original_ref, \
-     payout_ref, conversion_ref, description, instance_id, resolved_by, raw) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) \
-     ON CONFLICT(dedup_key) WHERE undone = 0 DO NOTHING";
+const INSERT_TXN: &str = "INSERT INTO txns (batch_id, line, key_hash, dedup_key, source_id, kind, skip_reason, \
+     occurred_at, occurred_ts, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, charge_hash, \
+     original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
+     ON CONFLICT(key_hash) WHERE undone = 0 DO NOTHING";
+
+/// The 64-bit key of a text in the hash indexes (xxh3, stable across versions and machines).
+/// Every lookup through it also compares the text itself.
+pub(crate) fn key_hash(s: &str) -> i64 {
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes()) as i64
+}
+
+/// Rows travel from the parsing thread to the writing one in blocks of this many.
+const ROW_BLOCK: usize = 512;
+/// The file is stored in blocks of this many bytes (before compression).
+const FILE_BLOCK: usize = 1 << 20;
+
+/// A row made ready for its INSERT on the parsing thread, so the writer only writes.
+struct Prepared {
+    row: Row,
+    key_hash: i64,
+    occurred_at: String,
+    occurred_ts: i64,
+    gross: String,
+    fee: String,
+    net: String,
+    tax: String,
+    /// The metadata value when it is not a GUID; else the normalised instance.
+    bad_meta: Option<String>,
+    instance: Option<String>,
+}
+
+impl Prepared {
+    fn new(row: Row) -> Prepared {
+        let instance = row.instance_meta.as_deref().and_then(pl_import::normalise_guid);
+        Prepared {
+            key_hash: key_hash(&row.dedup_key),
+            occurred_at: row.occurred_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            occurred_ts: row.occurred_at.timestamp(),
+            gross: row.gross.to_string(),
+            fee: row.fee.to_string(),
+            net: row.net.to_string(),
+            tax: row.tax.to_string(),
+            bad_meta: if instance.is_none() { row.instance_meta.clone() } else { None },
+            instance,
+            row,
+        }
+    }
+}
+
+/// What the parsing and reading threads hand to the writer.
+enum Msg {
+    Rows(Vec<Prepared>),
+    Bad(pl_import::RowError),
+    FileBlock(Vec<u8>),
+}
 
 /// SHA-256 of a file, streamed, and whether the file has a `/` anywhere (so possibly slash
 /// dates, whose day/month order the parser decides per file).
@@ -165,6 +216,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
         params![file_name, now, opts.by],
     )?;
     let batch_id = tx.last_insert_rowid();
+    let rebuild = bulk_load_start(&tx, path)?;
 
     let mut report = ImportReport {
         file: path.display().to_string(),
@@ -177,44 +229,115 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
         skipped: 0,
         rejected: Vec::new(),
     };
-    // Hash the file on the second core while this one parses and inserts.
-    let any_rejected = std::cell::Cell::new(false);
+    // Three stages on their own threads: the parser, the file reader (SHA-256 and the compressed
+    // copy of the file), and this one, the only writer.
     let mut rejected = Vec::new();
     let (mut imported, mut skipped, mut duplicates) = (0u32, 0u32, 0u32);
+    let (mut first_txn, mut last_txn) = (None::<i64>, 0i64);
+    // The new items of each payout: their count and the sum of their nets.
+    let mut payouts: std::collections::HashMap<String, (u32, rust_decimal::Decimal)> = Default::default();
+    let store_file = !opts.dry_run;
     let (sha, parsed, db_error) = std::thread::scope(|s| {
-        let hasher = s.spawn(|| match &known_sha {
-            Some(sha) => Ok(sha.clone()),
-            None => sha256_file(path).map(|(sha, _)| sha),
+        let (send, recv) = std::sync::mpsc::sync_channel::<Msg>(32);
+        let (to_parser, to_reader) = (send.clone(), send);
+        let parse_opts = &parse_opts;
+        let parser = s.spawn(move || {
+            let errors = to_parser.clone();
+            let mut block = Vec::with_capacity(ROW_BLOCK);
+            let parsed = pl_import::parse_path(
+                path,
+                parse_opts,
+                |row: Row| {
+                    block.push(Prepared::new(row));
+                    if block.len() == ROW_BLOCK {
+                        let _ = to_parser.send(Msg::Rows(std::mem::replace(&mut block, Vec::with_capacity(ROW_BLOCK))));
+                    }
+                },
+                |err| {
+                    let _ = errors.send(Msg::Bad(err));
+                },
+            );
+            if !block.is_empty() {
+                let _ = to_parser.send(Msg::Rows(block));
+            }
+            parsed
         });
-        let mut db_error: Option<rusqlite::Error> = None;
+        let known_sha = &known_sha;
+        let reader = s.spawn(move || -> std::io::Result<String> {
+            if !store_file {
+                return match known_sha {
+                    Some(sha) => Ok(sha.clone()),
+                    None => sha256_file(path).map(|(sha, _)| sha),
+                };
+            }
+            let mut file = std::fs::File::open(path)?;
+            let mut hasher = Sha256::new();
+            loop {
+                let mut buf = Vec::with_capacity(FILE_BLOCK);
+                (&mut file).take(FILE_BLOCK as u64).read_to_end(&mut buf)?;
+                if buf.is_empty() {
+                    break;
+                }
+                hasher.update(&buf);
+                if to_reader.send(Msg::FileBlock(lz4_flex::block::compress_prepend_size(&buf))).is_err() {
+                    break;
+                }
+            }
+            Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        });
+        let mut db_error: Option<Error> = None;
         let mut insert = tx.prepare_cached(INSERT_TXN).expect("the insert statement is valid SQL");
-        let parsed = pl_import::parse_path(
-            path,
-            &parse_opts,
-            |row: Row| {
-                if db_error.is_some() || any_rejected.get() {
-                    return; // the file will be refused: only keep collecting its bad rows
+        let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
+        let mut seq = 0i64;
+        for msg in recv {
+            // Once the file is refused (a bad row) or failed, only its bad rows are still collected.
+            let writing = db_error.is_none() && rejected.is_empty();
+            match msg {
+                Msg::Bad(err) => rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason }),
+                Msg::Rows(rows) if writing => {
+                    for p in &rows {
+                        match insert_row(&tx, &mut insert, batch_id, p) {
+                            Ok(true) => {
+                                let id = tx.last_insert_rowid();
+                                first_txn.get_or_insert(id);
+                                last_txn = id;
+                                if let (Some(payout), false) = (&p.row.payout_ref, p.row.kind == RowKind::Payout) {
+                                    let e = payouts.entry(payout.clone()).or_default();
+                                    e.0 += 1;
+                                    e.1 += p.row.net;
+                                }
+                                if p.row.kind == RowKind::Skipped {
+                                    skipped += 1
+                                } else {
+                                    imported += 1
+                                }
+                            }
+                            Ok(false) => duplicates += 1,
+                            Err(e) => {
+                                db_error = Some(e);
+                                break;
+                            }
+                        }
+                    }
                 }
-                match insert_row(&mut insert, batch_id, &row) {
-                    Ok(true) if row.kind == RowKind::Skipped => skipped += 1,
-                    Ok(true) => imported += 1,
-                    Ok(false) => duplicates += 1,
-                    Err(e) => db_error = Some(e),
+                Msg::FileBlock(data) if writing => {
+                    if let Err(e) = store.execute(params![batch_id, seq, data]) {
+                        db_error = Some(e.into());
+                    }
+                    seq += 1;
                 }
-            },
-            |err| {
-                any_rejected.set(true);
-                rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason });
-            },
-        );
-        let sha = hasher.join().expect("the hashing thread does not panic");
+                _ => {}
+            }
+        }
+        let parsed = parser.join().expect("the parsing thread does not panic");
+        let sha = reader.join().expect("the reading thread does not panic");
         (sha, parsed, db_error)
     });
     report.rejected = rejected;
     (report.imported, report.skipped, report.duplicates) = (imported, skipped, duplicates);
     let parsed = parsed?;
     if let Some(e) = db_error {
-        return Err(e.into());
+        return Err(e);
     }
     let sha = sha.map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     report.format = parsed.format.id();
@@ -232,9 +355,14 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
         return Ok(report);
     }
     tx.execute(
-        "UPDATE batches SET sha256 = ?2, format = ?3, rows_read = ?4, imported = ?5, duplicates = ?6, skipped = ?7 WHERE id = ?1",
-        params![batch_id, sha, report.format, report.rows_read, report.imported, report.duplicates, report.skipped],
+        "UPDATE batches SET sha256 = ?2, format = ?3, rows_read = ?4, imported = ?5, duplicates = ?6, skipped = ?7, \
+         first_txn = ?8, last_txn = ?9 WHERE id = ?1",
+        params![batch_id, sha, report.format, report.rows_read, report.imported, report.duplicates, report.skipped, first_txn, last_txn],
     )?;
+    for (payout, (items, net)) in &payouts {
+        add_payout_items(&tx, payout, *items as i64, *net)?;
+    }
+    bulk_load_end(&tx, &rebuild)?;
     resolve::resolve_pending(&tx)?;
     report.batch_id = Some(batch_id);
     let summary = batch(&tx, batch_id)?;
@@ -244,34 +372,115 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
 }
 
 /// Inserts one row; false when its key is already live (a duplicate).
-fn insert_row(stmt: &mut rusqlite::CachedStatement<'_>, batch_id: i64, row: &Row) -> rusqlite::Result<bool> {
-    let instance = row.instance_meta.as_deref().and_then(pl_import::normalise_guid);
-    let resolved_by = instance.as_ref().map(|_| "metadata");
+fn insert_row(conn: &Connection, stmt: &mut rusqlite::CachedStatement<'_>, batch_id: i64, p: &Prepared) -> Result<bool> {
+    let row = &p.row;
     let n = stmt.execute(params![
         batch_id,
         row.line,
+        p.key_hash,
         row.dedup_key,
         row.source_id,
         row.kind.as_str(),
         row.skip_reason,
-        row.occurred_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        p.occurred_at,
+        p.occurred_ts,
         row.currency,
-        row.gross.to_string(),
-        row.fee.to_string(),
-        row.net.to_string(),
-        row.tax.to_string(),
-        row.instance_meta,
+        p.gross,
+        p.fee,
+        p.net,
+        p.tax,
+        p.bad_meta,
         row.customer_key,
         row.charge_ref,
+        row.charge_ref.as_deref().map(key_hash),
         row.original_ref,
+        row.original_ref.as_deref().map(key_hash),
         row.payout_ref,
         row.conversion_ref,
         row.description,
-        instance,
-        resolved_by,
-        row.raw,
+        p.instance,
+        p.instance.as_ref().map(|_| "metadata"),
     ])?;
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(true);
+    }
+    // The hash is taken: the same key (a duplicate), or, astronomically rarely, another key with
+    // the same hash, which must never make a row disappear.
+    let live: String = conn
+        .prepare_cached("SELECT dedup_key FROM txns WHERE key_hash = ?1 AND undone = 0")?
+        .query_row([p.key_hash], |r| r.get(0))?;
+    if live == row.dedup_key {
+        Ok(false)
+    } else {
+        Err(Error::Refused(format!(
+            "line {}: row key `{}` collides with `{live}` in the dedup index; nothing was imported — please report this",
+            row.line, row.dedup_key
+        )))
+    }
+}
+
+/// Secondary indexes a bulk load rebuilds instead of updating row by row. The dedup index is
+/// never dropped: it decides, row by row, what is new.
+const BULK_INDEXES: [&str; 3] = ["txns_charge", "txns_original", "txns_occurred"];
+
+/// A file with more rows than the ledger holds (a first import, a large backfill) is a bulk
+/// load: inserting into a B-tree in random order costs far more than sorting once, so the
+/// secondary indexes are dropped for the load and created again at its end, in the same
+/// transaction (a refused or failed import rolls back to the indexes as they were). Returns
+/// the statements that re-create them (their own, from the schema), empty when not bulk.
+fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Vec<String>> {
+    // Exported rows take 150 bytes or more; the ledger's highest row id bounds its size.
+    let file_rows = std::fs::metadata(path).map(|m| m.len() / 150).unwrap_or(0) as i64;
+    let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
+    if file_rows < 50_000 || file_rows < ledger_rows {
+        return Ok(Vec::new());
+    }
+    let mut create = Vec::new();
+    for name in BULK_INDEXES {
+        let sql: String = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))?;
+        tx.execute(&format!("DROP INDEX {name}"), [])?;
+        create.push(sql);
+    }
+    Ok(create)
+}
+
+fn bulk_load_end(tx: &Connection, create: &[String]) -> Result<()> {
+    for sql in create {
+        tx.execute(sql, [])?;
+    }
+    Ok(())
+}
+
+/// Adds (or, negative, removes) items to a payout's running count and net.
+fn add_payout_items(conn: &Connection, payout: &str, items: i64, net: rust_decimal::Decimal) -> Result<()> {
+    let before: Option<(i64, String)> = conn
+        .prepare_cached("SELECT items, net FROM payout_items WHERE payout_ref = ?1")?
+        .query_row([payout], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (n, sum) = match before {
+        Some((n, s)) => (n + items, s.parse::<rust_decimal::Decimal>().unwrap_or_default() + net),
+        None => (items, net),
+    };
+    conn.prepare_cached(
+        "INSERT INTO payout_items (payout_ref, items, net) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(payout_ref) DO UPDATE SET items = excluded.items, net = excluded.net",
+    )?
+    .execute(params![payout, n, sum.to_string()])?;
+    Ok(())
+}
+
+/// The file a batch was imported from, as it was read.
+pub(crate) fn batch_file(conn: &Connection, id: i64) -> Result<Vec<u8>> {
+    batch(conn, id)?;
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare("SELECT data FROM batch_files WHERE batch_id = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let block = lz4_flex::block::decompress_size_prepended(r.get_ref(0)?.as_blob()?)
+            .map_err(|e| Error::Refused(format!("batch {id}: its stored file is damaged ({e})")))?;
+        out.extend_from_slice(&block);
+    }
+    Ok(out)
 }
 
 pub(crate) fn batch(conn: &Connection, id: i64) -> Result<BatchSummary> {
@@ -314,12 +523,31 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
     crate::months::ensure_batch_undoable(&tx, id)?;
     // Rows elsewhere that took their instance from a charge of this batch lose it, then are
     // resolved again from what remains.
+    let (first, last): (Option<i64>, Option<i64>) =
+        tx.query_row("SELECT first_txn, last_txn FROM batches WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (first, last) = (first.unwrap_or(0), last.unwrap_or(-1));
     tx.execute(
         "UPDATE txns SET instance_id = NULL, resolved_by = NULL WHERE undone = 0 AND resolved_by = 'charge' \
-         AND original_ref IN (SELECT charge_ref FROM txns WHERE batch_id = ?1 AND charge_ref IS NOT NULL)",
-        [id],
+         AND original_hash IN (SELECT charge_hash FROM txns WHERE id BETWEEN ?1 AND ?2 AND charge_hash IS NOT NULL)",
+        [first, last],
     )?;
-    tx.execute("UPDATE txns SET undone = 1 WHERE batch_id = ?1", [id])?;
+    // Its rows leave their payouts' items.
+    let mut gone: std::collections::HashMap<String, (i64, rust_decimal::Decimal)> = Default::default();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT payout_ref, net FROM txns WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3 AND payout_ref IS NOT NULL AND kind <> 'payout'",
+        )?;
+        let mut rows = stmt.query(params![first, last, id])?;
+        while let Some(r) = rows.next()? {
+            let e = gone.entry(r.get(0)?).or_default();
+            e.0 += 1;
+            e.1 += r.get::<_, String>(1)?.parse::<rust_decimal::Decimal>().unwrap_or_default();
+        }
+    }
+    for (payout, (n, net)) in gone {
+        add_payout_items(&tx, &payout, -n, -net)?;
+    }
+    tx.execute("UPDATE txns SET undone = 1 WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3", params![first, last, id])?;
     tx.execute("UPDATE batches SET undone_at = ?2, undone_by = ?3 WHERE id = ?1", params![id, now_rfc3339(), by])?;
     resolve::resolve_pending(&tx)?;
     let after = batch(&tx, id)?;

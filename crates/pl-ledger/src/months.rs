@@ -27,6 +27,15 @@ pub fn month_bounds(month: NaiveDate, tz: chrono_tz::Tz) -> (String, String) {
     (at(month), at(next))
 }
 
+/// A bound as `month_bounds` gives it, in Unix seconds for the `occurred_ts` index; `""` is the
+/// beginning of time and anything unparsable (`"9999"`) the end.
+pub fn bound_ts(bound: &str) -> i64 {
+    if bound.is_empty() {
+        return i64::MIN;
+    }
+    DateTime::parse_from_rfc3339(bound).map(|d| d.timestamp()).unwrap_or(i64::MAX)
+}
+
 /// The month (`YYYY-MM`) an instant falls in, in the reporting time zone.
 pub fn month_of(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m").to_string()
@@ -36,7 +45,7 @@ pub fn month_of(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
 pub(crate) fn ensure_batch_undoable(conn: &Connection, batch_id: i64) -> Result<()> {
     let frozen: Option<String> = conn
         .query_row(
-            "SELECT e.month FROM events e JOIN txns t ON t.id = e.txn_id WHERE t.batch_id = ?1 LIMIT 1",
+            "SELECT e.month FROM batches b JOIN events e ON e.txn_id BETWEEN b.first_txn AND b.last_txn WHERE b.id = ?1 LIMIT 1",
             [batch_id],
             |r| r.get(0),
         )
@@ -185,13 +194,13 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<crate::MonthInfo>> {
         out.insert(r.month.clone(), r);
     }
     let mut stmt = conn.prepare(&format!(
-        "SELECT min(occurred_at), max(occurred_at) FROM txns WHERE undone = 0 AND kind IN {}",
+        "SELECT min(occurred_ts), max(occurred_ts) FROM txns WHERE undone = 0 AND kind IN {}",
         crate::resolve::EVENT_KINDS_SQL
     ))?;
-    let (lo, hi): (Option<String>, Option<String>) = stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (lo, hi): (Option<i64>, Option<i64>) = stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     if let (Some(lo), Some(hi)) = (lo, hi) {
-        let parse = |s: &str| DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).ok();
-        if let (Some(lo), Some(hi)) = (parse(&lo), parse(&hi)) {
+        let parse = |s: i64| DateTime::<Utc>::from_timestamp(s, 0);
+        if let (Some(lo), Some(hi)) = (parse(lo), parse(hi)) {
             let mut m = parse_month(&month_of(lo, tz))?;
             let last = parse_month(&month_of(hi, tz))?;
             while m <= last {

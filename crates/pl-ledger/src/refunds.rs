@@ -85,10 +85,10 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
     let mut taken = Decimal::ZERO;
     if let Some(cref) = charge_ref {
         let mut stmt = conn.prepare(
-            "SELECT currency, gross, fee, net, tax, source_id, occurred_at FROM txns WHERE undone = 0 AND kind = 'refund' AND original_ref = ?1",
+            "SELECT currency, gross, fee, net, tax, source_id, occurred_at FROM txns WHERE undone = 0 AND kind = 'refund' AND original_hash = ?2 AND original_ref = ?1",
         )?;
         let refunds: Vec<[String; 7]> = stmt
-            .query_map([cref], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?
+            .query_map(params![cref, crate::import::key_hash(&cref)], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?
             .collect::<rusqlite::Result<_>>()?;
         for f in refunds {
             taken += usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])?;

@@ -14,11 +14,11 @@ pub const EVENT_KINDS_SQL: &str = "('charge', 'refund', 'dispute', 'dispute_reve
 /// Resolves every live row still without an instance, by original charge then customer mapping.
 pub(crate) fn resolve_pending(conn: &Connection) -> Result<()> {
     let by_charge = "UPDATE txns SET resolved_by = 'charge', instance_id = ( \
-            SELECT c.instance_id FROM txns c WHERE c.charge_ref = txns.original_ref AND c.undone = 0 \
+            SELECT c.instance_id FROM txns c WHERE c.charge_hash = txns.original_hash AND c.charge_ref = txns.original_ref AND c.undone = 0 \
             AND c.kind = 'charge' AND c.instance_id IS NOT NULL ORDER BY c.id LIMIT 1) \
         WHERE undone = 0 AND instance_id IS NULL AND instance_meta IS NULL AND original_ref IS NOT NULL \
         AND kind IN ('refund', 'dispute', 'dispute_reversal') \
-        AND EXISTS (SELECT 1 FROM txns c WHERE c.charge_ref = txns.original_ref AND c.undone = 0 \
+        AND EXISTS (SELECT 1 FROM txns c WHERE c.charge_hash = txns.original_hash AND c.charge_ref = txns.original_ref AND c.undone = 0 \
             AND c.kind = 'charge' AND c.instance_id IS NOT NULL)";
     let by_customer = format!(
         "UPDATE txns SET resolved_by = 'customer', instance_id = ( \

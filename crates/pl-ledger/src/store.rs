@@ -112,6 +112,11 @@ impl Ledger {
         import::undo_batch(&mut self.conn, id, by)
     }
 
+    /// The file a batch was imported from, byte for byte (its raw rows).
+    pub fn batch_file(&self, id: i64) -> Result<Vec<u8>> {
+        import::batch_file(&self.conn, id)
+    }
+
     /// Saves a named column mapping (TOML) for `mapped:<name>` imports; it is checked first.
     pub fn add_column_mapping(&mut self, name: &str, toml_text: &str, by: &str) -> Result<()> {
         let name = name.trim();

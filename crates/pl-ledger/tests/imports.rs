@@ -19,7 +19,9 @@ fn the_itemized_sample_imports_and_a_second_import_adds_nothing() {
     assert_eq!(b.id, batch);
     assert_eq!(b.file_name, "stripe_payout_reconciliation_itemized.csv");
     assert_eq!(b.sha256.len(), 64);
-    assert_eq!(env.count("SELECT count(*) FROM txns WHERE raw <> ''"), 7, "raw rows kept");
+    let original = std::fs::read(samples().join("stripe_payout_reconciliation_itemized.csv")).unwrap();
+    assert_eq!(env.ledger.batch_file(batch).unwrap(), original, "the batch keeps its file, byte for byte");
+    assert_eq!(env.count("SELECT count(*) FROM txns WHERE line BETWEEN 2 AND 8"), 7, "each row keeps its line");
 
     let again = env.import(&samples().join("stripe_payout_reconciliation_itemized.csv"));
     assert_eq!((again.imported, again.duplicates, again.batch_id), (0, 7, None));
@@ -53,7 +55,7 @@ fn a_garbage_amount_refuses_the_whole_file_and_names_the_line() {
     text.push('\n');
     text.push_str(&Item::charge(4, "2026-10-04 10:00:00", "9.00", "0.56", I1).line().replacen("2026-10-04 10:00:00", "yesterday", 1));
     text.push('\n');
-    let r = env.import_str("bad.csv", &text);
+    let r = env.try_import_str("bad.csv", &text);
     assert_eq!(r.batch_id, None);
     assert_eq!(r.imported, 0);
     assert_eq!(r.rejected.len(), 2, "every bad row is reported: {:?}", r.rejected);
@@ -191,4 +193,44 @@ proptest! {
         }
         prop_assert_eq!(env.live_rows(), want);
     }
+}
+
+fn index_names(env: &Env) -> Vec<String> {
+    let mut stmt = env.ledger.connection().prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'txns' ORDER BY name").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+/// A file larger than the ledger is a bulk load (indexes rebuilt at the end): same results,
+/// same schema afterwards, and a refused bulk file leaves the indexes as they were.
+#[test]
+fn a_bulk_load_gives_the_same_ledger_and_schema() {
+    let items: Vec<Item> = (0..60_000u32)
+        .map(|i| {
+            if i % 10 == 9 {
+                Item::refund(i, i - 1, "2026-10-20 10:00:00", "-5.00", "")
+            } else {
+                Item::charge(i, &format!("2026-10-{:02} 10:00:00", 1 + i % 28), "10.00", "0.59", [I1, I2, I3][(i % 3) as usize])
+            }
+        })
+        .collect();
+    let text = itemized(&items);
+    assert!(text.len() / 150 >= 50_000, "the file is big enough to be a bulk load");
+    let mut bulk = Env::new();
+    let want = index_names(&bulk);
+    // A refused bulk file: indexes and rows as they were.
+    let bad = format!("{text}{}\n", Item::charge(99_999, "2026-10-01 10:00:00", "1.00", "0.00", I1).line().replacen("\"1.00\"", "\"x\"", 1));
+    assert_eq!(bulk.try_import_str("bad.csv", &bad).rejected.len(), 1);
+    assert_eq!(index_names(&bulk), want);
+    assert_eq!(bulk.count("SELECT count(*) FROM txns"), 0);
+    bulk.import_str("big.csv", &text);
+    assert_eq!(index_names(&bulk), want, "the secondary indexes are back");
+    // Refunds without metadata found their charges through the rebuilt charge index.
+    assert_eq!(bulk.count("SELECT count(*) FROM txns WHERE kind = 'refund' AND resolved_by = 'charge'"), 6_000);
+    // The same rows imported in small pieces (no bulk load) give the same ledger.
+    let mut small = Env::new();
+    small.import_str("seed.csv", &itemized(&items[..30_000]));
+    for (k, chunk) in items[30_000..].chunks(10_000).enumerate() {
+        small.import_str(&format!("piece{k}.csv"), &itemized(chunk));
+    }
+    assert_eq!(small.live_rows(), bulk.live_rows());
 }
