@@ -195,6 +195,31 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
     await screenshot("1-empty");
   });
 
+  step("runs under the strict CSP and least-privilege capabilities", async () => {
+    // The IPC call the window needs works; commands the capabilities do not grant are refused.
+    const call = (cmd, args = {}) =>
+      driver.executeAsyncScript(
+        `const done = arguments[arguments.length - 1];
+         window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+           .then((v) => done({ ok: true, v }), (e) => done({ ok: false, e: String(e) }));`,
+        cmd,
+        args,
+      );
+    assert.deepEqual(await call("ledger_info"), { ok: true, v: dbFile });
+    for (const cmd of ["plugin:dialog|save", "plugin:dialog|message", "plugin:window|close", "plugin:fs|read_file"]) {
+      const r = await call(cmd, { options: {}, path: "/etc/passwd" });
+      assert.equal(r.ok, false, `${cmd} must be refused`);
+      assert.match(r.e, /not allowed/, `${cmd}: ${r.e}`);
+    }
+    // connect-src allows only the IPC: any other request is a CSP violation (it never leaves).
+    const violation = await driver.executeAsyncScript(`
+      const done = arguments[arguments.length - 1];
+      document.addEventListener("securitypolicyviolation", (e) => done(e.violatedDirective), { once: true });
+      fetch("http://127.0.0.1:9/").catch(() => {});
+      setTimeout(() => done(null), 5000);`);
+    assert.match(String(violation), /connect-src/);
+  });
+
   step("refuses a file with a bad row and lists it, importing nothing", async () => {
     const result = await importPath(badCsv);
     assert.match(await result.getText(), /File refused: nothing was imported/);

@@ -45,7 +45,7 @@ describe("BatchesTable", () => {
     expect(screen.getByRole("button", { name: "Cancel" })).toHaveFocus();
     await user.click(screen.getByRole("button", { name: "Cancel" }));
     expect(onUndo).not.toHaveBeenCalled();
-    expect(screen.getByRole("button", { name: "Undo batch 4" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Undo batch 4" })).toHaveFocus();
 
     await user.click(screen.getByRole("button", { name: "Undo batch 4" }));
     await user.keyboard("{Escape}");

@@ -76,9 +76,13 @@ interface RowProps {
 
 function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }: RowProps) {
   const cancelRef = useRef<HTMLButtonElement>(null);
+  const undoRef = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
   useEffect(() => {
-    // The safe choice gets the focus; Escape backs out.
+    // The safe choice gets the focus; Escape backs out; backing out returns focus to Undo.
     if (confirming) cancelRef.current?.focus();
+    else if (wasConfirming.current) undoRef.current?.focus();
+    wasConfirming.current = confirming;
   }, [confirming]);
 
   return (
@@ -119,7 +123,7 @@ function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }:
             </button>
           </span>
         ) : (
-          <button type="button" className="secondary" onClick={onAsk} aria-label={`Undo batch ${b.id}`}>
+          <button type="button" className="secondary" ref={undoRef} onClick={onAsk} aria-label={`Undo batch ${b.id}`}>
             Undo
           </button>
         )}
