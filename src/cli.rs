@@ -586,60 +586,88 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         (None, Some(q)) => pl_ledger::Period::parse_quarter(q)?,
         (None, None) => unreachable!("clap requires one"),
     };
-    let r = l.report(&period)?;
-    let tz = l.timezone()?;
     let create = |p: &std::path::Path| {
         std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| Failure(format!("cannot write {}: {e}", p.display())))
     };
-    let mut written = Vec::new();
-    if let Some(p) = &args.csv {
-        pl_ledger::export::write_events(&r, create(p)?, args.excel)?;
-        written.push(p.clone());
-    }
-    if let Some(p) = &args.instances_csv {
-        pl_ledger::export::write_instances(&r, create(p)?, args.excel)?;
-        written.push(p.clone());
-    }
-    if let Some(p) = &args.wix_csv {
-        let p = if p.is_dir() {
+    let wix_path = |r: &pl_ledger::Report, p: &PathBuf| -> Result<PathBuf, Failure> {
+        Ok(if p.is_dir() {
             let name = r.app_name.clone().ok_or_else(|| Failure("no app name for the Wix file name: `partner-ledger app set --id GUID --name NAME`".into()))?;
             p.join(period.wix_file_name(&name))
         } else {
             p.clone()
-        };
-        pl_ledger::export::write_wix(&r, tz, create(&p)?, args.excel)?;
-        written.push(p);
-    }
-    if ctx.json {
-        use std::io::Write;
-        let out = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
-        serde_json::to_writer(&mut out, &r).map_err(|e| Failure(e.to_string()))?;
-        writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
-        return Ok(());
-    }
+        })
+    };
+    let mut written = Vec::new();
+    let r = if args.csv.is_none() && args.instances_csv.is_none() {
+        // The JSON and the Wix CSV are written as the events are computed (same bytes as
+        // serialising the whole report), on as many threads as the machine has.
+        let stream = l.report_stream(&period, pl_ledger::report::Outputs { json: ctx.json, wix_csv: args.wix_csv.is_some() })?;
+        if let Some(p) = &args.wix_csv {
+            let p = wix_path(&stream.report, p)?;
+            stream.write_wix(create(&p)?, args.excel)?;
+            written.push(p);
+        }
+        if ctx.json {
+            use std::io::Write;
+            let out = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
+            stream.write_json(&mut out)?;
+            writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
+            return Ok(());
+        }
+        stream.report
+    } else {
+        let r = l.report(&period)?;
+        let tz = l.timezone()?;
+        if let Some(p) = &args.csv {
+            pl_ledger::export::write_events(&r, create(p)?, args.excel)?;
+            written.push(p.clone());
+        }
+        if let Some(p) = &args.instances_csv {
+            pl_ledger::export::write_instances(&r, create(p)?, args.excel)?;
+            written.push(p.clone());
+        }
+        if let Some(p) = &args.wix_csv {
+            let p = wix_path(&r, p)?;
+            pl_ledger::export::write_wix(&r, tz, create(&p)?, args.excel)?;
+            written.push(p);
+        }
+        if ctx.json {
+            use std::io::Write;
+            let out = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
+            serde_json::to_writer(&mut out, &r).map_err(|e| Failure(e.to_string()))?;
+            writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
+            return Ok(());
+        }
+        r
+    };
+    // The text is built first and printed at once (a report can list 100,000 instances).
+    use std::fmt::Write as _;
+    let mut text = String::new();
     let label = period.label();
-    println!("{label} — {}{}", r.status, r.app_name.as_ref().map(|n| format!(" — {n}")).unwrap_or_default());
+    let _ = writeln!(text, "{label} — {}{}", r.status, r.app_name.as_ref().map(|n| format!(" — {n}")).unwrap_or_default());
     let t = &r.totals;
-    println!("{} events: gross {}  expenses {}  net {}  Wix share {}", t.events, t.gross, t.expenses, t.net, t.wix_share);
+    let _ = writeln!(text, "{} events: gross {}  expenses {}  net {}  Wix share {}", t.events, t.gross, t.expenses, t.net, t.wix_share);
     if !r.instances.is_empty() {
-        println!("\n{:<38} {:>7} {:>7} {:>12} {:>10} {:>12} {:>10}", "instance", "charges", "refunds", "gross", "expenses", "net", "wix share");
+        let _ = writeln!(text, "\n{:<38} {:>7} {:>7} {:>12} {:>10} {:>12} {:>10}", "instance", "charges", "refunds", "gross", "expenses", "net", "wix share");
         for i in &r.instances {
-            println!("{:<38} {:>7} {:>7} {:>12} {:>10} {:>12} {:>10}", i.instance_id, i.charges, i.refunds, i.gross, i.expenses, i.net, i.wix_share);
+            let _ = writeln!(text, "{:<38} {:>7} {:>7} {:>12} {:>10} {:>12} {:>10}", i.instance_id, i.charges, i.refunds, i.gross, i.expenses, i.net, i.wix_share);
         }
     }
     if !r.exceptions.is_empty() {
-        println!("\n{} exception(s) block approval:", r.exceptions.len());
+        let _ = writeln!(text, "\n{} exception(s) block approval:", r.exceptions.len());
         for e in &r.exceptions {
-            println!("  {} {} ({}): {}", e.kind, e.source_id, e.file, e.detail);
+            let _ = writeln!(text, "  {} {} ({}): {}", e.kind, e.source_id, e.file, e.detail);
         }
     }
     for p in r.payouts.iter().filter(|p| !p.matches) {
-        println!("warning: payout {} of {} {} does not equal its {} item(s), net {}", p.payout_id, p.amount, p.currency, p.items, p.items_net);
+        let _ = writeln!(text, "warning: payout {} of {} {} does not equal its {} item(s), net {}", p.payout_id, p.amount, p.currency, p.items, p.items_net);
     }
     for p in written {
-        println!("wrote {}", p.display());
+        let _ = writeln!(text, "wrote {}", p.display());
     }
+    print!("{text}");
     Ok(())
 }
 

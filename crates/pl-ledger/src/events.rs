@@ -625,18 +625,20 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
 /// `charge_hash` indexes (the text is always compared), only for the refunds a scan meets.
 struct RefundCheck<'c> {
     stmt: rusqlite::CachedStatement<'c>,
-    /// The refunds over their charge, by original charge.
+    /// The refunds over their charge, by original charge, for charges with several refunds
+    /// (a charge with one refund is asked about once).
     seen: HashMap<String, Vec<i64>>,
+    rows: Vec<(String, i64, Decimal, Decimal)>,
 }
 
 impl<'c> RefundCheck<'c> {
     fn new(conn: &'c Connection) -> Result<RefundCheck<'c>> {
         let stmt = conn.prepare_cached(
-            "SELECT r.id, r.gross, c.gross FROM txns r \
+            "SELECT r.id, r.occurred_at, r.gross, c.gross FROM txns r \
              JOIN txns c ON c.charge_hash = r.original_hash AND c.charge_ref = r.original_ref AND c.kind = 'charge' AND c.undone = 0 AND c.currency = r.currency \
-             WHERE r.original_hash = ?1 AND r.original_ref = ?2 AND r.kind = 'refund' AND r.undone = 0 ORDER BY r.occurred_at, r.id",
+             WHERE r.original_hash = ?1 AND r.original_ref = ?2 AND r.kind = 'refund' AND r.undone = 0",
         )?;
-        Ok(RefundCheck { stmt, seen: HashMap::new() })
+        Ok(RefundCheck { stmt, seen: HashMap::new(), rows: Vec::new() })
     }
 
     /// Whether refund `id` (of the charge `original`) is one that takes its charge's refunds
@@ -645,17 +647,25 @@ impl<'c> RefundCheck<'c> {
         if let Some(over) = self.seen.get(original) {
             return Ok(over.contains(&id));
         }
-        let mut over = Vec::new();
-        let mut refunded = Decimal::ZERO;
+        self.rows.clear();
         let mut rows = self.stmt.query(rusqlite::params![crate::import::key_hash(original), original])?;
         while let Some(r) = rows.next()? {
-            refunded += dec(r.get_ref(1)?.as_str()?).abs();
-            if refunded > dec(r.get_ref(2)?.as_str()?).abs() {
-                over.push(r.get(0)?);
+            self.rows.push((r.get(1)?, r.get(0)?, dec(r.get_ref(2)?.as_str()?), dec(r.get_ref(3)?.as_str()?)));
+        }
+        // In (occurred_at, id) order (a sort here costs less than one in SQL per charge).
+        self.rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        let mut over = Vec::new();
+        let mut refunded = Decimal::ZERO;
+        for (_, rid, gross, charge) in &self.rows {
+            refunded += gross.abs();
+            if refunded > charge.abs() {
+                over.push(*rid);
             }
         }
         let hit = over.contains(&id);
-        self.seen.insert(original.to_string(), over);
+        if self.rows.len() > 1 {
+            self.seen.insert(original.to_string(), over);
+        }
         Ok(hit)
     }
 }

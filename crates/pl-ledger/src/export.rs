@@ -47,11 +47,11 @@ fn writer<W: Write>(mut out: W, excel: bool) -> Result<csv::Writer<W>> {
     Ok(csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out))
 }
 
-fn io(e: std::io::Error) -> crate::Error {
+pub(crate) fn io(e: std::io::Error) -> crate::Error {
     crate::Error::Refused(format!("cannot write the export: {e}"))
 }
 
-fn csv_err(e: csv::Error) -> crate::Error {
+pub(crate) fn csv_err(e: csv::Error) -> crate::Error {
     crate::Error::Refused(format!("cannot write the export: {e}"))
 }
 
@@ -81,6 +81,148 @@ pub fn write_wix<W: Write>(report: &Report, tz: Tz, out: W, excel: bool) -> Resu
     }
     w.flush().map_err(io)?;
     Ok(())
+}
+
+/// The start of a Wix report file: the BOM when `excel`, then the header row; rows written by
+/// [`WixRows`] follow it.
+pub(crate) fn wix_head(excel: bool) -> Result<Vec<u8>> {
+    let mut w = writer(Vec::new(), excel)?;
+    w.write_record(WIX_COLUMNS).map_err(csv_err)?;
+    w.into_inner().map_err(|e| io(e.into_error()))
+}
+
+/// Output bytes kept in blocks of a few MiB: appending never moves what was already written
+/// (a report's JSON is hundreds of MB).
+#[derive(Default)]
+pub(crate) struct Blocks {
+    full: Vec<Vec<u8>>,
+    cur: Vec<u8>,
+}
+
+const BLOCK: usize = 4 << 20;
+
+impl Blocks {
+    /// The block to append `n` bytes to (a new block when they do not fit; an item larger
+    /// than expected still fits, the block grows).
+    pub fn room(&mut self, n: usize) -> &mut Vec<u8> {
+        if self.cur.capacity() - self.cur.len() < n {
+            let old = std::mem::replace(&mut self.cur, Vec::with_capacity(BLOCK.max(n)));
+            if !old.is_empty() {
+                self.full.push(old);
+            }
+        }
+        &mut self.cur
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cur.is_empty() && self.full.iter().all(Vec::is_empty)
+    }
+
+    pub fn write_to<W: Write>(&self, out: &mut W) -> std::io::Result<()> {
+        for b in &self.full {
+            out.write_all(b)?;
+        }
+        out.write_all(&self.cur)
+    }
+}
+
+impl Write for Blocks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.room(buf.len()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Wix report rows written one event at a time into a buffer, byte for byte what
+/// [`write_wix`] writes for the same events (same CSV writer, same cells).
+pub(crate) struct WixRows {
+    w: csv::Writer<Blocks>,
+    share: String,
+    date: String,
+}
+
+impl WixRows {
+    pub fn new() -> WixRows {
+        WixRows {
+            w: csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Blocks::default()),
+            share: String::new(),
+            date: String::new(),
+        }
+    }
+
+    /// One event's row. `app` is the app id already through [`safe_text`]; amounts as
+    /// reports print them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn row(
+        &mut self,
+        app: &str,
+        tz: Tz,
+        instance_id: &str,
+        created_date: &str,
+        product: &str,
+        gross: &str,
+        net: &str,
+        expense_note: &str,
+        rate: &str,
+        wix_share: &str,
+    ) -> Result<()> {
+        self.date.clear();
+        wix_date_into(created_date, tz, &mut self.date);
+        self.share.clear();
+        write_share_note(&mut self.share, rate, net, wix_share);
+        let w = &mut self.w;
+        for cell in [app, &safe_text(instance_id), &self.date, &safe_text(product), gross, net, &safe_text(expense_note), &safe_text(&self.share), wix_share]
+        {
+            w.write_field(cell).map_err(csv_err)?;
+        }
+        w.write_record(std::iter::empty::<&[u8]>()).map_err(csv_err)
+    }
+
+    pub fn into_bytes(self) -> Result<Blocks> {
+        self.w.into_inner().map_err(|e| io(e.into_error()))
+    }
+}
+
+/// [`share_note`] from the cells it is made of.
+fn write_share_note(s: &mut String, rate: &str, net: &str, wix_share: &str) {
+    s.push_str(rate);
+    s.push_str("% of net ");
+    s.push_str(net);
+    s.push_str(" = ");
+    s.push_str(wix_share);
+    if rate == "0" {
+        s.push_str(" (0% revenue share: first-year eligibility)");
+    }
+}
+
+/// [`wix_date`] without a chrono format per row.
+fn wix_date_into(created: &str, tz: Tz, out: &mut String) {
+    use chrono::Datelike;
+    let Some(at) = crate::events::parse_instant(created) else { return };
+    let d = at.with_timezone(&tz).date_naive();
+    let y = d.year();
+    if (1000..=9999).contains(&y) {
+        let (m, day) = (d.month(), d.day());
+        let b = [
+            b'0' + (day / 10) as u8,
+            b'0' + (day % 10) as u8,
+            b'/',
+            b'0' + (m / 10) as u8,
+            b'0' + (m % 10) as u8,
+            b'/',
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+        ];
+        out.push_str(std::str::from_utf8(&b).expect("ASCII digits"));
+    } else {
+        out.push_str(&d.format("%d/%m/%Y").to_string());
+    }
 }
 
 /// One row per instance with its counts and sums, then a total row.
@@ -127,4 +269,30 @@ pub fn write_events<W: Write>(report: &Report, out: W, excel: bool) -> Result<()
     }
     w.flush().map_err(io)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wix_date_into_writes_what_wix_date_writes() {
+        let tzs: [Tz; 5] = [chrono_tz::UTC, chrono_tz::Europe::Berlin, chrono_tz::America::New_York, chrono_tz::Asia::Kolkata, chrono_tz::Pacific::Chatham];
+        let mut cases: Vec<String> = ["", "bad", "2016-12-31T23:59:60Z", "2026-10-02T10:00:00+02:00", "0999-05-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut t = 0i64;
+        while t < 4_100_000_000 {
+            cases.push(chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            t += 3_599 * 7 + 11;
+        }
+        for tz in tzs {
+            for c in &cases {
+                let mut s = String::new();
+                wix_date_into(c, tz, &mut s);
+                assert_eq!(s, wix_date(c, tz), "{c} {tz}");
+            }
+        }
+    }
 }
