@@ -211,3 +211,24 @@ pub struct ManualRefundInfo {
     pub charge: Option<String>,
     pub reason: String,
 }
+
+/// An approval as the desktop window receives it: the approved month's report, or the
+/// exceptions that refused it (`Error::ApprovalRefused`), as data rather than a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ApprovalOutcome {
+    Approved { report: Report },
+    Refused { month: String, exceptions: Vec<Exception> },
+}
+
+impl ApprovalOutcome {
+    /// The outcome of [`crate::Ledger::approve`]: a refusal for exceptions is an outcome, any
+    /// other error stays an error.
+    pub fn from_result(r: crate::Result<Report>) -> crate::Result<ApprovalOutcome> {
+        match r {
+            Ok(report) => Ok(ApprovalOutcome::Approved { report }),
+            Err(crate::Error::ApprovalRefused { month, exceptions }) => Ok(ApprovalOutcome::Refused { month, exceptions }),
+            Err(e) => Err(e),
+        }
+    }
+}

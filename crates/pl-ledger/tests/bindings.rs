@@ -6,7 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pl_ledger::{BatchSummary, ImportReport, RejectedRow};
+use pl_ledger::outbox::AttemptInfo;
+use pl_ledger::{
+    ApprovalOutcome, BatchSummary, EventLine, Exception, ImportReport, InstanceLine, MonthInfo, OutboxEntry, PayoutCheck,
+    RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals,
+};
 use ts_rs::TS;
 
 fn bindings_dir() -> PathBuf {
@@ -28,6 +32,21 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<ImportReport>(),
         file_of::<RejectedRow>(),
         file_of::<BatchSummary>(),
+        // The month view.
+        file_of::<MonthInfo>(),
+        file_of::<Report>(),
+        file_of::<Totals>(),
+        file_of::<InstanceLine>(),
+        file_of::<EventLine>(),
+        file_of::<Exception>(),
+        file_of::<PayoutCheck>(),
+        file_of::<ApprovalOutcome>(),
+        // The submission view.
+        file_of::<OutboxEntry>(),
+        file_of::<StateCounts>(),
+        file_of::<SubmitReport>(),
+        file_of::<SubmitProgress>(),
+        file_of::<AttemptInfo>(),
     ]
     .into_iter()
     .collect()
