@@ -156,7 +156,13 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
 /// Imports a file. A file whose slash dates cannot decide their day/month order uses the
 /// `date_order` setting when the operator saved one (a file's own evidence always wins).
 pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
-    match import_once(conn, path, opts) {
+    std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    // A file-level problem names the file.
+    let named = |e: Error| match e {
+        Error::Import(ie) => Error::Refused(format!("{}: {ie}", path.display())),
+        other => other,
+    };
+    let result = match import_once(conn, path, opts) {
         Err(Error::Import(e @ pl_import::ImportError::UndecidableDateOrder { .. })) if opts.date_order.is_none() => {
             match settings::get(conn, "date_order")?.as_deref().and_then(pl_import::DateOrder::parse) {
                 Some(order) => import_once(conn, path, &ImportOptions { date_order: Some(order), ..opts.clone() }),
@@ -167,7 +173,8 @@ pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptio
             }
         }
         other => other,
-    }
+    };
+    result.map_err(named)
 }
 
 fn import_once(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {

@@ -138,7 +138,10 @@ fn an_unknown_format_is_refused_with_the_known_ones() {
     let mut env = Env::new();
     let p = env.file("x.csv", "a,b,c\n1,2,3\n");
     let err = env.ledger.import_file(&p, &ImportOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("stripe-itemized"), "{err}");
+    assert!(err.contains("stripe-itemized") && err.contains("x.csv"), "the error names the file and the formats: {err}");
+    let missing = env.dir.path().join("nope.csv");
+    let err = env.ledger.import_file(&missing, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("nope.csv"), "{err}");
     let err = env.ledger.import_file(&p, &ImportOptions { format: Some("mapped:nope".into()), ..Default::default() }).unwrap_err().to_string();
     assert!(err.contains("mapping add nope"), "{err}");
 }
