@@ -775,6 +775,8 @@ fn import(ctx: &Ctx, args: ImportArgs) -> Result<i32, Failure> {
                 failed |= !r.rejected.is_empty();
                 if !ctx.json {
                     print_import(&r);
+                } else if !r.rejected.is_empty() {
+                    eprintln!("error: {} refused, nothing imported: {} bad row(s)", r.file, r.rejected.len());
                 }
                 reports.push(json!(r));
             }
