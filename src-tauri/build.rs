@@ -14,6 +14,17 @@ fn main() {
             "list_batches",
             "import_file",
             "undo_batch",
+            "list_months",
+            "month_report",
+            "approve_month",
+            "reopen_month",
+            "assign_instance",
+            "list_outbox",
+            "outbox_counts",
+            "outbox_attempts",
+            "recover_outbox",
+            "resolve_event",
+            "submit_month",
         ]),
     ))
     .expect("tauri-build failed");

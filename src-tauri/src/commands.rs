@@ -2,7 +2,11 @@
 //! window keeps painting its busy state, and returns the engine's message as the error.
 use std::sync::Arc;
 
-use pl_ledger::{BatchSummary, ImportReport};
+use pl_ledger::outbox::AttemptInfo;
+use pl_ledger::{
+    ApprovalOutcome, BatchSummary, ImportReport, MonthInfo, OutboxEntry, Report, StateCounts, SubmitProgress, SubmitReport,
+};
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::Session;
@@ -44,4 +48,85 @@ pub async fn import_file(
 #[tauri::command]
 pub async fn undo_batch(session: Shared<'_>, id: i64) -> Result<BatchSummary, String> {
     blocking(&session, move |s| s.undo_batch(id)).await
+}
+
+#[tauri::command]
+pub async fn list_months(session: Shared<'_>) -> Result<Vec<MonthInfo>, String> {
+    blocking(&session, |s| s.list_months()).await
+}
+
+#[tauri::command]
+pub async fn month_report(session: Shared<'_>, month: String) -> Result<Report, String> {
+    blocking(&session, move |s| s.month_report(&month)).await
+}
+
+/// Approved (with the frozen report) or refused (with the exceptions to fix).
+#[tauri::command]
+pub async fn approve_month(session: Shared<'_>, month: String) -> Result<ApprovalOutcome, String> {
+    blocking(&session, move |s| s.approve_month(&month)).await
+}
+
+#[tauri::command]
+pub async fn reopen_month(session: Shared<'_>, month: String, reason: String) -> Result<(), String> {
+    blocking(&session, move |s| s.reopen_month(&month, &reason)).await
+}
+
+#[tauri::command(rename_all = "camelCase")]
+pub async fn assign_instance(
+    session: Shared<'_>,
+    txn_id: i64,
+    instance: String,
+    save_mapping: bool,
+) -> Result<(), String> {
+    blocking(&session, move |s| s.assign_instance(txn_id, &instance, save_mapping)).await
+}
+
+#[tauri::command]
+pub async fn list_outbox(
+    session: Shared<'_>,
+    state: Option<String>,
+    month: Option<String>,
+) -> Result<Vec<OutboxEntry>, String> {
+    blocking(&session, move |s| s.list_outbox(state, month)).await
+}
+
+#[tauri::command]
+pub async fn outbox_counts(session: Shared<'_>, month: String) -> Result<StateCounts, String> {
+    blocking(&session, move |s| s.outbox_counts(&month)).await
+}
+
+#[tauri::command(rename_all = "camelCase")]
+pub async fn outbox_attempts(session: Shared<'_>, event_id: String) -> Result<Vec<AttemptInfo>, String> {
+    blocking(&session, move |s| s.outbox_attempts(&event_id)).await
+}
+
+#[tauri::command]
+pub async fn recover_outbox(session: Shared<'_>) -> Result<u32, String> {
+    blocking(&session, |s| s.recover_outbox()).await
+}
+
+#[tauri::command(rename_all = "camelCase")]
+pub async fn resolve_event(
+    session: Shared<'_>,
+    event_id: String,
+    resolution: String,
+    reason: String,
+) -> Result<OutboxEntry, String> {
+    blocking(&session, move |s| s.resolve_event(&event_id, &resolution, &reason)).await
+}
+
+/// Submits a month to Wix; progress goes to `on_progress` as the run advances. A run stopped
+/// by Wix (401/403/428) is a report with `stopped` set, not an error.
+#[tauri::command(rename_all = "camelCase")]
+pub async fn submit_month(
+    session: Shared<'_>,
+    month: String,
+    on_progress: Channel<SubmitProgress>,
+) -> Result<SubmitReport, String> {
+    let s = Arc::clone(&session);
+    s.submit_month(&month, move |p| {
+        // The window may have gone away; the run carries on regardless.
+        let _ = on_progress.send(p.clone());
+    })
+    .await
 }

@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use pl_ledger::{BatchSummary, DateOrder, ImportOptions, ImportReport, Ledger};
+use pl_ledger::outbox::AttemptInfo;
+use pl_ledger::{
+    ApprovalOutcome, BatchSummary, DateOrder, ImportOptions, ImportReport, Ledger, MonthInfo, OutboxEntry, Period, Report,
+    Resolution, StateCounts, SubmitOptions, SubmitProgress, SubmitReport,
+};
 
 pub mod commands;
 
@@ -85,6 +89,92 @@ impl Session {
     pub fn undo_batch(&self, id: i64) -> Result<BatchSummary, String> {
         self.with_ledger(|l| l.undo_batch(id, &self.operator))
     }
+
+    // ---- the month view -------------------------------------------------------------------
+
+    /// Months with activity or an approval, newest first, with their status.
+    pub fn list_months(&self) -> Result<Vec<MonthInfo>, String> {
+        self.with_ledger(|l| l.months())
+    }
+
+    /// The report of one month (`YYYY-MM`).
+    pub fn month_report(&self, month: &str) -> Result<Report, String> {
+        self.with_ledger(|l| l.report(&Period::parse_month(month.trim())?))
+    }
+
+    /// Approves a month; a refusal for exceptions comes back as data (the exceptions), not
+    /// as an error.
+    pub fn approve_month(&self, month: &str) -> Result<ApprovalOutcome, String> {
+        self.with_ledger(|l| ApprovalOutcome::from_result(l.approve(month.trim(), &self.operator)))
+    }
+
+    pub fn reopen_month(&self, month: &str, reason: &str) -> Result<(), String> {
+        self.with_ledger(|l| l.reopen(month.trim(), reason, &self.operator))
+    }
+
+    /// Assigns an instance to an exception's row; `save_mapping` also maps its customer.
+    pub fn assign_instance(&self, txn_id: i64, instance: &str, save_mapping: bool) -> Result<(), String> {
+        self.with_ledger(|l| l.assign_instance(txn_id, instance.trim(), save_mapping, &self.operator))
+    }
+
+    // ---- the submission view --------------------------------------------------------------
+
+    /// The outbox, optionally of one state and/or one month.
+    pub fn list_outbox(&self, state: Option<String>, month: Option<String>) -> Result<Vec<OutboxEntry>, String> {
+        let state = non_empty(state);
+        let month = non_empty(month);
+        self.with_ledger(|l| l.outbox(state.as_deref(), month.as_deref()))
+    }
+
+    pub fn outbox_counts(&self, month: &str) -> Result<StateCounts, String> {
+        self.with_ledger(|l| l.outbox_counts(month.trim()))
+    }
+
+    pub fn outbox_attempts(&self, event_id: &str) -> Result<Vec<AttemptInfo>, String> {
+        self.with_ledger(|l| l.outbox_attempts(event_id.trim()))
+    }
+
+    /// Turns `sending` events left by a crashed run into `uncertain` (nothing when a
+    /// submission is running); returns how many.
+    pub fn recover_outbox(&self) -> Result<u32, String> {
+        self.with_ledger(|l| l.recover_outbox(&self.operator))
+    }
+
+    /// `resolution`: `sent` (checked at Wix) or `resend`.
+    pub fn resolve_event(&self, event_id: &str, resolution: &str, reason: &str) -> Result<OutboxEntry, String> {
+        let how = parse_resolution(resolution)?;
+        self.with_ledger(|l| l.resolve_event(event_id.trim(), how, reason, &self.operator))
+    }
+
+    /// Submits a month's queued events to Wix on its own connection (the shared one stays free
+    /// for the window; WAL lets both read and write), under the submit lock.
+    pub async fn submit_month(
+        &self,
+        month: &str,
+        on_progress: impl FnMut(&SubmitProgress) + Send,
+    ) -> Result<SubmitReport, String> {
+        let month = month.trim();
+        let mut ledger = Ledger::open(&self.db_path).map_err(|e| e.to_string())?;
+        let lock = ledger.submit_lock().map_err(|e| e.to_string())?;
+        let client = Arc::new(ledger.wix_client().map_err(|e| e.to_string())?);
+        ledger
+            .submit(&lock, client, month, &SubmitOptions::default(), &self.operator, on_progress)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// The operator's choice for an uncertain event, as the window sends it.
+pub fn parse_resolution(s: &str) -> Result<Resolution, String> {
+    match s.trim() {
+        "sent" => Ok(Resolution::Sent),
+        "resend" => Ok(Resolution::Resend),
+        other => Err(format!("unknown resolution `{other}`: use sent or resend")),
+    }
 }
 
 /// Builds and runs the app.
@@ -98,6 +188,17 @@ pub fn run() {
             commands::list_batches,
             commands::import_file,
             commands::undo_batch,
+            commands::list_months,
+            commands::month_report,
+            commands::approve_month,
+            commands::reopen_month,
+            commands::assign_instance,
+            commands::list_outbox,
+            commands::outbox_counts,
+            commands::outbox_attempts,
+            commands::recover_outbox,
+            commands::resolve_event,
+            commands::submit_month,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Partner Ledger window");
@@ -167,6 +268,134 @@ mod tests {
         assert!(r.batch_id.is_none());
         assert_eq!(r.rejected.iter().map(|x| x.line).collect::<Vec<_>>(), vec![3], "{r:?}");
         assert!(s.list_batches().unwrap().is_empty());
+    }
+
+    const APP: &str = "9a1b2c3d-0000-4000-8000-00000000a001";
+
+    /// The e2e fixture imported through the shell: three October 2026 rows with instances.
+    fn imported(s: &Session) {
+        let r = s.import_file(&fixture("stripe_itemized_small.csv"), None, None, false).unwrap();
+        assert_eq!(r.imported, 3, "{r:?}");
+    }
+
+    /// Settings the operator makes with the CLI (no command of the window changes them).
+    fn with_engine(s: &Session, f: impl FnOnce(&mut Ledger)) {
+        let mut l = Ledger::open(s.db_path()).unwrap();
+        f(&mut l);
+    }
+
+    #[test]
+    fn resolution_is_sent_or_resend() {
+        assert_eq!(parse_resolution(" sent ").unwrap(), Resolution::Sent);
+        assert_eq!(parse_resolution("resend").unwrap(), Resolution::Resend);
+        assert!(parse_resolution("ignore").unwrap_err().contains("sent or resend"));
+        let (_d, s) = session();
+        assert!(s.resolve_event("tx-1", "maybe", "checked").unwrap_err().contains("sent or resend"));
+    }
+
+    #[test]
+    fn a_refused_approval_returns_its_exceptions_as_data() {
+        let (_d, s) = session();
+        imported(&s);
+        let months = s.list_months().unwrap();
+        assert_eq!(months.iter().map(|m| (m.month.as_str(), m.status.as_str())).collect::<Vec<_>>(), vec![("2026-10", "open")]);
+        // No rate yet: every event is an exception.
+        match s.approve_month("2026-10").unwrap() {
+            ApprovalOutcome::Refused { month, exceptions } => {
+                assert_eq!(month, "2026-10");
+                assert_eq!(exceptions.len(), 3, "{exceptions:?}");
+                assert!(exceptions.iter().all(|e| !e.detail.is_empty() && e.file.contains("stripe_itemized_small.csv")));
+            }
+            other => panic!("approved without a rate: {other:?}"),
+        }
+        assert_eq!(s.list_months().unwrap()[0].status, "open");
+        assert!(s.list_outbox(None, Some("2026-10".into())).unwrap().is_empty());
+    }
+
+    #[test]
+    fn approve_reopen_and_the_queue_through_the_shell() {
+        let (_d, s) = session();
+        imported(&s);
+        with_engine(&s, |l| {
+            l.add_rate("2020-01-01", "20", None, "t").unwrap();
+        });
+        let report = s.month_report(" 2026-10 ").unwrap();
+        assert_eq!((report.status.as_str(), report.totals.events), ("open", 3));
+        assert!(report.exceptions.is_empty(), "{:?}", report.exceptions);
+        assert!(s.month_report("October").unwrap_err().contains("YYYY-MM"));
+
+        let ApprovalOutcome::Approved { report } = s.approve_month("2026-10").unwrap() else { panic!("refused") };
+        assert_eq!(report.status, "approved");
+        assert_eq!(s.list_months().unwrap()[0].status, "approved");
+        // Approving twice is an error message, not a refusal with exceptions.
+        assert!(s.approve_month("2026-10").unwrap_err().contains("already approved"));
+
+        let queued = s.list_outbox(Some(" queued ".into()), Some("2026-10".into())).unwrap();
+        assert_eq!(queued.len(), 3);
+        assert!(s.list_outbox(Some("".into()), None).unwrap().len() == 3, "an empty filter is no filter");
+        assert!(s.list_outbox(Some("lost".into()), None).unwrap_err().contains("not an outbox state"));
+        let c = s.outbox_counts("2026-10").unwrap();
+        assert_eq!((c.queued, c.sent, c.uncertain), (3, 0, 0));
+        assert!(s.outbox_attempts(&queued[0].id).unwrap().is_empty());
+        assert_eq!(s.recover_outbox().unwrap(), 0);
+        // A queued event is not resolved; the engine says why.
+        assert!(s.resolve_event(&queued[0].id, "sent", "checked").unwrap_err().contains("only uncertain or rejected"));
+
+        assert!(s.reopen_month("2026-10", "  ").unwrap_err().contains("reason"));
+        s.reopen_month("2026-10", "late PayPal file").unwrap();
+        assert_eq!(s.list_months().unwrap()[0].status, "open");
+        assert!(s.list_outbox(None, None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn assign_instance_reaches_the_engine() {
+        let (_d, s) = session();
+        imported(&s);
+        let e = s.assign_instance(99_999, "6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31", false).unwrap_err();
+        assert!(e.contains("not found") && e.contains("99999"), "{e}");
+    }
+
+    #[test]
+    fn submit_refuses_before_any_request_without_an_app_id() {
+        let (_d, s) = session();
+        imported(&s);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let e = rt.block_on(s.submit_month("2026-10", |_| {})).unwrap_err();
+        assert!(e.contains("no Wix app id"), "{e}");
+    }
+
+    #[test]
+    fn submit_sends_the_month_to_wix_with_progress() {
+        let (_d, s) = session();
+        imported(&s);
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let sim = rt.block_on(pl_wix_sim::Simulator::start(pl_wix_sim::SimConfig::default())).unwrap();
+        with_engine(&s, |l| {
+            l.set_app(APP, "Acme Forms", "t").unwrap();
+            l.add_rate("2020-01-01", "20", None, "t").unwrap();
+            l.set_setting("wix.base_url", &sim.base_url(), "t").unwrap();
+        });
+        // The only test that needs a secret; it comes from the environment, as in the app.
+        std::env::set_var("WIX_APP_SECRET", "sim-app-secret");
+
+        // Not approved yet: refused by the engine.
+        assert!(rt.block_on(s.submit_month("2026-10", |_| {})).unwrap_err().contains("not approved"));
+        assert!(matches!(s.approve_month("2026-10").unwrap(), ApprovalOutcome::Approved { .. }));
+
+        let mut seen = Vec::new();
+        let report = rt.block_on(s.submit_month("2026-10", |p| seen.push(p.clone()))).unwrap();
+        assert_eq!((report.status.as_str(), report.requests, report.stopped.as_deref()), ("submitted", 3, None));
+        assert_eq!(report.counts.sent, 3);
+        assert_eq!(seen.first().map(|p| (p.total, p.done)), Some((3, 0)));
+        assert_eq!(seen.last().map(|p| (p.total, p.done, p.sent)), Some((3, 3, 3)));
+        assert_eq!(sim.accepted().len(), 3);
+        // The shared connection sees what the run's own connection wrote.
+        assert_eq!(s.outbox_counts("2026-10").unwrap().sent, 3);
+        assert_eq!(s.list_months().unwrap()[0].status, "submitted");
+        let first = &s.list_outbox(None, Some("2026-10".into())).unwrap()[0];
+        let attempts = s.outbox_attempts(&first.id).unwrap();
+        assert_eq!((attempts.len(), attempts[0].outcome.as_deref()), (1, Some("sent")), "{attempts:?}");
+        sim.shutdown();
     }
 
     #[test]

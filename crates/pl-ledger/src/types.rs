@@ -217,7 +217,7 @@ pub struct ManualRefundInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ApprovalOutcome {
-    Approved { report: Report },
+    Approved { report: Box<Report> },
     Refused { month: String, exceptions: Vec<Exception> },
 }
 
@@ -226,7 +226,7 @@ impl ApprovalOutcome {
     /// other error stays an error.
     pub fn from_result(r: crate::Result<Report>) -> crate::Result<ApprovalOutcome> {
         match r {
-            Ok(report) => Ok(ApprovalOutcome::Approved { report }),
+            Ok(report) => Ok(ApprovalOutcome::Approved { report: Box::new(report) }),
             Err(crate::Error::ApprovalRefused { month, exceptions }) => Ok(ApprovalOutcome::Refused { month, exceptions }),
             Err(e) => Err(e),
         }
