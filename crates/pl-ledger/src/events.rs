@@ -262,7 +262,7 @@ impl EventRef<'_> {
     }
 
     /// The owned event.
-    pub fn to_event(&self) -> Event {
+    pub fn to_event(self) -> Event {
         let mut id = String::new();
         self.write_id(&mut id);
         let mut product = String::new();

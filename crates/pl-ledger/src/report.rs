@@ -358,16 +358,25 @@ impl Acc {
         }
     }
 
-    /// The instance lines, sorted by id.
+    /// The instance lines, sorted by id (byte order is `str` order).
     fn lines(&self) -> Vec<InstanceLine> {
-        let mut lines: Vec<InstanceLine> = self
-            .guids
-            .iter()
-            .map(|(k, s)| s.line(std::str::from_utf8(k).expect("keys come from a str")))
-            .chain(self.others.iter().map(|(k, s)| s.line(k)))
-            .collect();
-        lines.sort_unstable_by(|a, b| a.instance_id.cmp(&b.instance_id));
-        lines
+        let mut ids: Vec<(&[u8], &Sums)> =
+            self.guids.iter().map(|(k, s)| (&k[..], s)).chain(self.others.iter().map(|(k, s)| (k.as_bytes(), s))).collect();
+        ids.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let lines = |ids: &[(&[u8], &Sums)]| -> Vec<InstanceLine> {
+            ids.iter().map(|(k, s)| s.line(std::str::from_utf8(k).expect("keys come from a str"))).collect()
+        };
+        if ids.len() < 10_000 {
+            return lines(&ids);
+        }
+        // 100,000 instances: two halves side by side.
+        let (a, b) = ids.split_at(ids.len() / 2);
+        std::thread::scope(|s| {
+            let second = s.spawn(|| lines(b));
+            let mut first = lines(a);
+            first.extend(second.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            first
+        })
     }
 }
 
@@ -529,7 +538,7 @@ struct MonthJob<'a> {
 
 fn run_chunk(conn: &Connection, job: &MonthJob<'_>, chunk: Chunk, acc: &mut Acc, sc: &mut Scratch) -> Result<ChunkOut> {
     let mut out = ChunkOut::default();
-    let mut wix = job.fmt.wix.then(|| crate::export::WixRows::new());
+    let mut wix = job.fmt.wix.then(crate::export::WixRows::new);
     let mut problems = Vec::new();
     {
         let mut sink = |e: &events::EventRef<'_>| write_event(e, job.fmt, acc, sc, &mut out.json, wix.as_mut());
@@ -661,7 +670,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
                 exceptions.append(&mut ex);
                 // Manual refunds (few) come after the rows, as in `live_events`.
                 let mut manual = ChunkOut::default();
-                let mut w = fmt.wix.then(|| crate::export::WixRows::new());
+                let mut w = fmt.wix.then(crate::export::WixRows::new);
                 let mut sc = Scratch::default();
                 events::scan_manual_refunds(conn, &ctx, &start, &end, &label, &mut manual.problems, &mut |e| {
                     write_event(e, &fmt, &mut acc, &mut sc, &mut manual.json, w.as_mut())
