@@ -5,7 +5,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ImportReport } from "./bindings/ImportReport";
-import { batch, report } from "./test/fixtures";
+import { batch, monthInfo, monthReport, report } from "./test/fixtures";
 
 const invoke = vi.fn();
 const openDialog = vi.fn();
@@ -195,6 +195,51 @@ describe("App", () => {
     expect(await screen.findByRole("status")).toHaveTextContent(
       "Batch 5 was not undone: batch 5 has rows in the approved month 2026-10",
     );
+  });
+
+  it("switches views with the keyboard, loads a view when shown, and keeps the others' state", async () => {
+    const user = userEvent.setup();
+    fakeShell({ batches: [batch({ id: 5 })] });
+    const base = invoke.getMockImplementation()!;
+    invoke.mockImplementation(async (cmd: string, args?: unknown) => {
+      switch (cmd) {
+        case "list_months":
+          return [monthInfo()];
+        case "month_report":
+          return monthReport();
+        case "recover_outbox":
+          return 0;
+        default:
+          return base(cmd, args);
+      }
+    });
+    render(<App />);
+    await screen.findByTestId("batch-row-5");
+    const tabs = screen.getAllByRole("tab");
+    expect(tabs.map((t) => t.textContent)).toEqual(["Imports", "Month", "Submission"]);
+    expect(tabs[0]).toHaveAttribute("aria-selected", "true");
+    // Nothing of the other views is loaded before they are shown.
+    expect(calls("list_months")).toHaveLength(0);
+
+    await user.type(screen.getByLabelText("File path"), "/data/half-typed.csv");
+    tabs[0]!.focus();
+    await user.keyboard("{ArrowRight}");
+    expect(screen.getByRole("tab", { name: "Month" })).toHaveFocus();
+    expect(screen.getByRole("tab", { name: "Month" })).toHaveAttribute("aria-selected", "true");
+    expect(await screen.findByRole("button", { name: "Approve 2026-10" })).toBeEnabled();
+    expect(screen.getByRole("tabpanel")).toHaveAttribute("id", "panel-month");
+
+    await user.keyboard("{End}");
+    expect(screen.getByRole("tab", { name: "Submission" })).toHaveFocus();
+    expect(await screen.findByText("Nothing to submit yet — approve a month first")).toBeInTheDocument();
+
+    await user.keyboard("{Home}");
+    expect(screen.getByRole("tab", { name: "Imports" })).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByLabelText("File path")).toHaveValue("/data/half-typed.csv");
+    // Showing the Month view again reads the months again (an import may have added one).
+    await user.keyboard("{ArrowLeft}{ArrowLeft}");
+    expect(screen.getByRole("tab", { name: "Month" })).toHaveAttribute("aria-selected", "true");
+    await waitFor(() => expect(calls("list_months").length).toBeGreaterThanOrEqual(3));
   });
 
   it("reports a ledger that cannot be read", async () => {

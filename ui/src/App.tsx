@@ -1,10 +1,19 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import * as api from "./api";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ImportReport } from "./bindings/ImportReport";
 import { BatchesTable } from "./components/BatchesTable";
 import { ImportPanel } from "./components/ImportPanel";
 import { ImportResult } from "./components/ImportResult";
+import { MonthView } from "./components/MonthView";
+import { SubmissionView } from "./components/SubmissionView";
+
+const TABS = [
+  { id: "imports", label: "Imports" },
+  { id: "month", label: "Month" },
+  { id: "submission", label: "Submission" },
+] as const;
+type TabId = (typeof TABS)[number]["id"];
 
 export function App() {
   const [dbPath, setDbPath] = useState<string | null>(null);
@@ -13,6 +22,31 @@ export function App() {
   const [report, setReport] = useState<ImportReport | null>(null);
   const [importError, setImportError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [tab, setTab] = useState<TabId>("imports");
+  // A view is mounted the first time it is shown and then kept (a submission keeps running
+  // and showing its progress while another view is open).
+  const [visited, setVisited] = useState<ReadonlySet<TabId>>(() => new Set<TabId>(["imports"]));
+  const tabRefs = useRef<Partial<Record<TabId, HTMLButtonElement | null>>>({});
+
+  const show = useCallback((id: TabId, focus = false) => {
+    setTab(id);
+    setVisited((v) => (v.has(id) ? v : new Set(v).add(id)));
+    if (focus) tabRefs.current[id]?.focus();
+  }, []);
+
+  function onTabKey(e: KeyboardEvent<HTMLButtonElement>) {
+    // The WAI-ARIA tabs pattern: arrows move between tabs, Home/End to the ends.
+    const i = TABS.findIndex((t) => t.id === tab);
+    const to =
+      e.key === "ArrowRight" ? (i + 1) % TABS.length
+      : e.key === "ArrowLeft" ? (i - 1 + TABS.length) % TABS.length
+      : e.key === "Home" ? 0
+      : e.key === "End" ? TABS.length - 1
+      : null;
+    if (to === null) return;
+    e.preventDefault();
+    show(TABS[to]!.id, true);
+  }
 
   const refresh = useCallback(async () => {
     try {
@@ -68,38 +102,71 @@ export function App() {
           </p>
         )}
       </header>
+      <nav className="tabs" role="tablist" aria-label="Views">
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            data-testid={`tab-${t.id}`}
+            aria-controls={`panel-${t.id}`}
+            aria-selected={tab === t.id}
+            tabIndex={tab === t.id ? 0 : -1}
+            ref={(el) => {
+              tabRefs.current[t.id] = el;
+            }}
+            onClick={() => show(t.id)}
+            onKeyDown={onTabKey}
+          >
+            {t.label}
+          </button>
+        ))}
+      </nav>
       <main>
-        <ImportPanel onImport={onImport} chooseFile={api.chooseCsvFile} />
-        {importError && (
-          <div className="message error" role="alert">
-            <strong>Import failed.</strong> {importError}
+        <div role="tabpanel" id="panel-imports" aria-labelledby="tab-imports" hidden={tab !== "imports"}>
+          <ImportPanel onImport={onImport} chooseFile={api.chooseCsvFile} />
+          {importError && (
+            <div className="message error" role="alert">
+              <strong>Import failed.</strong> {importError}
+            </div>
+          )}
+          {report && <ImportResult report={report} />}
+          <section className="card" aria-labelledby="batches-title">
+            <div className="card-head">
+              <h2 id="batches-title">Import batches</h2>
+              <button type="button" className="secondary" onClick={() => void refresh()}>
+                Refresh
+              </button>
+            </div>
+            {notice && (
+              <p className="message info" role="status">
+                {notice}
+              </p>
+            )}
+            {loadError ? (
+              <div className="message error" role="alert">
+                <strong>The ledger could not be read.</strong> {loadError}
+              </div>
+            ) : batches === null ? (
+              <p className="muted" aria-busy="true">
+                Loading…
+              </p>
+            ) : (
+              <BatchesTable batches={batches} onUndo={onUndo} />
+            )}
+          </section>
+        </div>
+        {visited.has("month") && (
+          <div role="tabpanel" id="panel-month" aria-labelledby="tab-month" hidden={tab !== "month"}>
+            <MonthView active={tab === "month"} />
           </div>
         )}
-        {report && <ImportResult report={report} />}
-        <section className="card" aria-labelledby="batches-title">
-          <div className="card-head">
-            <h2 id="batches-title">Import batches</h2>
-            <button type="button" className="secondary" onClick={() => void refresh()}>
-              Refresh
-            </button>
+        {visited.has("submission") && (
+          <div role="tabpanel" id="panel-submission" aria-labelledby="tab-submission" hidden={tab !== "submission"}>
+            <SubmissionView active={tab === "submission"} />
           </div>
-          {notice && (
-            <p className="message info" role="status">
-              {notice}
-            </p>
-          )}
-          {loadError ? (
-            <div className="message error" role="alert">
-              <strong>The ledger could not be read.</strong> {loadError}
-            </div>
-          ) : batches === null ? (
-            <p className="muted" aria-busy="true">
-              Loading…
-            </p>
-          ) : (
-            <BatchesTable batches={batches} onUndo={onUndo} />
-          )}
-        </section>
+        )}
       </main>
     </div>
   );

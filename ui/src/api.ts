@@ -1,9 +1,17 @@
 // The only module that talks to the desktop shell. Components call these functions; tests
 // replace `@tauri-apps/api/core` and `@tauri-apps/plugin-dialog` underneath them.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
+import type { ApprovalOutcome } from "./bindings/ApprovalOutcome";
+import type { AttemptInfo } from "./bindings/AttemptInfo";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ImportReport } from "./bindings/ImportReport";
+import type { MonthInfo } from "./bindings/MonthInfo";
+import type { OutboxEntry } from "./bindings/OutboxEntry";
+import type { Report } from "./bindings/Report";
+import type { StateCounts } from "./bindings/StateCounts";
+import type { SubmitProgress } from "./bindings/SubmitProgress";
+import type { SubmitReport } from "./bindings/SubmitReport";
 
 /** The data file the window shows. */
 export function ledgerInfo(): Promise<string> {
@@ -35,6 +43,67 @@ export function importFile(req: ImportRequest): Promise<ImportReport> {
 /** Undoes a batch; resolves to the batch as it is now (with `undone_at`). */
 export function undoBatch(id: number): Promise<BatchSummary> {
   return invoke<BatchSummary>("undo_batch", { id });
+}
+
+// ---- the month ----------------------------------------------------------------------------
+
+/** Months with activity or an approval, newest first. */
+export function listMonths(): Promise<MonthInfo[]> {
+  return invoke<MonthInfo[]>("list_months");
+}
+
+/** The report of one month (`YYYY-MM`). */
+export function monthReport(month: string): Promise<Report> {
+  return invoke<Report>("month_report", { month });
+}
+
+/** Approved (with the frozen report), or refused with the exceptions to fix. */
+export function approveMonth(month: string): Promise<ApprovalOutcome> {
+  return invoke<ApprovalOutcome>("approve_month", { month });
+}
+
+export function reopenMonth(month: string, reason: string): Promise<void> {
+  return invoke<void>("reopen_month", { month, reason });
+}
+
+/** Assigns an instance to an exception's row; `saveMapping` also maps its customer. */
+export function assignInstance(txnId: number, instance: string, saveMapping: boolean): Promise<void> {
+  return invoke<void>("assign_instance", { txnId, instance, saveMapping });
+}
+
+// ---- the submission to Wix --------------------------------------------------------------
+
+export const OUTBOX_STATES = ["queued", "sending", "sent", "rejected", "uncertain"] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+export function listOutbox(month: string, state?: OutboxState): Promise<OutboxEntry[]> {
+  return invoke<OutboxEntry[]>("list_outbox", { month, state: state ?? null });
+}
+
+export function outboxCounts(month: string): Promise<StateCounts> {
+  return invoke<StateCounts>("outbox_counts", { month });
+}
+
+export function outboxAttempts(eventId: string): Promise<AttemptInfo[]> {
+  return invoke<AttemptInfo[]>("outbox_attempts", { eventId });
+}
+
+/** Turns `sending` events left by a crashed run into `uncertain`; resolves to how many. */
+export function recoverOutbox(): Promise<number> {
+  return invoke<number>("recover_outbox");
+}
+
+export type Resolution = "sent" | "resend";
+
+export function resolveEvent(eventId: string, resolution: Resolution, reason: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>("resolve_event", { eventId, resolution, reason });
+}
+
+/** Submits a month's queued events to Wix; `onProgress` is called as the run advances. */
+export function submitMonth(month: string, onProgress: (p: SubmitProgress) => void): Promise<SubmitReport> {
+  const channel = new Channel<SubmitProgress>();
+  channel.onmessage = onProgress;
+  return invoke<SubmitReport>("submit_month", { month, onProgress: channel });
 }
 
 /** Opens the native file chooser; resolves to the chosen path, or null when cancelled. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseName, formatTimestamp } from "./format";
+import { barFraction, baseName, compareDecimal, formatTimestamp, isNegative } from "./format";
 
 describe("formatTimestamp", () => {
   it("shows UTC timestamps to the minute", () => {
@@ -17,5 +17,30 @@ describe("baseName", () => {
     expect(baseName("/home/ana/exports/a.csv")).toBe("a.csv");
     expect(baseName("C:\\exports\\b.csv")).toBe("b.csv");
     expect(baseName("c.csv")).toBe("c.csv");
+  });
+});
+
+describe("compareDecimal", () => {
+  it("orders decimal strings exactly, as text", () => {
+    const sorted = ["10.00", "-0.01", "9.99", "100.5", "0.00", "-12.30", "0.10", "-0.00", "99999999999999999.01", "99999999999999999.02"]
+      .slice()
+      .sort(compareDecimal);
+    expect(sorted).toEqual(["-12.30", "-0.01", "0.00", "-0.00", "0.10", "9.99", "10.00", "100.5", "99999999999999999.01", "99999999999999999.02"]);
+    expect(compareDecimal("1.5", "1.50")).toBe(0);
+    expect(compareDecimal("-0.00", "0")).toBe(0);
+  });
+  it("knows a negative amount", () => {
+    expect(isNegative("-49.00")).toBe(true);
+    expect(isNegative("-0.00")).toBe(false);
+    expect(isNegative("12.00")).toBe(false);
+  });
+});
+
+describe("barFraction", () => {
+  it("is a share of the longest bar, by magnitude, within 0..1", () => {
+    expect(barFraction("5.00", "10.00")).toBe(0.5);
+    expect(barFraction("-10.00", "10.00")).toBe(1);
+    expect(barFraction("3.00", "0.00")).toBe(0);
+    expect(barFraction("abc", "10.00")).toBe(0);
   });
 });

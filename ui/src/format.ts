@@ -22,3 +22,49 @@ export const DATE_ORDERS: ReadonlyArray<{ id: string; label: string }> = [
   { id: "month-first", label: "MM/DD/YYYY (US)" },
   { id: "day-first", label: "DD/MM/YYYY" },
 ];
+
+/** A decimal string (`-1234.50`) split for exact comparison: never a float. */
+function decimalParts(s: string): { neg: boolean; int: string; frac: string } {
+  const t = s.trim();
+  const neg = t.startsWith("-");
+  const [rawInt = "", rawFrac = ""] = t.replace(/^[-+]/, "").split(".");
+  const int = rawInt.replace(/^0+/, "");
+  const frac = rawFrac.replace(/0+$/, "");
+  return { neg: neg && (int !== "" || frac !== ""), int, frac };
+}
+
+/**
+ * Orders two decimal strings exactly (for sorting; amounts are compared as text, never as
+ * floats): negative, zero or positive like `a - b` would be.
+ */
+export function compareDecimal(a: string, b: string): number {
+  const x = decimalParts(a);
+  const y = decimalParts(b);
+  if (x.neg !== y.neg) return x.neg ? -1 : 1;
+  let mag: number;
+  if (x.int.length !== y.int.length) mag = x.int.length - y.int.length;
+  else if (x.int !== y.int) mag = x.int < y.int ? -1 : 1;
+  else {
+    const n = Math.max(x.frac.length, y.frac.length);
+    const fx = x.frac.padEnd(n, "0");
+    const fy = y.frac.padEnd(n, "0");
+    mag = fx === fy ? 0 : fx < fy ? -1 : 1;
+  }
+  return x.neg ? -mag : mag;
+}
+
+/** True for a decimal string below zero. */
+export function isNegative(s: string): boolean {
+  return decimalParts(s).neg;
+}
+
+/**
+ * A bar's length as a fraction (0..1) of the longest one. Drawing only: the conversion to a
+ * float never feeds a displayed amount.
+ */
+export function barFraction(value: string, longest: string): number {
+  const v = Math.abs(Number(value));
+  const m = Math.abs(Number(longest));
+  if (!Number.isFinite(v) || !Number.isFinite(m) || m === 0) return 0;
+  return Math.min(1, v / m);
+}

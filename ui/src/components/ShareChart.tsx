@@ -1,0 +1,72 @@
+import { useId } from "react";
+import type { InstanceLine } from "../bindings/InstanceLine";
+import { barFraction, compareDecimal, isNegative } from "../format";
+
+const TOP = 10;
+const ROW = 26;
+const LABEL_W = 150;
+const BAR_W = 420;
+const VALUE_W = 110;
+
+/** The instance id as a short label: its first block, the full id in the tooltip. */
+function shortId(id: string): string {
+  return id.length > 13 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
+}
+
+/**
+ * Wix share per instance, the largest ten, as horizontal bars. The amounts are Rust's decimal
+ * strings, shown as given; they become numbers only to size the bars.
+ */
+export function ShareChart({ instances }: { instances: InstanceLine[] }) {
+  const titleId = useId();
+  const top = instances
+    .slice()
+    .sort((a, b) => compareDecimal(b.wix_share, a.wix_share) || a.instance_id.localeCompare(b.instance_id))
+    .slice(0, TOP);
+  if (top.length === 0) return null;
+  const longest = top.reduce((m, l) => {
+    const abs = (s: string) => s.replace(/^-/, "");
+    return compareDecimal(abs(l.wix_share), abs(m)) > 0 ? l.wix_share : m;
+  }, "0");
+  const height = top.length * ROW + 4;
+  const more = instances.length - top.length;
+
+  return (
+    <figure className="chart" data-testid="share-chart">
+      <figcaption id={titleId}>
+        Wix share per instance{more > 0 ? ` — the top ${TOP} of ${instances.length}` : ""}
+      </figcaption>
+      <svg
+        role="img"
+        aria-labelledby={titleId}
+        viewBox={`0 0 ${LABEL_W + BAR_W + VALUE_W} ${height}`}
+        width="100%"
+        preserveAspectRatio="xMinYMin meet"
+      >
+        {top.map((l, i) => {
+          const y = i * ROW + 2;
+          const w = Math.max(barFraction(l.wix_share, longest) * BAR_W, 1);
+          return (
+            <g key={l.instance_id} data-instance={l.instance_id}>
+              <title>{`${l.instance_id}: ${l.wix_share}`}</title>
+              <text x={LABEL_W - 8} y={y + ROW / 2 + 4} textAnchor="end" className="chart-label">
+                {shortId(l.instance_id)}
+              </text>
+              <rect
+                x={LABEL_W}
+                y={y + 4}
+                width={w}
+                height={ROW - 8}
+                rx={3}
+                className={isNegative(l.wix_share) ? "bar negative" : "bar"}
+              />
+              <text x={LABEL_W + w + 6} y={y + ROW / 2 + 4} className="chart-value">
+                {l.wix_share}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}
