@@ -43,8 +43,10 @@ test-ui:
 	cd ui && npm run --silent typecheck
 	cd ui && npm test
 
-# The real window under Xvfb, driven through tauri-driver + WebKitWebDriver.
+# The real window under Xvfb, driven through tauri-driver + WebKitWebDriver. The CLI sets the
+# test ledger up (app, rate); the Wix simulator receives the window's submission.
 e2e: desktop
+	$(CARGO) build -p partner-ledger -p pl-wix-sim --bins
 	scripts/e2e.sh
 
 # Regenerates ui/src/bindings/ from the Rust IPC types (the test fails when they are stale).

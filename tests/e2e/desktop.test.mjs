@@ -6,9 +6,10 @@
 //   E2E_APP              the desktop binary (default: <target>/debug/partner-ledger-desktop)
 //   TAURI_DRIVER         tauri-driver (default: ~/.cargo/bin/tauri-driver, else on PATH)
 //   E2E_SCREENSHOT_DIR   where screenshots go (default: /tmp)
+//   E2E_CLI, E2E_WIX_SIM the CLI and the Wix simulator (default: <target>/debug/partner-ledger, wix-sim)
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -27,6 +28,12 @@ const tauriDriver =
   [path.join(os.homedir(), ".cargo", "bin", "tauri-driver")].find((p) => existsSync(p)) ||
   "tauri-driver";
 const shots = process.env.E2E_SCREENSHOT_DIR || "/tmp";
+const cli = process.env.E2E_CLI || path.join(targetDir, "debug", "partner-ledger");
+const wixSimBin = process.env.E2E_WIX_SIM || path.join(targetDir, "debug", "wix-sim");
+// The simulator's default app id and secret.
+const APP_ID = "9a1b2c3d-0000-4000-8000-00000000a001";
+const APP_SECRET = "sim-app-secret";
+const MONTH = "2026-10";
 const goodCsv = path.join(here, "fixtures", "stripe_itemized_small.csv");
 const badCsv = path.join(here, "fixtures", "stripe_itemized_bad_amount.csv");
 const WAIT = 30_000;
@@ -60,6 +67,8 @@ async function waitForPort(port, child, ms) {
 
 let driver;
 let driverProc;
+let simProc;
+let simUrl;
 let driverLog;
 let tmp;
 let dbFile;
@@ -80,6 +89,42 @@ async function screenshot(name) {
 }
 
 const byTestId = (id) => By.css(`[data-testid="${id}"]`);
+
+/** Runs the CLI on the test's ledger file; returns its stdout (JSON with --json). */
+function runCli(args) {
+  return execFileSync(cli, ["--db", dbFile, "--by", "e2e", ...args], { encoding: "utf8", timeout: 60_000 });
+}
+
+/** Starts the Wix simulator on a free port; resolves to its base URL. */
+function startWixSim() {
+  return new Promise((resolve, reject) => {
+    simProc = spawn(wixSimBin, ["--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`wix-sim did not start: ${out}`)), 20_000);
+    simProc.once("error", reject);
+    simProc.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+}
+
+/** Shows a view through its tab. */
+async function openTab(id) {
+  const tab = await visible(byTestId(`tab-${id}`));
+  await tab.click();
+  await driver.wait(async () => (await tab.getAttribute("aria-selected")) === "true", WAIT, `the ${id} tab was not selected`);
+  return visible(By.css(`#panel-${id}`));
+}
+
+/** The text of a `dl.counts` entry, by its data attribute, inside `root`. */
+async function dd(root, css) {
+  return (await root.findElement(By.css(`${css} dd`)).getText()).trim();
+}
 
 async function visible(locator) {
   const el = await driver.wait(until.elementLocated(locator), WAIT);
@@ -148,8 +193,15 @@ function step(name, fn) {
 describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
   before(async () => {
     assert.ok(existsSync(app), `the desktop binary is missing: ${app} (build it: make desktop)`);
+    assert.ok(existsSync(cli), `the CLI binary is missing: ${cli} (cargo build -p partner-ledger)`);
+    assert.ok(existsSync(wixSimBin), `the Wix simulator is missing: ${wixSimBin} (cargo build -p pl-wix-sim)`);
     tmp = mkdtempSync(path.join(os.tmpdir(), "pl-e2e-"));
     dbFile = path.join(tmp, "ledger.sqlite");
+    // What the operator sets up with the CLI before the month review: the app and a rate (no
+    // batch, so the window still starts on the empty state).
+    runCli(["app", "set", "--id", APP_ID, "--name", "E2E Forms"]);
+    runCli(["rates", "add", "--from", "2020-01-01", "--percent", "20"]);
+    simUrl = await startWixSim();
     driverLog = path.join(tmp, "tauri-driver.log");
     const logFd = openSync(driverLog, "w");
     const port = await freePort();
@@ -159,6 +211,9 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
         ...process.env,
         // Inherited by WebKitWebDriver and then by the app.
         PARTNER_LEDGER_DB: dbFile,
+        // The submission goes to the simulator, with its secret, from the environment.
+        WIX_API_BASE: simUrl,
+        WIX_APP_SECRET: APP_SECRET,
         // No accessibility bus under Xvfb. (Do not set WEBKIT_DISABLE_DMABUF_RENDERER or
         // WEBKIT_DISABLE_COMPOSITING_MODE: with either, WebKitWebDriver's screenshots hang.)
         NO_AT_BRIDGE: "1",
@@ -180,6 +235,7 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
       if (driver) await driver.quit();
     } finally {
       if (driverProc && driverProc.exitCode === null) driverProc.kill("SIGTERM");
+      if (simProc && simProc.exitCode === null) simProc.kill("SIGTERM");
       if (failed && driverLog) console.log(`# tauri-driver and app output:\n${readFileSync(driverLog, "utf8")}`);
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
@@ -190,7 +246,7 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
     assert.match(await empty.getText(), /No imports yet — import a Stripe or PayPal export/);
     const header = await driver.findElement(By.css(".db-path")).getText();
     assert.ok(header.includes(dbFile), `header shows ${header}`);
-    assert.ok(existsSync(dbFile), "the app created its ledger at PARTNER_LEDGER_DB");
+    assert.ok(existsSync(dbFile), "the app uses the ledger at PARTNER_LEDGER_DB");
     assert.equal(await driver.getTitle(), "Partner Ledger");
     await screenshot("1-empty");
   });
@@ -275,5 +331,78 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
     const status = await driver.findElement(By.css('[role="status"].message')).getText();
     assert.match(status, new RegExp(`Batch ${id} .* was undone`));
     await screenshot("4-undone");
+  });
+  step("re-imports the file for the month review", async () => {
+    const result = await importPath(goodCsv);
+    assert.match(await result.getText(), /Imported as batch \d+\./);
+    assert.equal((await countsOf(result)).Imported, "3");
+  });
+
+  step("reviews the month: exception-free, with the engine's totals and the instance lines", async () => {
+    const panel = await openTab("month");
+    const status = await visible(byTestId("month-status"));
+    await driver.wait(async () => (await status.getText()).toLowerCase() === "open", WAIT, "the month never showed as open");
+    const picker = await panel.findElement(byTestId("month-picker"));
+    assert.equal(await picker.getAttribute("value"), MONTH);
+    await visible(byTestId("no-exceptions"));
+
+    // The window shows exactly what the engine computes (the CLI's report of the same file).
+    const expected = JSON.parse(runCli(["report", "--month", MONTH, "--json"]));
+    const totals = await panel.findElement(byTestId("month-totals"));
+    assert.deepEqual(
+      {
+        events: await dd(totals, '[data-col="events"]'),
+        gross: await dd(totals, '[data-col="gross"]'),
+        expenses: await dd(totals, '[data-col="expenses"]'),
+        net: await dd(totals, '[data-col="net"]'),
+        wix_share: await dd(totals, '[data-col="wix_share"]'),
+      },
+      { ...expected.totals, events: String(expected.totals.events) },
+    );
+    assert.equal(expected.totals.gross, "99.00");
+    const rows = await panel.findElements(By.css('[data-testid="instances-table"] tbody tr'));
+    assert.equal(rows.length, expected.instances.length);
+    assert.equal((await panel.findElements(By.css('[data-testid="share-chart"] rect'))).length, expected.instances.length);
+    const approve = await panel.findElement(byTestId("approve"));
+    assert.equal(await approve.isEnabled(), true, "Approve is enabled for an exception-free month");
+    await screenshot("5-month-open");
+  });
+
+  step("approves the month and shows its new status", async () => {
+    const panel = await visible(By.css("#panel-month"));
+    await (await panel.findElement(byTestId("approve"))).click();
+    const notice = await visible(byTestId("month-notice"));
+    assert.match(await notice.getText(), new RegExp(`${MONTH} approved: its 3 events are frozen and queued for Wix`));
+    const status = await visible(byTestId("month-status"));
+    await driver.wait(async () => (await status.getText()).toLowerCase() === "approved", WAIT, "the status never changed");
+    const picker = await panel.findElement(byTestId("month-picker"));
+    await driver.wait(
+      async () => (await picker.findElement(By.css("option:checked")).getText()).includes("approved"),
+      WAIT,
+      "the month picker never showed the approval",
+    );
+    await visible(byTestId("reopen"));
+    const months = JSON.parse(runCli(["report", "--month", MONTH, "--json"]));
+    assert.equal(months.status, "approved", "the engine has the month approved");
+    await screenshot("6-month-approved");
+  });
+
+  step("shows the queued events and submits them to Wix (the simulator) with progress", async () => {
+    const panel = await openTab("submission");
+    const counts = await visible(byTestId("state-counts"));
+    await driver.wait(async () => (await dd(counts, '[data-state="queued"]')) === "3", WAIT, "3 events never showed as queued");
+    const rows = await panel.findElements(By.css('[data-testid="queue-table"] tbody tr'));
+    assert.equal(rows.length, 3);
+    for (const r of rows) assert.equal(await r.getAttribute("data-state"), "queued");
+    await screenshot("7-submission-queued");
+
+    await (await panel.findElement(byTestId("submit"))).click();
+    await (await visible(byTestId("submit-confirm"))).click();
+    const result = await visible(byTestId("submit-result"));
+    assert.match(await result.getText(), new RegExp(`Run finished: ${MONTH} is submitted\\. 3 sent, 0 rejected, 0 uncertain, 0 queued`));
+    await driver.wait(async () => (await dd(counts, '[data-state="sent"]')) === "3", WAIT, "3 events never showed as sent");
+    const states = await panel.findElements(By.css('[data-testid="queue-table"] tbody tr[data-state="sent"]'));
+    assert.equal(states.length, 3);
+    await screenshot("8-submitted");
   });
 });

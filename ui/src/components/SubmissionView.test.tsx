@@ -160,7 +160,8 @@ describe("SubmissionView", () => {
     expect(result).toHaveTextContent("Run finished: 2026-10 is submitted. 2 sent, 0 rejected, 0 uncertain, 0 queued (2 requests in this run).");
     expect(screen.queryByRole("progressbar")).toBeNull();
     await waitFor(() => expect(count("sent")).toBe("2"));
-    expect(screen.getByRole("button", { name: "Submit 0 queued events" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Submit to Wix" })).toBeDisabled();
+    expect(screen.getByText("Nothing queued in 2026-10.")).toBeInTheDocument();
   });
 
   it("shows Wix's message when it stops the run", async () => {

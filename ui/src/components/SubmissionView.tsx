@@ -230,7 +230,11 @@ export function SubmissionView({ active }: { active: boolean }) {
                 disabled={submitting || queued === 0}
                 onClick={() => setConfirming(true)}
               >
-                {submitting ? "Submitting…" : `Submit ${queued} queued ${queued === 1 ? "event" : "events"}`}
+                {submitting
+                  ? "Submitting…"
+                  : queued === 0
+                    ? "Submit to Wix"
+                    : `Submit ${queued} queued ${queued === 1 ? "event" : "events"}`}
               </button>
             )}
             {!submitting && queued === 0 && counts && (
