@@ -89,8 +89,8 @@ fn sha256_file(path: &Path) -> std::io::Result<(String, bool)> {
 
 /// Page cache for the length of an import (KiB). The dedup and charge indexes take random
 /// inserts; with the default cache their pages are spilled and read back for every few rows.
-/// 64 MiB keeps a 1M-row import within its memory budget (SPEC-side: ≤ 150 MB peak).
-const IMPORT_CACHE_KIB: i64 = 64 * 1024;
+/// 40 MiB keeps a 1M-row import (and its index rebuild) within its memory budget (≤ 150 MB peak).
+const IMPORT_CACHE_KIB: i64 = 40 * 1024;
 
 /// The same file imported again: when a live batch of a Stripe format was made from a file
 /// with the same SHA-256 and took every one of its rows, every row of this file is still live
@@ -420,7 +420,7 @@ fn insert_row(conn: &Connection, stmt: &mut rusqlite::CachedStatement<'_>, batch
         Ok(false)
     } else {
         Err(Error::Refused(format!(
-            "line {}: row key `{}` collides with `{live}` in the dedup index; nothing was imported — please report this",
+            "line {}: row key `{}` shares its 64-bit hash with `{live}` in the ledger; nothing was imported — please report this",
             row.line, row.dedup_key
         )))
     }
