@@ -59,6 +59,12 @@ timed "report --json, approved month" "$PL" --db "$DB" --json report --month "$M
 timed "report --wix-csv, approved month" "$PL" --db "$DB" report --month "$MONTH" --wix-csv "$DATA/wix-approved.csv"
 cmp -s "$DATA/wix-open.csv" "$DATA/wix-approved.csv" || echo "warning: the approved month's Wix CSV differs from the open month's" >&2
 
+# Submission: 10,000 approved events to the in-process Wix simulator over loopback, default concurrency.
+cargo build --release --quiet --example bench_submit
+SUB=$(target/release/examples/bench_submit 10000 4)
+row "submit 10000 events (p50 $(echo "$SUB" | field p50_ms) ms, p99 $(echo "$SUB" | field p99_ms) ms)" \
+  "$(echo "$SUB" | field events_per_sec) ev/s" "$(echo "$SUB" | field secs) s" ""
+
 echo
 echo "Partner Ledger benchmarks — $(nproc) cores, $(date -u +%Y-%m-%d)"
 printf '%-44s %14s %10s %9s\n' "what" "throughput" "time" "peak RSS"
