@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 
 import * as api from "../api";
 import type { Exception } from "../bindings/Exception";
 import type { MonthInfo } from "../bindings/MonthInfo";
+import { MonthPicker } from "./MonthPicker";
 import type { PayoutCheck } from "../bindings/PayoutCheck";
 import type { Report } from "../bindings/Report";
 import { formatTimestamp } from "../format";
@@ -23,7 +24,6 @@ export function MonthView({ active }: { active: boolean }) {
   const [notice, setNotice] = useState<Notice | null>(null);
   const [refusal, setRefusal] = useState<Exception[] | null>(null);
   const latest = useRef(0);
-  const pickerId = useId();
 
   const loadMonths = useCallback(async () => {
     try {
@@ -118,21 +118,7 @@ export function MonthView({ active }: { active: boolean }) {
         <h2 id="month-title">Month review</h2>
         <div className="head-tools">
           {months && months.length > 0 && (
-            <div className="field inline">
-              <label htmlFor={pickerId}>Month</label>
-              <select
-                id={pickerId}
-                data-testid="month-picker"
-                value={selected ?? ""}
-                onChange={(e) => choose(e.target.value)}
-              >
-                {months.map((m) => (
-                  <option key={m.month} value={m.month}>
-                    {m.month} — {m.status}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <MonthPicker months={months} value={selected} onChange={choose} testId="month-picker" />
           )}
           <button type="button" className="secondary" onClick={() => void refreshAll()}>
             Refresh

@@ -7,6 +7,7 @@ import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
 import { formatTimestamp } from "../format";
+import { MonthPicker } from "./MonthPicker";
 
 const STATE_LABELS: Record<api.OutboxState, string> = {
   queued: "Queued",
@@ -33,7 +34,7 @@ export function SubmissionView({ active }: { active: boolean }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [resolving, setResolving] = useState<string | null>(null);
   const latest = useRef(0);
-  const ids = { month: useId(), filter: useId() };
+  const ids = { filter: useId() };
 
   const loadMonths = useCallback(async () => {
     try {
@@ -122,27 +123,18 @@ export function SubmissionView({ active }: { active: boolean }) {
         <h2 id="submission-title">Submission to Wix</h2>
         <div className="head-tools">
           {months && months.length > 0 && (
-            <div className="field inline">
-              <label htmlFor={ids.month}>Month</label>
-              <select
-                id={ids.month}
-                data-testid="submission-month"
-                value={selected ?? ""}
-                onChange={(e) => {
-                  setResult(null);
-                  setSubmitError(null);
-                  setNotice(null);
-                  setSelected(e.target.value);
-                }}
-                disabled={submitting}
-              >
-                {months.map((m) => (
-                  <option key={m.month} value={m.month}>
-                    {m.month} — {m.status}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <MonthPicker
+              months={months}
+              value={selected}
+              testId="submission-month"
+              disabled={submitting}
+              onChange={(month) => {
+                setResult(null);
+                setSubmitError(null);
+                setNotice(null);
+                setSelected(month);
+              }}
+            />
           )}
           <button
             type="button"
