@@ -298,47 +298,31 @@ pub(crate) fn fmt2_str(d: Decimal, buf: &mut [u8; 48]) -> &str {
     for _ in r.scale()..2 {
         v *= 10;
     }
-    let mut i = buf.len();
-    let mut digit = |i: &mut usize, d: u8| {
-        *i -= 1;
-        buf[*i] = b'0' + d;
-    };
-    if let Ok(mut w) = u64::try_from(v) {
-        digit(&mut i, (w % 10) as u8);
-        w /= 10;
-        digit(&mut i, (w % 10) as u8);
-        w /= 10;
-        i -= 1;
-        buf[i] = b'.';
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (w % 10) as u8;
-            w /= 10;
-            if w == 0 {
-                break;
-            }
-        }
-    } else {
-        digit(&mut i, (v % 10) as u8);
-        v /= 10;
-        digit(&mut i, (v % 10) as u8);
-        v /= 10;
-        i -= 1;
-        buf[i] = b'.';
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-    }
+    let mut i = buf.len() - 3;
+    let cents = (v % 100) as u8;
+    buf[i..].copy_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
+    i = push_int(buf, i, v / 100);
     if neg {
         i -= 1;
         buf[i] = b'-';
     }
     std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
+/// Writes `v` in decimal right-aligned before `buf[i]`; returns where it starts. Digits come
+/// from `u64` arithmetic, 19 at a time (u128 division is slow and cent values rarely need it).
+fn push_int(buf: &mut [u8], mut i: usize, v: u128) -> usize {
+    const CHUNK: u128 = 10_000_000_000_000_000_000; // 10^19
+    let (mut w, rest) = if v < CHUNK { (v as u64, 0) } else { ((v % CHUNK) as u64, v / CHUNK) };
+    // A chunk below a higher one is zero-padded to its 19 digits.
+    let min_digits = if rest == 0 { 1 } else { 19 };
+    let end = i;
+    while w != 0 || end - i < min_digits {
+        i -= 1;
+        buf[i] = b'0' + (w % 10) as u8;
+        w /= 10;
+    }
+    if rest == 0 { i } else { push_int(buf, i, rest) }
 }
 
 /// Appends the words of the Wix report's "How did you calculate your net app revenue" column
