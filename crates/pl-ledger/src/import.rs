@@ -278,19 +278,25 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
                 };
             }
             let mut file = std::fs::File::open(path)?;
-            let mut hasher = Sha256::new();
+            // The file was already hashed (for the same-file check): only copy it here.
+            let mut hasher = known_sha.is_none().then(Sha256::new);
             loop {
                 let mut buf = Vec::with_capacity(FILE_BLOCK);
                 (&mut file).take(FILE_BLOCK as u64).read_to_end(&mut buf)?;
                 if buf.is_empty() {
                     break;
                 }
-                hasher.update(&buf);
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&buf);
+                }
                 if to_reader.send(Msg::FileBlock(lz4_flex::block::compress_prepend_size(&buf))).is_err() {
                     break;
                 }
             }
-            Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+            Ok(match (hasher, known_sha) {
+                (Some(h), _) => h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+                (None, sha) => sha.clone().expect("hashed before"),
+            })
         });
         let mut db_error: Option<Error> = None;
         let mut insert = tx.prepare_cached(INSERT_TXN).expect("the insert statement is valid SQL");
