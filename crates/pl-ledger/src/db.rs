@@ -45,7 +45,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // 32 MiB of page cache: enough for the dedup index of a large import, within the memory budget.
     conn.pragma_update(None, "cache_size", -32_000)?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Large sorts (an index built after a bulk load) run as sorted runs in temporary files
+    // merged by up to two helper threads: several times faster than one in-memory sort.
+    conn.pragma_update(None, "threads", 2)?;
     Ok(())
 }
 

@@ -12,16 +12,78 @@ use sha2::{Digest, Sha256};
 
 use crate::{audit, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
 
-const INSERT_TXN: &str = "INSERT INTO txns (batch_id, line, key_hash, dedup_key, source_id, kind, skip_reason, \
-     occurred_at, occurred_ts, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, charge_hash, \
-     original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) \
-     ON CONFLICT(key_hash) WHERE undone = 0 DO NOTHING";
+macro_rules! insert_txn {
+    () => {
+        "INSERT INTO txns (batch_id, line, key_hash, dedup_key, source_id, kind, skip_reason, \
+         occurred_at, occurred_ts, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, charge_hash, \
+         original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+    };
+}
+/// A row, unless its key is live (the dedup index decides).
+const INSERT_TXN: &str = concat!(insert_txn!(), " ON CONFLICT(key_hash) WHERE undone = 0 DO NOTHING");
+/// A row whose key the bulk load's [`KeySet`] found new (there is no dedup index then).
+const INSERT_TXN_BULK: &str = insert_txn!();
 
 /// The 64-bit key of a text in the hash indexes (xxh3, stable across versions and machines).
 /// Every lookup through it also compares the text itself.
 pub(crate) fn key_hash(s: &str) -> i64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes()) as i64
+}
+
+/// The live row keys of a bulk load, in memory while the dedup index is dropped: each 64-bit key
+/// hash with the id of its row, so a hit is checked against the row's text (a duplicate, or a
+/// hash collision, which refuses the import as the index path does). Open addressing with linear
+/// probing over uniformly distributed hashes; 12 bytes a slot, sized once from the ledger's rows
+/// and an estimate of the file's, grown by doubling when the estimate was short.
+struct KeySet {
+    keys: Vec<u64>,
+    /// Row ids; 0 is an empty slot (row ids start at 1).
+    ids: Vec<u32>,
+    len: usize,
+}
+
+impl KeySet {
+    fn with_capacity(n: usize) -> KeySet {
+        let slots = (n + n / 4).max(1024);
+        KeySet { keys: vec![0; slots], ids: vec![0; slots], len: 0 }
+    }
+
+    fn slot(&self, hash: u64) -> usize {
+        // Hashes are uniform: the high bits of a 64×64 product spread them over any table size.
+        ((u128::from(hash) * self.keys.len() as u128) >> 64) as usize
+    }
+
+    /// The row id under this hash, if any.
+    fn get(&self, hash: u64) -> Option<u32> {
+        let mut i = self.slot(hash);
+        loop {
+            match self.ids[i] {
+                0 => return None,
+                id if self.keys[i] == hash => return Some(id),
+                _ => i = if i + 1 == self.keys.len() { 0 } else { i + 1 },
+            }
+        }
+    }
+
+    /// Adds a hash that is not present.
+    fn insert(&mut self, hash: u64, id: u32) {
+        if (self.len + 1) * 5 > self.keys.len() * 4 {
+            let old = std::mem::replace(self, KeySet::with_capacity(self.keys.len() * 2));
+            for (k, i) in old.keys.iter().zip(&old.ids) {
+                if *i != 0 {
+                    self.insert(*k, *i);
+                }
+            }
+        }
+        let mut i = self.slot(hash);
+        while self.ids[i] != 0 {
+            i = if i + 1 == self.keys.len() { 0 } else { i + 1 };
+        }
+        self.keys[i] = hash;
+        self.ids[i] = id;
+        self.len += 1;
+    }
 }
 
 /// Rows travel from the parsing thread to the writing one in blocks of this many.
@@ -223,7 +285,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
         params![file_name, now, opts.by],
     )?;
     let batch_id = tx.last_insert_rowid();
-    let rebuild = bulk_load_start(&tx, path)?;
+    let mut bulk = bulk_load_start(&tx, path)?;
 
     let mut report = ImportReport {
         file: path.display().to_string(),
@@ -299,7 +361,8 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
             })
         });
         let mut db_error: Option<Error> = None;
-        let mut insert = tx.prepare_cached(INSERT_TXN).expect("the insert statement is valid SQL");
+        let sql = if bulk.keys.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
+        let mut insert = tx.prepare_cached(sql).expect("the insert statement is valid SQL");
         let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
         for msg in recv {
@@ -309,7 +372,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
                 Msg::Bad(err) => rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason }),
                 Msg::Rows(rows) if writing => {
                     for p in &rows {
-                        match insert_row(&tx, &mut insert, batch_id, p) {
+                        match insert_row(&tx, &mut insert, batch_id, p, bulk.keys.as_mut()) {
                             Ok(true) => {
                                 let id = tx.last_insert_rowid();
                                 first_txn.get_or_insert(id);
@@ -375,7 +438,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
     for (payout, (items, net)) in &payouts {
         add_payout_items(&tx, payout, *items as i64, *net)?;
     }
-    bulk_load_end(&tx, &rebuild)?;
+    bulk_load_end(&tx, bulk)?;
     resolve::resolve_pending(&tx)?;
     report.batch_id = Some(batch_id);
     let summary = batch(&tx, batch_id)?;
@@ -384,9 +447,22 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
     Ok(report)
 }
 
-/// Inserts one row; false when its key is already live (a duplicate).
-fn insert_row(conn: &Connection, stmt: &mut rusqlite::CachedStatement<'_>, batch_id: i64, p: &Prepared) -> Result<bool> {
+/// Inserts one row; false when its key is already live (a duplicate). In a bulk load the
+/// [`KeySet`] stands for the dedup index.
+fn insert_row(
+    conn: &Connection,
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    batch_id: i64,
+    p: &Prepared,
+    keys: Option<&mut KeySet>,
+) -> Result<bool> {
     let row = &p.row;
+    if let Some(id) = keys.as_ref().and_then(|k| k.get(p.key_hash as u64)) {
+        let live: String = conn
+            .prepare_cached("SELECT dedup_key FROM txns WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        return same_key(row, &live).map(|()| false);
+    }
     let n = stmt.execute(params![
         batch_id,
         row.line,
@@ -414,16 +490,24 @@ fn insert_row(conn: &Connection, stmt: &mut rusqlite::CachedStatement<'_>, batch
         p.instance,
         p.instance.as_ref().map(|_| "metadata"),
     ])?;
+    if let Some(keys) = keys {
+        keys.insert(p.key_hash as u64, conn.last_insert_rowid() as u32);
+        return Ok(true);
+    }
     if n == 1 {
         return Ok(true);
     }
-    // The hash is taken: the same key (a duplicate), or, astronomically rarely, another key with
-    // the same hash, which must never make a row disappear.
     let live: String = conn
         .prepare_cached("SELECT dedup_key FROM txns WHERE key_hash = ?1 AND undone = 0")?
         .query_row([p.key_hash], |r| r.get(0))?;
+    same_key(row, &live).map(|()| false)
+}
+
+/// The hash of a row's key is taken by a live row: the same key (a duplicate), or,
+/// astronomically rarely, another key with the same hash, which must never make a row disappear.
+fn same_key(row: &Row, live: &str) -> Result<()> {
     if live == row.dedup_key {
-        Ok(false)
+        Ok(())
     } else {
         Err(Error::Refused(format!(
             "line {}: row key `{}` shares its 64-bit hash with `{live}` in the ledger; nothing was imported — please report this",
@@ -432,21 +516,40 @@ fn insert_row(conn: &Connection, stmt: &mut rusqlite::CachedStatement<'_>, batch
     }
 }
 
-/// Secondary indexes a bulk load rebuilds instead of updating row by row. The dedup index is
-/// never dropped: it decides, row by row, what is new.
-const BULK_INDEXES: [&str; 3] = ["txns_charge", "txns_original", "txns_occurred"];
+/// Indexes a bulk load builds at its end instead of updating row by row: the two whose keys are
+/// random hashes (an insert in random order touches a random page; one sort is far cheaper).
+/// The time and refund indexes stay: exports come in time order, so time keys are appended, and
+/// refunds are few.
+const BULK_INDEXES: [&str; 2] = ["txns_dedup", "txns_charge"];
+
+/// A bulk load in progress: the statements that re-create the dropped indexes and the live
+/// keys standing in for the dedup index. Not bulk: both empty.
+struct Bulk {
+    create: Vec<String>,
+    keys: Option<KeySet>,
+}
 
 /// A file with more rows than the ledger holds (a first import, a large backfill) is a bulk
-/// load: inserting into a B-tree in random order costs far more than sorting once, so the
-/// secondary indexes are dropped for the load and created again at its end, in the same
-/// transaction (a refused or failed import rolls back to the indexes as they were). Returns
-/// the statements that re-create them (their own, from the schema), empty when not bulk.
-fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Vec<String>> {
+/// load: the indexes on random keys are dropped for the load and created again at its end by
+/// sorting, in the same transaction (a refused or failed import rolls back to the indexes as
+/// they were). Meanwhile the live row keys are held in memory ([`KeySet`], ~25 MB a million).
+fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
     // Exported rows take 150 bytes or more; the ledger's highest row id bounds its size.
-    let file_rows = std::fs::metadata(path).map(|m| m.len() / 150).unwrap_or(0) as i64;
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let file_rows = (file_len / 150) as i64;
     let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
-    if file_rows < 50_000 || file_rows < ledger_rows {
-        return Ok(Vec::new());
+    if file_rows < 50_000 || file_rows < ledger_rows || ledger_rows + file_rows >= i64::from(u32::MAX) {
+        return Ok(Bulk { create: Vec::new(), keys: None });
+    }
+    let live: i64 = tx.query_row("SELECT count(*) FROM txns WHERE undone = 0", [], |r| r.get(0))?;
+    // Typical exported rows are 300–500 bytes; a short estimate only means one regrowth.
+    let mut keys = KeySet::with_capacity(live as usize + (file_len / 300) as usize);
+    {
+        let mut stmt = tx.prepare("SELECT key_hash, id FROM txns WHERE undone = 0")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            keys.insert(r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32);
+        }
     }
     let mut create = Vec::new();
     for name in BULK_INDEXES {
@@ -454,13 +557,23 @@ fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Vec<String>> {
         tx.execute(&format!("DROP INDEX {name}"), [])?;
         create.push(sql);
     }
-    Ok(create)
+    Ok(Bulk { create, keys: Some(keys) })
 }
 
-fn bulk_load_end(tx: &Connection, create: &[String]) -> Result<()> {
-    for sql in create {
+/// Re-creates the dropped indexes. The sorts run best as many small sorted runs merged (a small
+/// cache, temporary files, SQLite's helper threads), several times faster than one large
+/// in-memory sort; the import's cache is restored after.
+fn bulk_load_end(tx: &Connection, bulk: Bulk) -> Result<()> {
+    if bulk.create.is_empty() {
+        return Ok(());
+    }
+    drop(bulk.keys);
+    let cache: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    tx.pragma_update(None, "cache_size", -4096)?;
+    for sql in &bulk.create {
         tx.execute(sql, [])?;
     }
+    tx.pragma_update(None, "cache_size", cache)?;
     Ok(())
 }
 
@@ -567,4 +680,25 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
     audit::record(&tx, by, "batch.undo", &format!("batch:{id}"), Some(&before), Some(&after))?;
     tx.commit()?;
     Ok(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeySet;
+
+    #[test]
+    fn the_key_set_finds_what_it_holds_and_grows() {
+        let mut set = KeySet::with_capacity(1);
+        let hash = |i: u64| xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes());
+        for i in 1..=20_000u32 {
+            assert_eq!(set.get(hash(u64::from(i))), None);
+            set.insert(hash(u64::from(i)), i);
+        }
+        assert!(set.keys.len() >= 25_000, "grown past its first size");
+        for i in 1..=20_000u32 {
+            assert_eq!(set.get(hash(u64::from(i))), Some(i));
+        }
+        assert_eq!(set.get(hash(0)), None);
+        assert_eq!(set.len, 20_000);
+    }
 }

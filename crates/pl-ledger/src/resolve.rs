@@ -27,9 +27,10 @@ pub(crate) fn resolve_pending(conn: &Connection) -> Result<()> {
         AND customer_key IN (SELECT customer_key FROM customer_map)"
     );
     conn.execute(by_charge, [])?;
-    conn.execute(&by_customer, [])?;
     // A charge resolved by its customer can now resolve its refunds.
-    conn.execute(by_charge, [])?;
+    if conn.execute(&by_customer, [])? > 0 {
+        conn.execute(by_charge, [])?;
+    }
     Ok(())
 }
 

@@ -225,8 +225,16 @@ fn a_bulk_load_gives_the_same_ledger_and_schema() {
     assert_eq!(bulk.try_import_str("bad.csv", &bad).rejected.len(), 1);
     assert_eq!(index_names(&bulk), want);
     assert_eq!(bulk.count("SELECT count(*) FROM txns"), 0);
-    bulk.import_str("big.csv", &text);
+    // Rows the ledger already holds, and rows repeated inside the file, are duplicates: the
+    // bulk load checks them against its in-memory keys (there is no dedup index meanwhile).
+    bulk.import_str("seed.csv", &itemized(&items[..10]));
+    let repeated: String = [&items[100], &items[200]].iter().map(|i| format!("{}\n", i.line())).collect();
+    let r = bulk.import_str("big.csv", &format!("{text}{repeated}"));
+    assert_eq!((r.imported, r.duplicates), (60_000 - 10, 10 + 2));
     assert_eq!(index_names(&bulk), want, "the secondary indexes are back");
+    assert_eq!(bulk.count("SELECT count(*) FROM txns WHERE undone = 0"), 60_000);
+    // The rebuilt dedup index keeps later (small) imports from adding a row twice.
+    assert_eq!(bulk.import_str("again.csv", &itemized(&items[500..510])).duplicates, 10);
     // Refunds without metadata found their charges through the rebuilt charge index.
     assert_eq!(bulk.count("SELECT count(*) FROM txns WHERE kind = 'refund' AND resolved_by = 'charge'"), 6_000);
     // The same rows imported in small pieces (no bulk load) give the same ledger.
@@ -255,6 +263,24 @@ fn a_hash_collision_refuses_the_import_instead_of_dropping_a_row() {
     let err = env.ledger.import_file(&env.file("b.csv", &itemized(&[next])), &ImportOptions::default()).unwrap_err().to_string();
     assert!(err.contains("shares its 64-bit hash"), "{err}");
     assert_eq!(env.live_rows(), before);
+}
+
+/// The same in a bulk load, where the keys are checked in memory.
+#[test]
+fn a_hash_collision_refuses_a_bulk_load_too() {
+    let items: Vec<Item> =
+        (0..60_000u32).map(|i| Item::charge(i, "2026-10-05 10:00:00", "10.00", "0.59", [I1, I2, I3][(i % 3) as usize])).collect();
+    let text = itemized(&items);
+    let mut env = Env::new();
+    env.import_str("a.csv", &itemized(&[Item::charge(70_000, "2026-10-02 10:00:00", "29.00", "1.14", I1)]));
+    let hash: i64 = xxhash_rust_hash(&format!("stripe:{}", items[30_000].txn));
+    let forged = format!("UPDATE txns SET key_hash = {hash} WHERE source_id = '{}'", Item::charge(70_000, "", "", "", I1).txn);
+    env.ledger.connection().execute(&forged, []).unwrap();
+    let before = env.live_rows();
+    let err = env.ledger.import_file(&env.file("big.csv", &text), &ImportOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("shares its 64-bit hash"), "{err}");
+    assert_eq!(env.live_rows(), before);
+    assert_eq!(index_names(&env), index_names(&Env::new()), "the indexes are as they were");
 }
 
 fn xxhash_rust_hash(s: &str) -> i64 {
