@@ -203,33 +203,6 @@ impl<'a> Rec<'a> {
             .map_err(|_| self.err(col, format!("`{s}` is not a currency code")))
     }
 
-    /// The record re-joined as one CSV line.
-    pub fn raw(&self) -> String {
-        let mut out = String::with_capacity(self.rec.as_slice().len() + self.rec.len() + 8);
-        let last = self.rec.len().saturating_sub(1);
-        for (i, f) in self.rec.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let f = if i == last { f.strip_suffix(b"\r").unwrap_or(f) } else { f };
-            let s = match std::str::from_utf8(f) {
-                Ok(s) => std::borrow::Cow::Borrowed(s),
-                Err(_) => String::from_utf8_lossy(f),
-            };
-            let quote = f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-                || f.first() == Some(&b' ')
-                || f.last() == Some(&b' ');
-            if quote {
-                out.push('"');
-                out.push_str(&s.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(&s);
-            }
-        }
-        out
-    }
-
     /// A row with the common fields set; the format fills the rest.
     pub fn row(&self, kind: RowKind, dedup_key: String, source_id: String) -> Row {
         Row {
@@ -251,7 +224,6 @@ impl<'a> Rec<'a> {
             payout_ref: None,
             conversion_ref: None,
             description: None,
-            raw: self.raw(),
         }
     }
 }
@@ -381,6 +353,58 @@ fn csv_err(e: csv::Error) -> ImportError {
 pub(crate) fn run(
     input: &Input,
     opts: &ParseOptions,
+    on_row: impl FnMut(Row),
+    on_error: impl FnMut(RowError),
+) -> Result<Parsed, ImportError> {
+    run_with(input, opts, false, on_row, on_error)
+}
+
+/// Rows the one-pass mode takes its provisional decisions from.
+const PREFIX_ROWS: usize = 4096;
+
+/// The whole-file votes: day/month order of the date column, number style of the amounts.
+struct Votes<'s> {
+    spec: &'s PrescanSpec,
+    order: Option<OrderVote>,
+    style: StyleVote,
+}
+
+impl<'s> Votes<'s> {
+    fn new(spec: &'s PrescanSpec) -> Votes<'s> {
+        Votes { spec, order: spec.date.as_ref().map(|c| OrderVote::new(&c.name)), style: StyleVote::default() }
+    }
+
+    fn see(&mut self, r: &ByteRecord) {
+        let line = line_of(r);
+        if let (Some(v), Some(c)) = (self.order.as_mut(), self.spec.date.as_ref()) {
+            if let Some(Ok(s)) = r.get(c.idx).map(std::str::from_utf8) {
+                v.see(line, s);
+            }
+        }
+        if !self.style.done() {
+            for c in &self.spec.amounts {
+                if let Some(Ok(s)) = r.get(c.idx).map(std::str::from_utf8) {
+                    self.style.see(line, &c.name, s);
+                }
+            }
+        }
+    }
+
+    fn decide(&self, opts: &ParseOptions) -> Result<Ctx, ImportError> {
+        let style = self.style.decide(self.spec.default_style)?;
+        let order = match &self.order {
+            Some(v) => v.decide(opts.date_order)?,
+            None => None,
+        };
+        Ok(Ctx { style, order })
+    }
+}
+
+/// [`run`], or with `one_pass` the mode of [`crate::parse_path_one_pass`].
+pub(crate) fn run_with(
+    input: &Input,
+    opts: &ParseOptions,
+    one_pass: bool,
     mut on_row: impl FnMut(Row),
     mut on_error: impl FnMut(RowError),
 ) -> Result<Parsed, ImportError> {
@@ -402,39 +426,39 @@ pub(crate) fn run(
     let spec = plan.prescan();
     let ncols = headers.names.len();
 
-    // First pass: decide the number style and the date order once for the whole file.
-    let mut order_vote = spec.date.as_ref().map(|c| OrderVote::new(&c.name));
-    let mut style_vote = StyleVote::default();
+    // First pass: decide the number style and the date order once for the whole file. In one
+    // pass mode, from the first rows only when they decide without error (else the whole file).
+    let mut votes = Votes::new(&spec);
+    let mut provisional = None;
     {
         let mut pre = reader(input.open()?, delim);
         let mut r = ByteRecord::new();
         let mut first = true;
+        let mut seen = 0usize;
         while pre.read_byte_record(&mut r).map_err(csv_err)? {
             if first {
                 first = false;
                 continue;
             }
-            let line = line_of(&r);
-            if let (Some(v), Some(c)) = (order_vote.as_mut(), spec.date.as_ref()) {
-                if let Some(Ok(s)) = r.get(c.idx).map(std::str::from_utf8) {
-                    v.see(line, s);
-                }
-            }
-            if !style_vote.done() {
-                for c in &spec.amounts {
-                    if let Some(Ok(s)) = r.get(c.idx).map(std::str::from_utf8) {
-                        style_vote.see(line, &c.name, s);
-                    }
+            votes.see(&r);
+            seen += 1;
+            if one_pass && seen == PREFIX_ROWS {
+                if let Ok(ctx) = votes.decide(opts) {
+                    provisional = Some(ctx);
+                    break;
                 }
             }
         }
     }
-    let style = style_vote.decide(spec.default_style)?;
-    let order = match &order_vote {
-        Some(v) => v.decide(opts.date_order)?,
-        None => None,
+    if provisional.is_some() {
+        // Every row is voted again as it is parsed.
+        votes = Votes::new(&spec);
+    }
+    let ctx = match provisional {
+        Some(ctx) => ctx,
+        None => votes.decide(opts)?,
     };
-    let ctx = Ctx { style, order };
+    let (style, order) = (ctx.style, ctx.order);
 
     let mut parsed = Parsed {
         format,
@@ -451,6 +475,9 @@ pub(crate) fn run(
             continue;
         }
         parsed.rows_read += 1;
+        if provisional.is_some() {
+            votes.see(&rec);
+        }
         let line = line_of(&rec);
         if rec.len() != ncols {
             parsed.rows_failed += 1;
@@ -474,6 +501,12 @@ pub(crate) fn run(
                 parsed.rows_failed += 1;
                 on_error(e)
             }
+        }
+    }
+    if let Some(guess) = provisional {
+        let whole = votes.decide(opts)?;
+        if (whole.style, whole.order) != (guess.style, guess.order) {
+            return Err(ImportError::NeedsTwoPasses);
         }
     }
     Ok(parsed)

@@ -230,8 +230,6 @@ pub struct Row {
     pub conversion_ref: Option<String>,
     /// Product name.
     pub description: Option<String>,
-    /// The record re-joined as one CSV line, for the audit trail.
-    pub raw: String,
 }
 
 /// A bad row: the file must be refused, but every bad row is reported.
@@ -273,6 +271,11 @@ pub enum ImportError {
     MissingColumn { format: String, column: String },
     #[error("cannot tell whether the dates in column `{column}` are day-first or month-first (e.g. `{example}` on line {line}); pass --date-order day-first|month-first")]
     UndecidableDateOrder { column: String, line: u32, example: String },
+    /// Only from [`parse_path_one_pass`]: the whole file decided its number style or date order
+    /// otherwise than its first rows did, so the rows already given must be discarded and the
+    /// file read again with [`parse_path`].
+    #[error("the file's number style or date order differs from its first rows; it must be read in two passes")]
+    NeedsTwoPasses,
     #[error("the dates in column `{column}` contradict each other: `{day_first}` (line {day_first_line}) is day-first but `{month_first}` (line {month_first_line}) is month-first")]
     ContradictoryDateOrder {
         column: String,
@@ -327,6 +330,21 @@ pub fn parse_path(
     on_error: impl FnMut(RowError),
 ) -> Result<Parsed, ImportError> {
     engine::run(&engine::Input::Path(path), opts, on_row, on_error)
+}
+
+/// Like [`parse_path`], reading the file once: the whole-file decisions (number style, date
+/// order) are taken from the first rows and checked against every row as the file is read. When
+/// the whole file decides the same (every export seen so far), the rows given are exactly those
+/// of [`parse_path`]; a file-level error is returned as [`parse_path`] would return it; when the
+/// whole file decides otherwise, [`ImportError::NeedsTwoPasses`] is returned at the end and the
+/// caller must discard what it was given and call [`parse_path`].
+pub fn parse_path_one_pass(
+    path: &Path,
+    opts: &ParseOptions,
+    on_row: impl FnMut(Row),
+    on_error: impl FnMut(RowError),
+) -> Result<Parsed, ImportError> {
+    engine::run_with(&engine::Input::Path(path), opts, true, on_row, on_error)
 }
 
 /// Same as [`parse_path`], for bytes in memory.

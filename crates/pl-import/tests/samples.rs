@@ -26,7 +26,6 @@ fn stripe_itemized_sample() {
     assert_eq!(c.charge_ref.as_deref(), Some("ch_3PBa1xA2b3C4d5E60001"));
     assert_eq!(c.payout_ref.as_deref(), Some("po_1PDz9yA2b3C4d5E6QqRrSsTt"));
     assert_eq!(c.description.as_deref(), Some("Pro plan - monthly"));
-    assert!(c.raw.starts_with("po_1PDz9yA2b3C4d5E6QqRrSsTt,2024-05-07 20:00:00,txn_3PBa1xA2b3C4d5E6chg0001,"));
     // refund: fee 0, metadata carried on it, original charge
     let r = &out.rows[5];
     assert_eq!((r.gross, r.fee, r.net), (d("-29.00"), d("0"), d("-29.00")));

@@ -95,6 +95,8 @@ const FILE_BLOCK: usize = 1 << 20;
 struct Prepared {
     row: Row,
     key_hash: i64,
+    charge_hash: Option<i64>,
+    original_hash: Option<i64>,
     occurred_at: String,
     occurred_ts: i64,
     gross: String,
@@ -111,6 +113,8 @@ impl Prepared {
         let instance = row.instance_meta.as_deref().and_then(pl_import::normalise_guid);
         Prepared {
             key_hash: key_hash(&row.dedup_key),
+            charge_hash: row.charge_ref.as_deref().map(key_hash),
+            original_hash: row.original_ref.as_deref().map(key_hash),
             occurred_at: row.occurred_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             occurred_ts: row.occurred_at.timestamp(),
             gross: row.gross.to_string(),
@@ -224,10 +228,15 @@ pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptio
         Error::Import(ie) => Error::Refused(format!("{}: {ie}", path.display())),
         other => other,
     };
-    let result = match import_once(conn, path, opts) {
+    let result = match import_once(conn, path, opts, true) {
+        // The file's first rows did not speak for the whole file: read it again, twice.
+        Err(Error::Import(pl_import::ImportError::NeedsTwoPasses)) => import_once(conn, path, opts, false),
+        other => other,
+    };
+    let result = match result {
         Err(Error::Import(e @ pl_import::ImportError::UndecidableDateOrder { .. })) if opts.date_order.is_none() => {
             match settings::get(conn, "date_order")?.as_deref().and_then(pl_import::DateOrder::parse) {
-                Some(order) => import_once(conn, path, &ImportOptions { date_order: Some(order), ..opts.clone() }),
+                Some(order) => import_once(conn, path, &ImportOptions { date_order: Some(order), ..opts.clone() }, false),
                 None => Err(Error::Refused(format!(
                     "{}: {e}; or save a default for such files: `partner-ledger settings set date_order month-first` (US) or `day-first`",
                     path.display()
@@ -239,20 +248,20 @@ pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptio
     result.map_err(named)
 }
 
-fn import_once(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+fn import_once(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_pass: bool) -> Result<ImportReport> {
     let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     let bigger = cache > -IMPORT_CACHE_KIB && cache < IMPORT_CACHE_KIB * 1024 / 4096;
     if bigger {
         conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
     }
-    let result = import_cached(conn, path, opts);
+    let result = import_cached(conn, path, opts, one_pass);
     if bigger {
         conn.pragma_update(None, "cache_size", cache)?;
     }
     result
 }
 
-fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_pass: bool) -> Result<ImportReport> {
     let parse_opts = parse_options(conn, opts)?;
     // A file seen before is hashed first: when it is the same file again, nothing is parsed.
     let known_sha = if may_be_reimport(conn)? {
@@ -309,17 +318,28 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
     let (sha, parsed, db_error) = std::thread::scope(|s| {
         let (send, recv) = std::sync::mpsc::sync_channel::<Msg>(32);
         let (to_parser, to_reader) = (send.clone(), send);
+        // Blocks of rows go back to the parser once written, to be freed where they were
+        // allocated (a free from another thread costs the allocator far more) and reused.
+        let (give_back, taken_back) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(64);
         let parse_opts = &parse_opts;
         let parser = s.spawn(move || {
             let errors = to_parser.clone();
             let mut block = Vec::with_capacity(ROW_BLOCK);
-            let parsed = pl_import::parse_path(
+            let parse = if one_pass { pl_import::parse_path_one_pass } else { pl_import::parse_path };
+            let parsed = parse(
                 path,
                 parse_opts,
                 |row: Row| {
                     block.push(Prepared::new(row));
                     if block.len() == ROW_BLOCK {
-                        let _ = to_parser.send(Msg::Rows(std::mem::replace(&mut block, Vec::with_capacity(ROW_BLOCK))));
+                        let next = match taken_back.try_recv() {
+                            Ok(mut used) => {
+                                used.clear();
+                                used
+                            }
+                            Err(_) => Vec::with_capacity(ROW_BLOCK),
+                        };
+                        let _ = to_parser.send(Msg::Rows(std::mem::replace(&mut block, next)));
                     }
                 },
                 |err| {
@@ -378,9 +398,15 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
                                 first_txn.get_or_insert(id);
                                 last_txn = id;
                                 if let (Some(payout), false) = (&p.row.payout_ref, p.row.kind == RowKind::Payout) {
-                                    let e = payouts.entry(payout.clone()).or_default();
-                                    e.0 += 1;
-                                    e.1 += p.row.net;
+                                    match payouts.get_mut(payout.as_str()) {
+                                        Some(e) => {
+                                            e.0 += 1;
+                                            e.1 += p.row.net;
+                                        }
+                                        None => {
+                                            payouts.insert(payout.clone(), (1, p.row.net));
+                                        }
+                                    }
                                 }
                                 if p.row.kind == RowKind::Skipped {
                                     skipped += 1
@@ -395,6 +421,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Re
                             }
                         }
                     }
+                    let _ = give_back.try_send(rows);
                 }
                 Msg::FileBlock(data) if writing => {
                     if let Err(e) = store.execute(params![batch_id, seq, data]) {
@@ -481,9 +508,9 @@ fn insert_row(
         p.bad_meta,
         row.customer_key,
         row.charge_ref,
-        row.charge_ref.as_deref().map(key_hash),
+        p.charge_hash,
         row.original_ref,
-        row.original_ref.as_deref().map(key_hash),
+        p.original_hash,
         row.payout_ref,
         row.conversion_ref,
         row.description,

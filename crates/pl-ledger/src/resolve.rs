@@ -13,13 +13,15 @@ pub const EVENT_KINDS_SQL: &str = "('charge', 'refund', 'dispute', 'dispute_reve
 
 /// Resolves every live row still without an instance, by original charge then customer mapping.
 pub(crate) fn resolve_pending(conn: &Connection) -> Result<()> {
-    let by_charge = "UPDATE txns SET resolved_by = 'charge', instance_id = ( \
-            SELECT c.instance_id FROM txns c WHERE c.charge_hash = txns.original_hash AND c.charge_ref = txns.original_ref AND c.undone = 0 \
-            AND c.kind = 'charge' AND c.instance_id IS NOT NULL ORDER BY c.id LIMIT 1) \
-        WHERE undone = 0 AND instance_id IS NULL AND instance_meta IS NULL AND original_ref IS NOT NULL \
-        AND kind IN ('refund', 'dispute', 'dispute_reversal') \
-        AND EXISTS (SELECT 1 FROM txns c WHERE c.charge_hash = txns.original_hash AND c.charge_ref = txns.original_ref AND c.undone = 0 \
-            AND c.kind = 'charge' AND c.instance_id IS NOT NULL)";
+    // Each unresolved refund looks its charge up once (the first live charge of that id with an
+    // instance), and only those that found one are updated.
+    let by_charge = "UPDATE txns SET resolved_by = 'charge', instance_id = m.instance_id FROM ( \
+            SELECT r.id AS rid, ( \
+                SELECT c.instance_id FROM txns c WHERE c.charge_hash = r.original_hash AND c.charge_ref = r.original_ref \
+                AND c.undone = 0 AND c.kind = 'charge' AND c.instance_id IS NOT NULL ORDER BY c.id LIMIT 1) AS instance_id \
+            FROM txns r WHERE r.undone = 0 AND r.instance_id IS NULL AND r.instance_meta IS NULL AND r.original_ref IS NOT NULL \
+            AND r.kind IN ('refund', 'dispute', 'dispute_reversal')) m \
+        WHERE txns.id = m.rid AND m.instance_id IS NOT NULL";
     let by_customer = format!(
         "UPDATE txns SET resolved_by = 'customer', instance_id = ( \
             SELECT m.instance_id FROM customer_map m WHERE m.customer_key = txns.customer_key) \

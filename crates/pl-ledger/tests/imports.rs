@@ -291,3 +291,21 @@ fn xxhash_rust_hash(s: &str) -> i64 {
     scratch.import_str("k.csv", &itemized(&[item]));
     scratch.count(&format!("SELECT key_hash FROM txns WHERE dedup_key = '{s}'"))
 }
+
+/// A file read in one pass whose first rows did not show its date order (a slash date comes
+/// late) is read again in two passes: imported whole, the late row with its right date.
+#[test]
+fn a_late_slash_date_imports_through_a_second_reading() {
+    let items: Vec<Item> = (0..5_000u32)
+        .map(|i| {
+            let created = if i == 4_900 { "3/25/2026 10:00".to_string() } else { "2026-03-05 10:00:00".to_string() };
+            Item::charge(i, &created, "10.00", "0.59", I1)
+        })
+        .collect();
+    let mut env = Env::new();
+    let r = env.import_str("late.csv", &itemized(&items));
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.imported, 5_000);
+    let late = Item::charge(4_900, "", "", "", I1).txn;
+    assert_eq!(env.count(&format!("SELECT occurred_ts FROM txns WHERE source_id = '{late}'")), 1_774_432_800);
+}
