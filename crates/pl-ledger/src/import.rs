@@ -10,6 +10,7 @@ use pl_import::{Format, ParseOptions, Row, RowKind};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use crate::raw_insert::{RawInsert, Val};
 use crate::{audit, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
 
 macro_rules! insert_txn {
@@ -382,7 +383,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         });
         let mut db_error: Option<Error> = None;
         let sql = if bulk.keys.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
-        let mut insert = tx.prepare_cached(sql).expect("the insert statement is valid SQL");
+        let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
         let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
         for msg in recv {
@@ -478,7 +479,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
 /// [`KeySet`] stands for the dedup index.
 fn insert_row(
     conn: &Connection,
-    stmt: &mut rusqlite::CachedStatement<'_>,
+    stmt: &mut RawInsert<'_>,
     batch_id: i64,
     p: &Prepared,
     keys: Option<&mut KeySet>,
@@ -490,32 +491,32 @@ fn insert_row(
             .query_row([id], |r| r.get(0))?;
         return same_key(row, &live).map(|()| false);
     }
-    let n = stmt.execute(params![
-        batch_id,
-        row.line,
-        p.key_hash,
-        row.dedup_key,
-        row.source_id,
-        row.kind.as_str(),
-        row.skip_reason,
-        p.occurred_at,
-        p.occurred_ts,
-        row.currency,
-        p.gross,
-        p.fee,
-        p.net,
-        p.tax,
-        p.bad_meta,
-        row.customer_key,
-        row.charge_ref,
-        p.charge_hash,
-        row.original_ref,
-        p.original_hash,
-        row.payout_ref,
-        row.conversion_ref,
-        row.description,
-        p.instance,
-        p.instance.as_ref().map(|_| "metadata"),
+    let n = stmt.run(&[
+        Val::Int(batch_id),
+        Val::Int(i64::from(row.line)),
+        Val::Int(p.key_hash),
+        Val::Text(&row.dedup_key),
+        Val::Text(&row.source_id),
+        Val::Text(row.kind.as_str()),
+        row.skip_reason.as_deref().into(),
+        Val::Text(&p.occurred_at),
+        Val::Int(p.occurred_ts),
+        Val::Text(&row.currency),
+        Val::Text(&p.gross),
+        Val::Text(&p.fee),
+        Val::Text(&p.net),
+        Val::Text(&p.tax),
+        p.bad_meta.as_deref().into(),
+        row.customer_key.as_deref().into(),
+        row.charge_ref.as_deref().into(),
+        p.charge_hash.into(),
+        row.original_ref.as_deref().into(),
+        p.original_hash.into(),
+        row.payout_ref.as_deref().into(),
+        row.conversion_ref.as_deref().into(),
+        row.description.as_deref().into(),
+        p.instance.as_deref().into(),
+        Val::from(p.instance.as_ref().map(|_| "metadata")),
     ])?;
     if let Some(keys) = keys {
         keys.insert(p.key_hash as u64, conn.last_insert_rowid() as u32);

@@ -8,6 +8,7 @@ mod events;
 mod exceptions;
 pub mod export;
 mod import;
+mod raw_insert;
 pub mod months;
 pub mod outbox;
 mod refunds;
