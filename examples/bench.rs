@@ -14,6 +14,10 @@ use std::time::Instant;
 
 use pl_ledger::{ImportOptions, Ledger};
 
+/// The allocator of the `partner-ledger` binary (src/main.rs), so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HEADER: &str = "\"automatic_payout_id\",\"automatic_payout_effective_at\",\"balance_transaction_id\",\"created_utc\",\"created\",\"available_on_utc\",\"available_on\",\"currency\",\"gross\",\"fee\",\"net\",\"reporting_category\",\"source_id\",\"description\",\"customer_facing_amount\",\"customer_facing_currency\",\"customer_id\",\"charge_id\",\"payment_intent_id\",\"invoice_id\",\"payment_metadata[wix_instance_id]\",\"refund_metadata[wix_instance_id]\"";
 
 /// A small deterministic generator: no dependency, same file every run.

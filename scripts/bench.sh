@@ -34,6 +34,9 @@ field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
 imp() { # label file
   local out
+  # Dirty pages of the previous run (its ledger, its exports) are written out first, so the
+  # import does not share the disk with them.
+  sync
   out=$("$BENCH" import "$DB" "$2" 2>/dev/null)
   row "$1" "$(echo "$out" | field rows_per_sec) rows/s" "$(echo "$out" | field secs) s" "$(echo "$out" | field peak_mb) MB"
 }
@@ -47,6 +50,7 @@ imp "re-import, overlapping export (+1 row)" "$OVER"
 timed() { # label, command...
   local label=$1; shift
   local t
+  sync
   /usr/bin/time -o "$DATA/time.txt" -f "%e %M" "$@" >/dev/null 2>&1
   t=$(tail -1 "$DATA/time.txt")
   row "$label" "" "$(echo "$t" | cut -d' ' -f1) s" "$(( $(echo "$t" | cut -d' ' -f2) / 1024 )) MB"

@@ -1,6 +1,10 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+/// The CLI's allocator (see src/main.rs): imports allocate millions of small strings across threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     partner_ledger_desktop::run();
 }
