@@ -393,7 +393,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                 Msg::Bad(err) => rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason }),
                 Msg::Rows(rows) if writing => {
                     for p in &rows {
-                        match insert_row(&tx, &mut insert, batch_id, p, bulk.keys.as_mut()) {
+                        match insert_row(&tx, &mut insert, batch_id, p, &mut bulk) {
                             Ok(true) => {
                                 let id = tx.last_insert_rowid();
                                 first_txn.get_or_insert(id);
@@ -476,21 +476,40 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
 }
 
 /// Inserts one row; false when its key is already live (a duplicate). In a bulk load the
-/// [`KeySet`] stands for the dedup index.
-fn insert_row(
-    conn: &Connection,
-    stmt: &mut RawInsert<'_>,
-    batch_id: i64,
-    p: &Prepared,
-    keys: Option<&mut KeySet>,
-) -> Result<bool> {
+/// [`KeySet`] stands for the dedup index, and a refund, dispute or reversal without metadata
+/// takes its charge's instance as it is inserted (see [`Bulk::charges`]).
+fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Prepared, bulk: &mut Bulk) -> Result<bool> {
     let row = &p.row;
-    if let Some(id) = keys.as_ref().and_then(|k| k.get(p.key_hash as u64)) {
+    if let Some(id) = bulk.keys.as_ref().and_then(|k| k.get(p.key_hash as u64)) {
         let live: String = conn
             .prepare_cached("SELECT dedup_key FROM txns WHERE id = ?1")?
             .query_row([id], |r| r.get(0))?;
         return same_key(row, &live).map(|()| false);
     }
+    let by_charge = match (&bulk.charges, p.original_hash) {
+        (Some(charges), Some(hash))
+            if p.instance.is_none()
+                && p.bad_meta.is_none()
+                && matches!(row.kind, RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal) =>
+        {
+            match charges.get(hash as u64) {
+                Some(id) => {
+                    let (charge_ref, instance): (String, String) = conn
+                        .prepare_cached("SELECT charge_ref, instance_id FROM txns WHERE id = ?1")?
+                        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    // A hash shared by another charge id (never seen) is left to `resolve_pending`.
+                    (row.original_ref.as_deref() == Some(charge_ref.as_str())).then_some(instance)
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let (instance, resolved_by) = match (&p.instance, &by_charge) {
+        (Some(i), _) => (Some(i.as_str()), Some("metadata")),
+        (None, Some(i)) => (Some(i.as_str()), Some("charge")),
+        (None, None) => (None, None),
+    };
     let n = stmt.run(&[
         Val::Int(batch_id),
         Val::Int(i64::from(row.line)),
@@ -515,11 +534,17 @@ fn insert_row(
         row.payout_ref.as_deref().into(),
         row.conversion_ref.as_deref().into(),
         row.description.as_deref().into(),
-        p.instance.as_deref().into(),
-        Val::from(p.instance.as_ref().map(|_| "metadata")),
+        instance.into(),
+        resolved_by.into(),
     ])?;
-    if let Some(keys) = keys {
-        keys.insert(p.key_hash as u64, conn.last_insert_rowid() as u32);
+    if let Some(keys) = bulk.keys.as_mut() {
+        let id = conn.last_insert_rowid() as u32;
+        keys.insert(p.key_hash as u64, id);
+        if let (Some(charges), Some(hash), Some(_), RowKind::Charge) = (bulk.charges.as_mut(), p.charge_hash, &p.instance, row.kind) {
+            if charges.get(hash as u64).is_none() {
+                charges.insert(hash as u64, id);
+            }
+        }
         return Ok(true);
     }
     if n == 1 {
@@ -544,6 +569,10 @@ fn same_key(row: &Row, live: &str) -> Result<()> {
     }
 }
 
+/// Page cache of a bulk load (KiB): with the random-key indexes dropped, rows and time keys
+/// are appended, so a small cache does; the memory goes to the in-memory keys instead.
+const BULK_CACHE_KIB: i64 = 16 * 1024;
+
 /// Indexes a bulk load builds at its end instead of updating row by row: the two whose keys are
 /// random hashes (an insert in random order touches a random page; one sort is far cheaper).
 /// The time and refund indexes stay: exports come in time order, so time keys are appended, and
@@ -555,6 +584,10 @@ const BULK_INDEXES: [&str; 2] = ["txns_dedup", "txns_charge"];
 struct Bulk {
     create: Vec<String>,
     keys: Option<KeySet>,
+    /// By charge id hash, the first live charge with an instance: the charge a refund without
+    /// metadata takes its instance from (what [`resolve::resolve_pending`]'s first pass picks:
+    /// ledger charges, then this file's in order, each before any later one with that id).
+    charges: Option<KeySet>,
 }
 
 /// A file with more rows than the ledger holds (a first import, a large backfill) is a bulk
@@ -567,7 +600,7 @@ fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
     let file_rows = (file_len / 150) as i64;
     let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
     if file_rows < 50_000 || file_rows < ledger_rows || ledger_rows + file_rows >= i64::from(u32::MAX) {
-        return Ok(Bulk { create: Vec::new(), keys: None });
+        return Ok(Bulk { create: Vec::new(), keys: None, charges: None });
     }
     let live: i64 = tx.query_row("SELECT count(*) FROM txns WHERE undone = 0", [], |r| r.get(0))?;
     // Typical exported rows are 300–500 bytes; a short estimate only means one regrowth.
@@ -579,13 +612,31 @@ fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
             keys.insert(r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32);
         }
     }
+    let live_charges: i64 = tx.query_row("SELECT count(*) FROM txns WHERE kind = 'charge' AND undone = 0", [], |r| r.get(0))?;
+    let mut charges = KeySet::with_capacity(live_charges as usize + (file_len / 300) as usize);
+    {
+        let mut stmt = tx.prepare(
+            "SELECT charge_hash, id FROM txns WHERE kind = 'charge' AND undone = 0 AND instance_id IS NOT NULL \
+             AND charge_hash IS NOT NULL ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let hash = r.get::<_, i64>(0)? as u64;
+            if charges.get(hash).is_none() {
+                charges.insert(hash, r.get::<_, i64>(1)? as u32);
+            }
+        }
+    }
     let mut create = Vec::new();
     for name in BULK_INDEXES {
         let sql: String = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))?;
         tx.execute(&format!("DROP INDEX {name}"), [])?;
         create.push(sql);
     }
-    Ok(Bulk { create, keys: Some(keys) })
+    // No index with random keys is left to update: a small cache holds the pages rows are
+    // appended to (the caller restores the cache after the import).
+    tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
+    Ok(Bulk { create, keys: Some(keys), charges: Some(charges) })
 }
 
 /// Re-creates the dropped indexes. The sorts run best as many small sorted runs merged (a small
@@ -595,7 +646,7 @@ fn bulk_load_end(tx: &Connection, bulk: Bulk) -> Result<()> {
     if bulk.create.is_empty() {
         return Ok(());
     }
-    drop(bulk.keys);
+    drop((bulk.keys, bulk.charges));
     let cache: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     tx.pragma_update(None, "cache_size", -4096)?;
     for sql in &bulk.create {
