@@ -590,21 +590,45 @@ struct Bulk {
     charges: Option<KeySet>,
 }
 
-/// A file with more rows than the ledger holds (a first import, a large backfill) is a bulk
+/// A bulk load: at least this many rows in the file…
+const BULK_MIN_ROWS: i64 = 50_000;
+/// …and at most this many in the ledger and the file together: the in-memory keys take ~30
+/// bytes a row, so a larger load takes the normal path (its memory does not grow with the file).
+const BULK_MAX_ROWS: i64 = 2_000_000;
+
+/// The file's rows, estimated from the length of its first lines.
+fn estimate_rows(path: &Path, file_len: u64) -> i64 {
+    let mut head = vec![0u8; 64 * 1024];
+    let n = std::fs::File::open(path).and_then(|mut f| {
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..])? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        Ok(n)
+    });
+    let n = n.unwrap_or(0);
+    let lines = head[..n].iter().filter(|&&b| b == b'\n').count().max(1);
+    (file_len / (n / lines).max(1) as u64) as i64
+}
+
+/// A file with at least twice the rows the ledger holds (a first import, a large backfill) is a bulk
 /// load: the indexes on random keys are dropped for the load and created again at its end by
 /// sorting, in the same transaction (a refused or failed import rolls back to the indexes as
-/// they were). Meanwhile the live row keys are held in memory ([`KeySet`], ~25 MB a million).
+/// they were). Meanwhile the live row keys and charges are held in memory (two [`KeySet`]s,
+/// ~30 bytes a row).
 fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
-    // Exported rows take 150 bytes or more; the ledger's highest row id bounds its size.
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let file_rows = (file_len / 150) as i64;
+    let file_rows = estimate_rows(path, file_len);
     let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
-    if file_rows < 50_000 || file_rows < ledger_rows || ledger_rows + file_rows >= i64::from(u32::MAX) {
+    if file_rows < BULK_MIN_ROWS || file_rows < 2 * ledger_rows || ledger_rows + file_rows > BULK_MAX_ROWS {
         return Ok(Bulk { create: Vec::new(), keys: None, charges: None });
     }
     let live: i64 = tx.query_row("SELECT count(*) FROM txns WHERE undone = 0", [], |r| r.get(0))?;
-    // Typical exported rows are 300–500 bytes; a short estimate only means one regrowth.
-    let mut keys = KeySet::with_capacity(live as usize + (file_len / 300) as usize);
+    // A short estimate only means one regrowth.
+    let mut keys = KeySet::with_capacity((live + file_rows) as usize);
     {
         let mut stmt = tx.prepare("SELECT key_hash, id FROM txns WHERE undone = 0")?;
         let mut rows = stmt.query([])?;
@@ -613,7 +637,7 @@ fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
         }
     }
     let live_charges: i64 = tx.query_row("SELECT count(*) FROM txns WHERE kind = 'charge' AND undone = 0", [], |r| r.get(0))?;
-    let mut charges = KeySet::with_capacity(live_charges as usize + (file_len / 300) as usize);
+    let mut charges = KeySet::with_capacity((live_charges + file_rows) as usize);
     {
         let mut stmt = tx.prepare(
             "SELECT charge_hash, id FROM txns WHERE kind = 'charge' AND undone = 0 AND instance_id IS NOT NULL \
