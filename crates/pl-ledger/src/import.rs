@@ -67,7 +67,7 @@ impl KeySet {
         }
     }
 
-    /// Adds a hash that is not present.
+    /// Adds a hash with its row id; a hash already present keeps its first id.
     fn insert(&mut self, hash: u64, id: u32) {
         if (self.len + 1) * 5 > self.keys.len() * 4 {
             let old = std::mem::replace(self, KeySet::with_capacity(self.keys.len() * 2));
@@ -79,6 +79,9 @@ impl KeySet {
         }
         let mut i = self.slot(hash);
         while self.ids[i] != 0 {
+            if self.keys[i] == hash {
+                return;
+            }
             i = if i + 1 == self.keys.len() { 0 } else { i + 1 };
         }
         self.keys[i] = hash;
@@ -382,7 +385,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             })
         });
         let mut db_error: Option<Error> = None;
-        let sql = if bulk.keys.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
+        let sql = if bulk.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
         let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
         let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
@@ -393,7 +396,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                 Msg::Bad(err) => rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason }),
                 Msg::Rows(rows) if writing => {
                     for p in &rows {
-                        match insert_row(&tx, &mut insert, batch_id, p, &mut bulk) {
+                        match insert_row(&tx, &mut insert, batch_id, p, bulk.as_mut()) {
                             Ok(true) => {
                                 let id = tx.last_insert_rowid();
                                 first_txn.get_or_insert(id);
@@ -478,16 +481,16 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
 /// Inserts one row; false when its key is already live (a duplicate). In a bulk load the
 /// [`KeySet`] stands for the dedup index, and a refund, dispute or reversal without metadata
 /// takes its charge's instance as it is inserted (see [`Bulk::charges`]).
-fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Prepared, bulk: &mut Bulk) -> Result<bool> {
+fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Prepared, mut bulk: Option<&mut Bulk>) -> Result<bool> {
     let row = &p.row;
-    if let Some(id) = bulk.keys.as_ref().and_then(|k| k.get(p.key_hash as u64)) {
+    if let Some(id) = bulk.as_ref().and_then(|b| b.keys.get(p.key_hash as u64)) {
         let live: String = conn
             .prepare_cached("SELECT dedup_key FROM txns WHERE id = ?1")?
             .query_row([id], |r| r.get(0))?;
         return same_key(row, &live).map(|()| false);
     }
-    let by_charge = match (&bulk.charges, p.original_hash) {
-        (Some(charges), Some(hash))
+    let by_charge = match (&bulk, p.original_hash) {
+        (Some(Bulk { charges, .. }), Some(hash))
             if p.instance.is_none()
                 && p.bad_meta.is_none()
                 && matches!(row.kind, RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal) =>
@@ -537,13 +540,11 @@ fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Pr
         instance.into(),
         resolved_by.into(),
     ])?;
-    if let Some(keys) = bulk.keys.as_mut() {
+    if let Some(bulk) = bulk.as_mut() {
         let id = conn.last_insert_rowid() as u32;
-        keys.insert(p.key_hash as u64, id);
-        if let (Some(charges), Some(hash), Some(_), RowKind::Charge) = (bulk.charges.as_mut(), p.charge_hash, &p.instance, row.kind) {
-            if charges.get(hash as u64).is_none() {
-                charges.insert(hash as u64, id);
-            }
+        bulk.keys.insert(p.key_hash as u64, id);
+        if let (Some(hash), Some(_), RowKind::Charge) = (p.charge_hash, &p.instance, row.kind) {
+            bulk.charges.insert(hash as u64, id);
         }
         return Ok(true);
     }
@@ -580,14 +581,14 @@ const BULK_CACHE_KIB: i64 = 16 * 1024;
 const BULK_INDEXES: [&str; 2] = ["txns_dedup", "txns_charge"];
 
 /// A bulk load in progress: the statements that re-create the dropped indexes and the live
-/// keys standing in for the dedup index. Not bulk: both empty.
+/// keys standing in for the dedup index.
 struct Bulk {
     create: Vec<String>,
-    keys: Option<KeySet>,
+    keys: KeySet,
     /// By charge id hash, the first live charge with an instance: the charge a refund without
     /// metadata takes its instance from (what [`resolve::resolve_pending`]'s first pass picks:
     /// ledger charges, then this file's in order, each before any later one with that id).
-    charges: Option<KeySet>,
+    charges: KeySet,
 }
 
 /// A bulk load: at least this many rows in the file…
@@ -598,20 +599,21 @@ const BULK_MAX_ROWS: i64 = 2_000_000;
 
 /// The file's rows, estimated from the length of its first lines.
 fn estimate_rows(path: &Path, file_len: u64) -> i64 {
-    let mut head = vec![0u8; 64 * 1024];
-    let n = std::fs::File::open(path).and_then(|mut f| {
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..])? {
-                0 => break,
-                k => n += k,
-            }
-        }
-        Ok(n)
-    });
-    let n = n.unwrap_or(0);
-    let lines = head[..n].iter().filter(|&&b| b == b'\n').count().max(1);
-    (file_len / (n / lines).max(1) as u64) as i64
+    let mut head = Vec::with_capacity(64 * 1024);
+    let _ = std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    let lines = head.iter().filter(|&&b| b == b'\n').count().max(1);
+    (file_len / (head.len() / lines).max(1) as u64) as i64
+}
+
+/// The `(hash, row id)` pairs a query gives, first id kept per hash.
+fn load_keys(tx: &Connection, sql: &str, capacity: i64) -> Result<KeySet> {
+    let mut keys = KeySet::with_capacity(capacity as usize);
+    let mut stmt = tx.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        keys.insert(r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32);
+    }
+    Ok(keys)
 }
 
 /// A file with at least twice the rows the ledger holds (a first import, a large backfill) is a bulk
@@ -619,38 +621,22 @@ fn estimate_rows(path: &Path, file_len: u64) -> i64 {
 /// sorting, in the same transaction (a refused or failed import rolls back to the indexes as
 /// they were). Meanwhile the live row keys and charges are held in memory (two [`KeySet`]s,
 /// ~30 bytes a row).
-fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
+fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Option<Bulk>> {
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let file_rows = estimate_rows(path, file_len);
     let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
     if file_rows < BULK_MIN_ROWS || file_rows < 2 * ledger_rows || ledger_rows + file_rows > BULK_MAX_ROWS {
-        return Ok(Bulk { create: Vec::new(), keys: None, charges: None });
+        return Ok(None);
     }
-    let live: i64 = tx.query_row("SELECT count(*) FROM txns WHERE undone = 0", [], |r| r.get(0))?;
-    // A short estimate only means one regrowth.
-    let mut keys = KeySet::with_capacity((live + file_rows) as usize);
-    {
-        let mut stmt = tx.prepare("SELECT key_hash, id FROM txns WHERE undone = 0")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            keys.insert(r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32);
-        }
-    }
-    let live_charges: i64 = tx.query_row("SELECT count(*) FROM txns WHERE kind = 'charge' AND undone = 0", [], |r| r.get(0))?;
-    let mut charges = KeySet::with_capacity((live_charges + file_rows) as usize);
-    {
-        let mut stmt = tx.prepare(
-            "SELECT charge_hash, id FROM txns WHERE kind = 'charge' AND undone = 0 AND instance_id IS NOT NULL \
-             AND charge_hash IS NOT NULL ORDER BY id",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let hash = r.get::<_, i64>(0)? as u64;
-            if charges.get(hash).is_none() {
-                charges.insert(hash, r.get::<_, i64>(1)? as u32);
-            }
-        }
-    }
+    // Sized for every row of the ledger and the file (a short estimate only means one regrowth).
+    let capacity = ledger_rows + file_rows;
+    let keys = load_keys(tx, "SELECT key_hash, id FROM txns WHERE undone = 0", capacity)?;
+    let charges = load_keys(
+        tx,
+        "SELECT charge_hash, id FROM txns WHERE kind = 'charge' AND undone = 0 AND instance_id IS NOT NULL \
+         AND charge_hash IS NOT NULL ORDER BY id",
+        capacity,
+    )?;
     let mut create = Vec::new();
     for name in BULK_INDEXES {
         let sql: String = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))?;
@@ -660,20 +646,17 @@ fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Bulk> {
     // No index with random keys is left to update: a small cache holds the pages rows are
     // appended to (the caller restores the cache after the import).
     tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
-    Ok(Bulk { create, keys: Some(keys), charges: Some(charges) })
+    Ok(Some(Bulk { create, keys, charges }))
 }
 
 /// Re-creates the dropped indexes. The sorts run best as many small sorted runs merged (a small
 /// cache, temporary files, SQLite's helper threads), several times faster than one large
 /// in-memory sort; the import's cache is restored after.
-fn bulk_load_end(tx: &Connection, bulk: Bulk) -> Result<()> {
-    if bulk.create.is_empty() {
-        return Ok(());
-    }
-    drop((bulk.keys, bulk.charges));
+fn bulk_load_end(tx: &Connection, bulk: Option<Bulk>) -> Result<()> {
+    let Some(Bulk { create, .. }) = bulk else { return Ok(()) };
     let cache: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     tx.pragma_update(None, "cache_size", -4096)?;
-    for sql in &bulk.create {
+    for sql in &create {
         tx.execute(sql, [])?;
     }
     tx.pragma_update(None, "cache_size", cache)?;
@@ -803,5 +786,7 @@ mod tests {
         }
         assert_eq!(set.get(hash(0)), None);
         assert_eq!(set.len, 20_000);
+        set.insert(hash(7), 99);
+        assert_eq!((set.get(hash(7)), set.len), (Some(7), 20_000), "a hash present keeps its first id");
     }
 }
