@@ -1,4 +1,4 @@
-//! The shared samples in /work/shared/samples parse with the expected kinds and values.
+//! The shared samples (`shared/samples`, copied into `tests/fixtures/samples`) parse with the expected kinds and values.
 
 mod common;
 

@@ -12,8 +12,9 @@ pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
+/// The shared samples, as checked in with the repository (`tests/fixtures/samples`).
 pub fn sample(name: &str) -> PathBuf {
-    PathBuf::from("/work/shared/samples").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/samples").join(name)
 }
 
 pub struct Out {
