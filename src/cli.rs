@@ -599,9 +599,9 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
     };
     let mut written = Vec::new();
     let r = if args.csv.is_none() && args.instances_csv.is_none() {
-        // The JSON and the Wix CSV are written as the events are computed (same bytes as
-        // serialising the whole report), on as many threads as the machine has.
-        let stream = l.report_stream(&period, pl_ledger::report::Outputs { json: ctx.json, wix_csv: args.wix_csv.is_some() })?;
+        // The events are computed and written by worker threads (the same bytes as serialising
+        // the whole report), kept in between only when they are to be written.
+        let stream = l.report_stream(&period, ctx.json || args.wix_csv.is_some())?;
         if let Some(p) = &args.wix_csv {
             let p = wix_path(&stream.report, p)?;
             stream.write_wix(create(&p)?, args.excel)?;

@@ -292,16 +292,21 @@ pub(crate) type Sink<'s> = dyn FnMut(&EventRef<'_>) -> Result<()> + 's;
 
 /// `fmt2` (two decimals, rounded half away from zero, never `-0.00`) into a stack buffer.
 pub(crate) fn fmt2_str(d: Decimal, buf: &mut [u8; 48]) -> &str {
-    let r = pl_money::round_cents(d);
+    // Event amounts are already in cents: rounding them changes nothing.
+    let r = if d.scale() <= 2 { d } else { pl_money::round_cents(d) };
     let neg = r.is_sign_negative() && !r.is_zero();
     let mut v: u128 = r.mantissa().unsigned_abs();
     for _ in r.scale()..2 {
         v *= 10;
     }
     let mut i = buf.len() - 3;
-    let cents = (v % 100) as u8;
+    // u64 arithmetic when the value fits (u128 division is a library call).
+    let (units, cents) = match u64::try_from(v) {
+        Ok(v) => (u128::from(v / 100), (v % 100) as u8),
+        Err(_) => (v / 100, (v % 100) as u8),
+    };
     buf[i..].copy_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
-    i = push_int(buf, i, v / 100);
+    i = push_int(buf, i, units);
     if neg {
         i -= 1;
         buf[i] = b'-';
@@ -426,7 +431,8 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         .unwrap_or((i32::MIN, 0));
     let mut stmt = conn.prepare(&format!(
         "SELECT t.id, t.kind, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, t.source_id, \
-         t.description, t.batch_id, t.line, t.original_ref \
+         t.description, t.batch_id, t.line, t.original_ref, \
+         {REFUNDS_OF_ORIGINAL}, {CHARGE_OF_ORIGINAL} \
          FROM txns t \
          WHERE t.undone = 0 AND t.kind IN {EVENT_KINDS_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
          AND t.instance_id IS NOT NULL \
@@ -496,7 +502,13 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         };
         if kind == "refund" {
             if let Some(original) = r.get_ref(13)?.as_str_or_null()? {
-                if refund_check.exceeds(txn_id, original)? {
+                // The usual refund is its charge's only one: the scan's own columns decide.
+                let over = match (r.get::<_, Option<i64>>(14)?, r.get_ref(15)?.as_str_or_null()?) {
+                    (Some(1), Some("")) => false,
+                    (Some(1), Some(charge)) => amounts.gross.abs() > dec(charge).abs(),
+                    _ => refund_check.exceeds(txn_id, original)?,
+                };
+                if over {
                     problems.push(problem(
                         "refund_exceeds_charge",
                         "this refund takes the refunds of its charge above the charge's amount; check the export or the manual refunds".into(),
@@ -603,10 +615,24 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
     Ok(map)
 }
 
+/// For a refund row `t` with an original charge: how many live refunds that charge has (this
+/// one included).
+const REFUNDS_OF_ORIGINAL: &str = "CASE WHEN t.kind = 'refund' AND t.original_hash IS NOT NULL THEN \
+     (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash AND o.original_ref = t.original_ref \
+     AND o.kind = 'refund' AND o.undone = 0) END";
+
+/// For a refund row `t` with an original charge: the gross of the live charge in its currency
+/// when there is exactly one, `''` when there is none, NULL when there are several.
+const CHARGE_OF_ORIGINAL: &str = "CASE WHEN t.kind = 'refund' AND t.original_hash IS NOT NULL THEN \
+     (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN max(c.gross) END FROM txns c \
+     WHERE c.charge_hash = t.original_hash AND c.charge_ref = t.original_ref AND c.kind = 'charge' AND c.undone = 0 \
+     AND c.currency = t.currency) END";
+
 /// Refund rows that take the refunds of their charge above the charge's gross (same currency):
 /// per original charge, its live refunds in `(occurred_at, id)` order against the charge, each
 /// refund adding to the refunded amount. Read per charge through the `original_hash` and
-/// `charge_hash` indexes (the text is always compared), only for the refunds a scan meets.
+/// `charge_hash` indexes (the text is always compared), only for the refunds a scan meets whose
+/// charge has several refunds or several charges (the scan's own columns decide the others).
 struct RefundCheck<'c> {
     stmt: rusqlite::CachedStatement<'c>,
     /// The refunds over their charge, by original charge, for charges with several refunds

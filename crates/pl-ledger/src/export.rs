@@ -91,64 +91,19 @@ pub(crate) fn wix_head(excel: bool) -> Result<Vec<u8>> {
     w.into_inner().map_err(|e| io(e.into_error()))
 }
 
-/// Output bytes kept in blocks of a few MiB: appending never moves what was already written
-/// (a report's JSON is hundreds of MB).
-#[derive(Default)]
-pub(crate) struct Blocks {
-    full: Vec<Vec<u8>>,
-    cur: Vec<u8>,
-}
-
-const BLOCK: usize = 4 << 20;
-
-impl Blocks {
-    /// The block to append `n` bytes to (a new block when they do not fit; an item larger
-    /// than expected still fits, the block grows).
-    pub fn room(&mut self, n: usize) -> &mut Vec<u8> {
-        if self.cur.capacity() - self.cur.len() < n {
-            let old = std::mem::replace(&mut self.cur, Vec::with_capacity(BLOCK.max(n)));
-            if !old.is_empty() {
-                self.full.push(old);
-            }
-        }
-        &mut self.cur
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.cur.is_empty() && self.full.iter().all(Vec::is_empty)
-    }
-
-    pub fn write_to<W: Write>(&self, out: &mut W) -> std::io::Result<()> {
-        for b in &self.full {
-            out.write_all(b)?;
-        }
-        out.write_all(&self.cur)
-    }
-}
-
-impl Write for Blocks {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.room(buf.len()).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Wix report rows written one event at a time into a buffer, byte for byte what
 /// [`write_wix`] writes for the same events (same CSV writer, same cells).
 pub(crate) struct WixRows {
-    w: csv::Writer<Blocks>,
+    w: csv::Writer<Vec<u8>>,
     share: String,
     date: String,
 }
 
 impl WixRows {
-    pub fn new() -> WixRows {
+    /// Rows appended to `buf`.
+    pub fn new(buf: Vec<u8>) -> WixRows {
         WixRows {
-            w: csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Blocks::default()),
+            w: csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buf),
             share: String::new(),
             date: String::new(),
         }
@@ -182,7 +137,7 @@ impl WixRows {
         w.write_record(std::iter::empty::<&[u8]>()).map_err(csv_err)
     }
 
-    pub fn into_bytes(self) -> Result<Blocks> {
+    pub fn into_bytes(self) -> Result<Vec<u8>> {
         self.w.into_inner().map_err(|e| io(e.into_error()))
     }
 }

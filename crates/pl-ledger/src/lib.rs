@@ -9,6 +9,7 @@ mod exceptions;
 pub mod export;
 mod import;
 mod raw_insert;
+mod record;
 pub mod months;
 pub mod outbox;
 mod refunds;

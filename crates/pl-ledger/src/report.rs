@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use crate::events::{self, Event};
-use crate::export::Blocks;
+use crate::record::{guid_pack, guid_unpack, Segment};
 use crate::rules::{BillingType, EventAmounts};
 use crate::{exceptions, months, settings, Error, InstanceLine, PayoutCheck, Report, Result, Totals};
 
@@ -145,10 +145,19 @@ impl Sums {
             BillingType::Charge => self.charges += 1,
             BillingType::Refund => self.refunds += 1,
         }
+        self.add_amounts(a);
+    }
+
+    /// Adds the amounts of `a` (its rate aside), not counting an event.
+    fn add_amounts(&mut self, a: &EventAmounts) {
         self.gross += a.gross;
         self.expenses += a.expenses;
         self.net += a.net;
         self.wix_share += a.wix_share;
+    }
+
+    fn amounts(&self) -> EventAmounts {
+        EventAmounts { gross: self.gross, expenses: self.expenses, net: self.net, rate: Decimal::ZERO, wix_share: self.wix_share }
     }
 
     /// Sums are exact decimals: merging partial sums gives the sums of the whole.
@@ -225,58 +234,154 @@ fn payout_checks(conn: &Connection, ctx: &events::Context, period: &Period) -> R
 // `Event`s or `EventLine`s. Worker threads, each with its own read-only connection to the
 // ledger file (WAL lets readers run side by side), take chunks of the month (time slices of
 // the live rows, or `seq` ranges of the frozen ones) in turn; for each event they add to their
-// own sums and write its JSON object and Wix CSV row into the chunk's buffers. The chunks are
-// written in order, so the bytes are those of the whole report serialised at once; the sums
-// are exact decimals, so merging the workers' sums gives the same totals.
+// own sums and append a compact record of it (`record.rs`, a quarter of its JSON). The sums are
+// exact decimals, so merging the workers' sums gives the same totals. Once the totals are known,
+// the records are written out, segment by segment in report order, formatted by worker threads
+// into a few recycled buffers: the bytes are those of the whole report serialised at once.
 
-/// What a streamed report writes besides its summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Outputs {
-    /// The events as `report --json` prints them.
-    pub json: bool,
-    /// The rows of Wix's Partner Billed report.
-    pub wix_csv: bool,
-}
-
-/// A report whose events are already written: its summary (`report` with no `events`) and the
-/// events as JSON and/or Wix CSV rows, in report order.
+/// A report whose events are kept as compact records: its summary (`report` with no `events`)
+/// and, when it was asked for, the events, written as JSON or Wix CSV rows in report order.
 pub struct ReportStream {
     /// Everything but the events (`events` is empty).
     pub report: Report,
-    json: Vec<Blocks>,
-    wix: Vec<Blocks>,
+    segments: Option<Vec<Segment>>,
+    fmt: Fmt,
 }
 
 impl ReportStream {
     /// Exactly what `serde_json::to_writer(out, &report)` writes for the full report.
     pub fn write_json<W: std::io::Write>(&self, out: &mut W) -> Result<()> {
+        let segments = self.segments()?;
         let summary = serde_json::to_vec(&self.report).map_err(|e| Error::Refused(format!("cannot write the report: {e}")))?;
         // `"` inside a JSON string is always escaped, so the first `,"events":[` is the key.
         const KEY: &[u8] = b",\"events\":[";
         let at = summary.windows(KEY.len()).position(|w| w == KEY).expect("a report has events") + KEY.len();
         let io = crate::export::io;
         out.write_all(&summary[..at]).map_err(io)?;
-        let mut first = true;
-        for part in self.json.iter().filter(|p| !p.is_empty()) {
-            if !first {
-                out.write_all(b",").map_err(io)?;
-            }
-            first = false;
-            part.write_to(out).map_err(io)?;
-        }
+        write_segments(segments, out, |seg, buf| {
+            let mut sc = Scratch::default();
+            seg.each(|e| {
+                if !buf.is_empty() {
+                    buf.push(b',');
+                }
+                json_event(e, &mut sc, buf);
+                Ok(())
+            })
+        }, Some(b','))?;
         out.write_all(&summary[at..]).map_err(io)?;
         Ok(())
     }
 
     /// Exactly what [`crate::export::write_wix`] writes for the full report.
     pub fn write_wix<W: std::io::Write>(&self, mut out: W, excel: bool) -> Result<()> {
+        let segments = self.segments()?;
         let io = crate::export::io;
         out.write_all(&crate::export::wix_head(excel)?).map_err(io)?;
-        for part in &self.wix {
-            part.write_to(&mut out).map_err(io)?;
-        }
+        let fmt = &self.fmt;
+        write_segments(segments, &mut out, |seg, buf| {
+            let mut sc = Scratch::default();
+            let mut rows = crate::export::WixRows::new(std::mem::take(buf));
+            seg.each(|e| {
+                let f = sc.fields(e);
+                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, &sc.product, f.gross(), f.net(), &sc.note, sc.rate_text(), f.share())
+            })?;
+            *buf = rows.into_bytes()?;
+            Ok(())
+        }, None)?;
         out.flush().map_err(io)
     }
+
+    fn segments(&self) -> Result<&[Segment]> {
+        self.segments.as_deref().ok_or_else(|| Error::Refused("this report was computed without its events; ask for them".into()))
+    }
+}
+
+/// How many formatted segments may wait to be written (bounds the memory of the writing).
+const SEGMENTS_AHEAD: usize = 6;
+
+/// Formats `segments` with `format` (into an empty buffer, one segment each) on worker threads
+/// and writes them to `out` in order, `sep` between two segments.
+fn write_segments<W: std::io::Write + ?Sized>(
+    segments: &[Segment],
+    out: &mut W,
+    format: impl Fn(&Segment, &mut Vec<u8>) -> Result<()> + Sync,
+    sep: Option<u8>,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{mpsc, Condvar, Mutex};
+    let io = crate::export::io;
+    let write = |out: &mut W, i: usize, buf: &[u8]| -> Result<()> {
+        if i > 0 {
+            if let Some(c) = sep {
+                out.write_all(&[c]).map_err(io)?;
+            }
+        }
+        out.write_all(buf).map_err(io)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    if segments.len() < 2 || threads < 2 {
+        let mut buf = Vec::new();
+        for (i, seg) in segments.iter().enumerate() {
+            buf.clear();
+            format(seg, &mut buf)?;
+            write(out, i, &buf)?;
+        }
+        return Ok(());
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    // How many segments are written; a worker waits while its segment is too far ahead.
+    let written = (Mutex::new(0usize), Condvar::new());
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let (done, results) = mpsc::channel::<(usize, Result<Vec<u8>>)>();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let done = done.clone();
+            let (next, stop, written, pool, format) = (&next, &stop, &written, &pool, &format);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= segments.len() || stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                {
+                    let mut w = written.0.lock().expect("no panic holding it");
+                    while i >= *w + SEGMENTS_AHEAD && !stop.load(Ordering::Relaxed) {
+                        w = written.1.wait(w).expect("no panic holding it");
+                    }
+                }
+                let mut buf = pool.lock().expect("no panic holding it").pop().unwrap_or_default();
+                buf.clear();
+                let r = format(&segments[i], &mut buf).map(|()| buf);
+                if done.send((i, r)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut at = 0;
+        let result = (|| {
+            while at < segments.len() {
+                let (i, r) = results.recv().expect("a worker sends every segment it takes until stopped");
+                pending.insert(i, r);
+                while let Some(r) = pending.remove(&at) {
+                    let buf = r?;
+                    write(out, at, &buf)?;
+                    pool.lock().expect("no panic holding it").push(buf);
+                    at += 1;
+                    *written.0.lock().expect("no panic holding it") = at;
+                    written.1.notify_all();
+                }
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            let _w = written.0.lock().expect("no panic holding it");
+            written.1.notify_all();
+        }
+        result
+    })
 }
 
 /// A fast hasher for the instance ids of the per-instance sums (FxHash).
@@ -299,6 +404,10 @@ impl std::hash::Hasher for FxHasher {
     fn write_u8(&mut self, i: u8) {
         self.add(u64::from(i));
     }
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
     fn finish(&self) -> u64 {
         // A final avalanche (murmur3's fmix64): instance ids differ in a few bytes only, and the
         // table takes its bucket from the low bits and its tag from the high ones.
@@ -319,23 +428,175 @@ impl FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
-/// Counts and sums of a set of events, in total and per instance. Instance ids are GUIDs: those
-/// are kept inline in the table (one memory access per event instead of two).
+/// Amounts in cents (gross, expenses, net, Wix share), when each is a whole number of cents that
+/// fits an `i64` (event amounts are rounded to cents: always, but for absurd values).
+fn to_cents(a: &EventAmounts) -> Option<[i64; 4]> {
+    let c = |d: Decimal| -> Option<i64> {
+        let m = d.mantissa();
+        match d.scale() {
+            2 => i64::try_from(m).ok(),
+            1 => i64::try_from(m.checked_mul(10)?).ok(),
+            0 => i64::try_from(m.checked_mul(100)?).ok(),
+            _ => None,
+        }
+    };
+    Some([c(a.gross)?, c(a.expenses)?, c(a.net)?, c(a.wix_share)?])
+}
+
+/// Adds `c` to `acc` unless one of the sums would overflow (then `acc` is left as it was).
+fn add_cents(acc: &mut [i64; 4], c: [i64; 4]) -> bool {
+    let mut sum = [0i64; 4];
+    for i in 0..4 {
+        match acc[i].checked_add(c[i]) {
+            Some(v) => sum[i] = v,
+            None => return false,
+        }
+    }
+    *acc = sum;
+    true
+}
+
+fn cents_amounts(c: [i64; 4]) -> EventAmounts {
+    let d = |v: i64| Decimal::new(v, 2);
+    EventAmounts { gross: d(c[0]), expenses: d(c[1]), net: d(c[2]), rate: Decimal::ZERO, wix_share: d(c[3]) }
+}
+
+/// One instance's counts and sums in cents: a cache line, so that adding an event costs one
+/// memory access (a month's 100,000 instances are far bigger than the caches).
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Slot {
+    key: u128,
+    charges: u32,
+    refunds: u32,
+    cents: [i64; 4],
+}
+
+impl Slot {
+    /// A slot holds an instance once it has an event.
+    fn is_empty(&self) -> bool {
+        self.charges == 0 && self.refunds == 0
+    }
+}
+
+/// Per-instance sums of GUID instances, by the GUID's 128-bit value: open addressing, linear
+/// probing. What cents cannot hold (a sub-cent or huge amount, an overflow)
+/// is summed as exact decimals in `exact`; an instance's sums are its slot's plus its `exact`.
+struct GuidSums {
+    slots: Vec<Slot>,
+    len: usize,
+    exact: FxMap<u128, Sums>,
+}
+
+impl Default for GuidSums {
+    fn default() -> GuidSums {
+        GuidSums { slots: vec![Slot::default(); 1024], len: 0, exact: FxMap::default() }
+    }
+}
+
+impl GuidSums {
+    fn index(key: u128, mask: usize) -> usize {
+        let mut h = FxHasher::default();
+        std::hash::Hasher::write_u128(&mut h, key);
+        std::hash::Hasher::finish(&h) as usize & mask
+    }
+
+    /// The slot of `key`, claimed when new (the caller counts an event in it). The table is
+    /// kept at most 4/5 full: probes stay short (neighbouring slots are neighbouring cache lines)
+    /// and 100,000 instances fit in 8 MB.
+    fn slot(&mut self, key: u128) -> &mut Slot {
+        if (self.len + 1) * 5 > self.slots.len() * 4 {
+            let bigger = vec![Slot::default(); self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, bigger);
+            let mask = self.slots.len() - 1;
+            for s in old.into_iter().filter(|s| !s.is_empty()) {
+                let mut i = Self::index(s.key, mask);
+                while !self.slots[i].is_empty() {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = s;
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = Self::index(key, mask);
+        loop {
+            let s = &self.slots[i];
+            if s.is_empty() {
+                self.len += 1;
+                self.slots[i].key = key;
+                return &mut self.slots[i];
+            }
+            if s.key == key {
+                return &mut self.slots[i];
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn add(&mut self, key: u128, billing: BillingType, a: &EventAmounts) {
+        let slot = self.slot(key);
+        match billing {
+            BillingType::Charge => slot.charges += 1,
+            BillingType::Refund => slot.refunds += 1,
+        }
+        if !to_cents(a).is_some_and(|c| add_cents(&mut slot.cents, c)) {
+            self.exact.entry(key).or_default().add_amounts(a);
+        }
+    }
+
+    fn merge(&mut self, mut o: GuidSums) {
+        // Into the bigger table: the smaller one's instances are added to it.
+        if o.len > self.len {
+            std::mem::swap(self, &mut o);
+        }
+        for s in o.slots.iter().filter(|s| !s.is_empty()) {
+            let slot = self.slot(s.key);
+            slot.charges += s.charges;
+            slot.refunds += s.refunds;
+            if !add_cents(&mut slot.cents, s.cents) {
+                self.exact.entry(s.key).or_default().add_amounts(&cents_amounts(s.cents));
+            }
+        }
+        for (k, s) in o.exact {
+            self.exact.entry(k).or_default().merge(&s);
+        }
+    }
+
+    /// Each instance's key and sums.
+    fn sums(&self) -> impl Iterator<Item = (u128, Sums)> + '_ {
+        self.slots.iter().filter(|s| !s.is_empty()).map(|s| {
+            let mut sums = Sums { charges: s.charges, refunds: s.refunds, ..Sums::default() };
+            sums.add_amounts(&cents_amounts(s.cents));
+            if let Some(x) = self.exact.get(&s.key) {
+                sums.add_amounts(&x.amounts());
+            }
+            (s.key, sums)
+        })
+    }
+}
+
+/// Counts and sums of a set of events, in total and per instance. GUID instance ids (all of
+/// them, in practice) are keyed by their 128-bit value in [`GuidSums`]; any other by its text.
 #[derive(Default)]
 struct Acc {
     events: u32,
-    total: Sums,
-    guids: FxMap<[u8; 36], Sums>,
+    /// The total in cents, and what cents cannot hold.
+    total_cents: [i64; 4],
+    total_exact: Sums,
+    guids: GuidSums,
     others: FxMap<Box<str>, Sums>,
 }
 
 impl Acc {
-    fn add(&mut self, e: &events::EventRef<'_>) {
+    /// Adds `e`; `guid` is `guid_pack(e.instance_id)`.
+    fn add(&mut self, e: &events::EventRef<'_>, guid: Option<u128>) {
         self.events += 1;
-        self.total.add(e.billing, &e.amounts);
+        if !to_cents(&e.amounts).is_some_and(|c| add_cents(&mut self.total_cents, c)) {
+            self.total_exact.add_amounts(&e.amounts);
+        }
         let id = e.instance_id;
-        if let Ok(key) = <[u8; 36]>::try_from(id.as_bytes()) {
-            self.guids.entry(key).or_default().add(e.billing, &e.amounts);
+        if let Some(key) = guid {
+            self.guids.add(key, e.billing, &e.amounts);
         } else if let Some(s) = self.others.get_mut(id) {
             s.add(e.billing, &e.amounts);
         } else {
@@ -345,23 +606,34 @@ impl Acc {
 
     fn merge(&mut self, o: Acc) {
         self.events += o.events;
-        self.total.merge(&o.total);
-        if self.guids.is_empty() {
-            self.guids = o.guids;
-        } else {
-            for (id, s) in o.guids {
-                self.guids.entry(id).or_default().merge(&s);
-            }
+        if !add_cents(&mut self.total_cents, o.total_cents) {
+            self.total_exact.add_amounts(&cents_amounts(o.total_cents));
         }
+        self.total_exact.merge(&o.total_exact);
+        self.guids.merge(o.guids);
         for (id, s) in o.others {
             self.others.entry(id).or_default().merge(&s);
         }
     }
 
+    fn totals(&self) -> Totals {
+        let mut t = self.total_exact;
+        t.add_amounts(&cents_amounts(self.total_cents));
+        t.totals(self.events)
+    }
+
     /// The instance lines, sorted by id (byte order is `str` order).
     fn lines(&self) -> Vec<InstanceLine> {
-        let mut ids: Vec<(&[u8], &Sums)> =
-            self.guids.iter().map(|(k, s)| (&k[..], s)).chain(self.others.iter().map(|(k, s)| (k.as_bytes(), s))).collect();
+        let mut texts: Vec<[u8; 36]> = Vec::with_capacity(self.guids.len);
+        let mut sums: Vec<Sums> = Vec::with_capacity(self.guids.len + self.others.len());
+        for (k, s) in self.guids.sums() {
+            let mut t = [0u8; 36];
+            guid_unpack(k, &mut t);
+            texts.push(t);
+            sums.push(s);
+        }
+        let mut ids: Vec<(&[u8], &Sums)> = texts.iter().map(|t| &t[..]).zip(&sums).collect();
+        ids.extend(self.others.iter().map(|(k, s)| (k.as_bytes(), s)));
         ids.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let lines = |ids: &[(&[u8], &Sums)]| -> Vec<InstanceLine> {
             ids.iter().map(|(k, s)| s.line(std::str::from_utf8(k).expect("keys come from a str"))).collect()
@@ -380,10 +652,8 @@ impl Acc {
     }
 }
 
-/// What the events are written as, shared by every worker.
+/// What the Wix rows need besides the events.
 struct Fmt {
-    json: bool,
-    wix: bool,
     tz: chrono_tz::Tz,
     /// The app id cell of the Wix report, through `safe_text`.
     app_cell: String,
@@ -392,12 +662,11 @@ struct Fmt {
 /// One chunk's output, in report order.
 #[derive(Default)]
 struct ChunkOut {
-    json: Blocks,
-    wix: Blocks,
+    segments: Vec<Segment>,
     problems: Vec<crate::Exception>,
 }
 
-/// A worker's scratch buffers.
+/// A writer's scratch buffers.
 #[derive(Default)]
 struct Scratch {
     id: String,
@@ -405,6 +674,57 @@ struct Scratch {
     note: String,
     /// The last rate and its text (`rate.normalize().to_string()`).
     rate: Option<(Decimal, String)>,
+}
+
+/// An event's amounts as reports print them.
+struct Fields {
+    gross: ([u8; 48], usize),
+    expenses: ([u8; 48], usize),
+    net: ([u8; 48], usize),
+    share: ([u8; 48], usize),
+}
+
+impl Fields {
+    fn text(f: &([u8; 48], usize)) -> &str {
+        std::str::from_utf8(&f.0[f.1..]).expect("ASCII digits")
+    }
+    fn gross(&self) -> &str {
+        Self::text(&self.gross)
+    }
+    fn expenses(&self) -> &str {
+        Self::text(&self.expenses)
+    }
+    fn net(&self) -> &str {
+        Self::text(&self.net)
+    }
+    fn share(&self) -> &str {
+        Self::text(&self.share)
+    }
+}
+
+impl Scratch {
+    /// Prints the event's amounts, and sets its rate text, product and expense note.
+    fn fields(&mut self, e: &events::EventRef<'_>) -> Fields {
+        let a = &e.amounts;
+        let p = |d: Decimal| {
+            let mut b = [0u8; 48];
+            let n = events::fmt2_str(d, &mut b).len();
+            (b, 48 - n)
+        };
+        // normalize() maps equal values to one representation, so equal rates print alike.
+        if self.rate.as_ref().is_none_or(|(r, _)| *r != a.rate) {
+            self.rate = Some((a.rate, a.rate.normalize().to_string()));
+        }
+        self.product.clear();
+        e.write_product(&mut self.product);
+        self.note.clear();
+        e.write_note(&mut self.note);
+        Fields { gross: p(a.gross), expenses: p(a.expenses), net: p(a.net), share: p(a.wix_share) }
+    }
+
+    fn rate_text(&self) -> &str {
+        self.rate.as_ref().map(|(_, s)| s.as_str()).expect("set by fields()")
+    }
 }
 
 /// Whether serde_json writes `s` as is between quotes: no control character, `"` or `\`.
@@ -438,75 +758,60 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Adds one event to `acc` and writes it into `out` (JSON object, Wix row).
-fn write_event(
-    e: &events::EventRef<'_>,
-    fmt: &Fmt,
-    acc: &mut Acc,
-    sc: &mut Scratch,
-    json: &mut Blocks,
-    wix: Option<&mut crate::export::WixRows>,
-) -> Result<()> {
-    acc.add(e);
-    if !fmt.json && !fmt.wix {
-        return Ok(());
+/// Appends one event as the JSON object `report --json` prints (the fields of `EventLine`, in
+/// its order).
+fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
+    let f = sc.fields(e);
+    sc.id.clear();
+    e.write_id(&mut sc.id);
+    j.reserve(1024 + sc.product.len() + sc.note.len());
+    j.extend_from_slice(b"{\"id\":");
+    json_str(j, &sc.id);
+    j.extend_from_slice(b",\"instance_id\":");
+    json_str(j, e.instance_id);
+    j.extend_from_slice(match e.billing {
+        BillingType::Charge => b",\"billing_type\":\"CHARGE\"",
+        BillingType::Refund => b",\"billing_type\":\"REFUND\"",
+    });
+    j.extend_from_slice(b",\"created_date\":");
+    json_str(j, e.created_date);
+    // Amounts and rates are digits, `-` and `.`: nothing to escape.
+    for (key, v) in [(&b",\"gross\":\""[..], f.gross()), (b"\",\"expenses\":\"", f.expenses()), (b"\",\"net\":\"", f.net()), (b"\",\"rate\":\"", sc.rate_text()), (b"\",\"wix_share\":\"", f.share())] {
+        j.extend_from_slice(key);
+        j.extend_from_slice(v.as_bytes());
     }
-    let a = &e.amounts;
-    let (mut bg, mut be, mut bn, mut bw) = ([0u8; 48], [0u8; 48], [0u8; 48], [0u8; 48]);
-    let gross = events::fmt2_str(a.gross, &mut bg);
-    let expenses = events::fmt2_str(a.expenses, &mut be);
-    let net = events::fmt2_str(a.net, &mut bn);
-    let share = events::fmt2_str(a.wix_share, &mut bw);
-    // normalize() maps equal values to one representation, so equal rates print alike.
-    if sc.rate.as_ref().is_none_or(|(r, _)| *r != a.rate) {
-        sc.rate = Some((a.rate, a.rate.normalize().to_string()));
+    j.push(b'"');
+    j.extend_from_slice(b",\"source\":");
+    json_str(j, e.source);
+    j.extend_from_slice(b",\"source_id\":");
+    match e.source_id {
+        Some(s) => json_str(j, s),
+        None => j.extend_from_slice(b"null"),
     }
-    let rate = sc.rate.as_ref().map(|(_, s)| s.as_str()).expect("set above");
-    sc.product.clear();
-    e.write_product(&mut sc.product);
-    sc.note.clear();
-    e.write_note(&mut sc.note);
-    if fmt.json {
-        sc.id.clear();
-        e.write_id(&mut sc.id);
-        let first = json.is_empty();
-        // Room for the usual event (a longer one grows its block).
-        let j = json.room(1024 + sc.product.len() + sc.note.len());
-        if !first {
-            j.push(b',');
+    j.extend_from_slice(if e.late { b",\"late\":true" } else { b",\"late\":false" });
+    j.extend_from_slice(b",\"state\":");
+    json_str(j, e.state);
+    j.extend_from_slice(b",\"product\":");
+    json_str(j, &sc.product);
+    j.extend_from_slice(b",\"expense_note\":");
+    json_str(j, &sc.note);
+    j.push(b'}');
+}
+
+/// Adds one event to `acc`, and keeps its record when the events are kept.
+fn record_event(e: &events::EventRef<'_>, acc: &mut Acc, segments: Option<&mut Vec<Segment>>) {
+    let guid = guid_pack(e.instance_id);
+    acc.add(e, guid);
+    if let Some(segs) = segments {
+        match segs.last_mut() {
+            Some(seg) if !seg.is_full() => seg.push(e, guid),
+            _ => {
+                let mut seg = Segment::default();
+                seg.push(e, guid);
+                segs.push(seg);
+            }
         }
-        j.extend_from_slice(b"{\"id\":");
-        json_str(j, &sc.id);
-        j.extend_from_slice(b",\"instance_id\":");
-        json_str(j, e.instance_id);
-        j.extend_from_slice(b",\"billing_type\":");
-        json_str(j, e.billing.as_str());
-        j.extend_from_slice(b",\"created_date\":");
-        json_str(j, e.created_date);
-        for (key, v) in [(&b",\"gross\":"[..], gross), (b",\"expenses\":", expenses), (b",\"net\":", net), (b",\"rate\":", rate), (b",\"wix_share\":", share)] {
-            j.extend_from_slice(key);
-            json_str(j, v);
-        }
-        j.extend_from_slice(b",\"source\":");
-        json_str(j, e.source);
-        j.extend_from_slice(b",\"source_id\":");
-        match e.source_id {
-            Some(s) => json_str(j, s),
-            None => j.extend_from_slice(b"null"),
-        }
-        j.extend_from_slice(if e.late { b",\"late\":true" } else { b",\"late\":false" });
-        j.extend_from_slice(b",\"state\":");
-        json_str(j, e.state);
-        j.extend_from_slice(b",\"product\":");
-        json_str(j, &sc.product);
-        j.extend_from_slice(b",\"expense_note\":");
-        json_str(j, &sc.note);
-        j.push(b'}');
     }
-    if let Some(w) = wix {
-        w.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, &sc.product, gross, net, &sc.note, rate, share)?;
-    }
-    Ok(())
 }
 
 /// A part of a month: live rows with `occurred_ts` in `[lo, hi)`, or frozen events with `seq`
@@ -533,15 +838,19 @@ struct MonthJob<'a> {
     batches: &'a events::Batches,
     frozen: (i64, i64),
     label: &'a str,
-    fmt: &'a Fmt,
+    keep_events: bool,
 }
 
-fn run_chunk(conn: &Connection, job: &MonthJob<'_>, chunk: Chunk, acc: &mut Acc, sc: &mut Scratch) -> Result<ChunkOut> {
+fn run_chunk(conn: &Connection, job: &MonthJob<'_>, chunk: Chunk, acc: &mut Acc) -> Result<ChunkOut> {
     let mut out = ChunkOut::default();
-    let mut wix = job.fmt.wix.then(crate::export::WixRows::new);
     let mut problems = Vec::new();
     {
-        let mut sink = |e: &events::EventRef<'_>| write_event(e, job.fmt, acc, sc, &mut out.json, wix.as_mut());
+        let keep = job.keep_events;
+        let segments = &mut out.segments;
+        let mut sink = |e: &events::EventRef<'_>| {
+            record_event(e, acc, keep.then_some(&mut *segments));
+            Ok(())
+        };
         match chunk {
             Chunk::Live { lo, hi } => {
                 let scan = events::LiveScan { ctx: job.ctx, batches: job.batches, lo, hi, frozen: job.frozen, report_month: job.label };
@@ -551,9 +860,6 @@ fn run_chunk(conn: &Connection, job: &MonthJob<'_>, chunk: Chunk, acc: &mut Acc,
         }
     }
     out.problems = problems;
-    if let Some(w) = wix {
-        out.wix = w.into_bytes()?;
-    }
     Ok(out)
 }
 
@@ -580,8 +886,7 @@ fn run_chunks<T>(
     meanwhile: impl FnOnce() -> Result<T>,
 ) -> Result<(Vec<ChunkOut>, T)> {
     if readers.is_empty() {
-        let mut sc = Scratch::default();
-        let outs = chunks.iter().map(|c| run_chunk(conn, job, *c, acc, &mut sc)).collect::<Result<Vec<_>>>()?;
+        let outs = chunks.iter().map(|c| run_chunk(conn, job, *c, acc)).collect::<Result<Vec<_>>>()?;
         return Ok((outs, meanwhile()?));
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -595,12 +900,11 @@ fn run_chunks<T>(
                     // One read transaction: every chunk of this worker sees one snapshot.
                     reader.execute_batch("BEGIN")?;
                     let mut acc = Acc::default();
-                    let mut sc = Scratch::default();
                     let result = (|| {
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             let Some(chunk) = chunks.get(i) else { return Ok(()) };
-                            let out = run_chunk(reader, job, *chunk, &mut acc, &mut sc)?;
+                            let out = run_chunk(reader, job, *chunk, &mut acc)?;
                             *slots[i].lock().expect("no worker panics holding it") = Some(out);
                         }
                     })();
@@ -622,16 +926,11 @@ fn run_chunks<T>(
     Ok((outs, t))
 }
 
-/// The report of `period` with its events written as `outputs` asks (see [`ReportStream`]).
+/// The report of `period`, its events kept as records when `keep_events` (see [`ReportStream`]).
 /// `path`: the ledger file, read by worker threads; none: everything on `conn`.
-pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, period: &Period, outputs: Outputs) -> Result<ReportStream> {
+pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, period: &Period, keep_events: bool) -> Result<ReportStream> {
     let ctx = events::load_context(conn)?;
-    let fmt = Fmt {
-        json: outputs.json,
-        wix: outputs.wix_csv,
-        tz: ctx.tz,
-        app_cell: crate::export::safe_text(ctx.app_id.as_deref().unwrap_or("")).into_owned(),
-    };
+    let fmt = Fmt { tz: ctx.tz, app_cell: crate::export::safe_text(ctx.app_id.as_deref().unwrap_or("")).into_owned() };
     let batches = events::Batches::load(conn)?;
     let frozen = events::frozen_txn_bounds(conn)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
@@ -640,11 +939,11 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
         _ => Vec::new(),
     };
     let mut acc = Acc::default();
-    let (mut json, mut wix, mut exceptions, mut statuses) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut segments, mut exceptions, mut statuses) = (Vec::new(), Vec::new(), Vec::new());
     for m in period.months() {
         let label = m.format("%Y-%m").to_string();
         statuses.push(month_status(conn, &label)?);
-        let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, fmt: &fmt };
+        let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep_events };
         let mut outs = match events::reporting_span(conn, m)? {
             None => {
                 let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
@@ -670,14 +969,12 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
                 exceptions.append(&mut ex);
                 // Manual refunds (few) come after the rows, as in `live_events`.
                 let mut manual = ChunkOut::default();
-                let mut w = fmt.wix.then(crate::export::WixRows::new);
-                let mut sc = Scratch::default();
+                let keep = keep_events.then_some(&mut manual.segments);
+                let mut keep = keep;
                 events::scan_manual_refunds(conn, &ctx, &start, &end, &label, &mut manual.problems, &mut |e| {
-                    write_event(e, &fmt, &mut acc, &mut sc, &mut manual.json, w.as_mut())
+                    record_event(e, &mut acc, keep.as_deref_mut());
+                    Ok(())
                 })?;
-                if let Some(w) = w {
-                    manual.wix = w.into_bytes()?;
-                }
                 outs.push(manual);
                 outs
             }
@@ -686,8 +983,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
             exceptions.append(&mut o.problems);
         }
         for o in outs {
-            json.push(o.json);
-            wix.push(o.wix);
+            segments.extend(o.segments);
         }
     }
     let instances = acc.lines();
@@ -698,13 +994,13 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
         app_id: ctx.app_id.clone(),
         app_name: settings::get(conn, "app.name")?,
         status: least_advanced(&statuses),
-        totals: acc.total.totals(acc.events),
+        totals: acc.totals(),
         instances,
         events: Vec::new(),
         exceptions,
         payouts,
     };
-    Ok(ReportStream { report, json, wix })
+    Ok(ReportStream { report, segments: keep_events.then_some(segments), fmt })
 }
 
 #[cfg(test)]
@@ -728,6 +1024,62 @@ mod tests {
             let mut out = Vec::new();
             json_str(&mut out, &s);
             assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+        }
+    }
+
+    fn amount() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        prop_oneof![
+            // Cents, as events have them.
+            (-100_000_000i64..100_000_000).prop_map(|c| Decimal::new(c, 2)),
+            // Whole units and tenths (scale 0 and 1).
+            (-1_000_000i64..1_000_000, 0u32..2).prop_map(|(m, s)| Decimal::new(m, s)),
+            // Sub-cent values, and values whose cents overflow an i64 or come close to.
+            (-1_000_000i64..1_000_000).prop_map(|m| Decimal::new(m, 3)),
+            (-3i64..=3).prop_map(|k| Decimal::new(i64::MAX - 5 + k, 2) * Decimal::from(k.signum())),
+            (1i64..1000).prop_map(|k| Decimal::from(k) * Decimal::new(100_000_000_000_000_000, 0)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Sums kept in cents (and in decimals where cents cannot hold them), split across two
+        /// workers and merged, are the plain decimal sums.
+        #[test]
+        fn sums_in_cents_are_the_exact_sums(
+            events in proptest::collection::vec((0usize..4, proptest::bool::ANY, [amount(), amount(), amount(), amount()]), 0..60),
+            split in 0usize..60,
+        ) {
+            const IDS: [&str; 4] = ["157f033e-c1ae-4418-adb0-79d2bcd9d4a8", "00000000-0000-0000-0000-000000000001", "Not-A-GUID", "ffffffff-ffff-4fff-bfff-ffffffffffff"];
+            let refs: Vec<events::EventRef<'_>> = events.iter().map(|(i, refund, a)| events::EventRef {
+                id: events::EventId::Txn(1),
+                txn_id: None,
+                manual_id: None,
+                instance_id: IDS[*i],
+                billing: if *refund { BillingType::Refund } else { BillingType::Charge },
+                created_date: "2026-10-01T00:00:00Z",
+                amounts: EventAmounts { gross: a[0], expenses: a[1], net: a[2], rate: Decimal::TEN, wix_share: a[3] },
+                source: "s",
+                source_id: None,
+                product: events::Product::Stored("p"),
+                note: events::Note::Stored("n"),
+                late: false,
+                state: "draft",
+            }).collect();
+            let (mut a, mut b) = (Acc::default(), Acc::default());
+            for (n, e) in refs.iter().enumerate() {
+                let acc = if n < split { &mut a } else { &mut b };
+                acc.add(e, guid_pack(e.instance_id));
+            }
+            a.merge(b);
+            let mut total = Sums::default();
+            let mut per: std::collections::BTreeMap<&str, Sums> = Default::default();
+            for e in &refs {
+                total.add(e.billing, &e.amounts);
+                per.entry(e.instance_id).or_default().add(e.billing, &e.amounts);
+            }
+            proptest::prop_assert_eq!(a.totals(), total.totals(refs.len() as u32));
+            let want: Vec<InstanceLine> = per.iter().map(|(id, s)| s.line(id)).collect();
+            proptest::prop_assert_eq!(a.lines(), want);
         }
     }
 

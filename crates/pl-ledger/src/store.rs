@@ -198,16 +198,17 @@ impl Ledger {
         report::report(&self.conn, period)
     }
 
-    /// The report of a month or a quarter with its events already written as JSON and/or Wix
-    /// CSV rows (by worker threads reading the ledger file): what the CLI prints and exports,
-    /// byte for byte as from [`Ledger::report`], without building a million `EventLine`s.
-    pub fn report_stream(&self, period: &Period, outputs: report::Outputs) -> Result<report::ReportStream> {
-        report::report_stream(&self.conn, Some(&self.path), period, outputs)
+    /// The report of a month or a quarter, computed by worker threads reading the ledger file,
+    /// with its events kept as compact records when `with_events`, to be written as JSON or Wix
+    /// CSV: what the CLI prints and exports, byte for byte as from [`Ledger::report`], without
+    /// building a million `EventLine`s.
+    pub fn report_stream(&self, period: &Period, with_events: bool) -> Result<report::ReportStream> {
+        report::report_stream(&self.conn, Some(&self.path), period, with_events)
     }
 
     /// Writes the report as `serde_json::to_writer(out, &self.report(period)?)` would.
     pub fn write_report_json(&self, period: &Period, out: &mut impl std::io::Write) -> Result<()> {
-        self.report_stream(period, report::Outputs { json: true, wix_csv: false })?.write_json(out)
+        self.report_stream(period, true)?.write_json(out)
     }
 
     /// Months with activity or an approval, newest first.

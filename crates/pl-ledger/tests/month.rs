@@ -286,11 +286,17 @@ fn a_refund_larger_than_its_charge_is_an_exception() {
             Item::charge(1, "2026-10-02 10:00:00", "29.00", "1.14", I1),
             Item::refund(1, 1, "2026-10-03 10:00:00", "-20.00", I1),
             Item::refund(2, 1, "2026-10-04 10:00:00", "-10.00", I1),
+            // A charge's only refund: above it, equal to it, of a charge not in the ledger.
+            Item::charge(2, "2026-10-05 10:00:00", "10.00", "0.59", I1),
+            Item::refund(3, 2, "2026-10-06 10:00:00", "-10.01", I1),
+            Item::charge(3, "2026-10-07 10:00:00", "10.00", "0.59", I2),
+            Item::refund(4, 3, "2026-10-08 10:00:00", "-10.00", I2),
+            Item::refund(5, 99, "2026-10-09 10:00:00", "-500.00", I2),
         ]),
     );
     let rep = month(&env, "2026-10");
-    assert_eq!(rep.exceptions.len(), 1);
-    assert_eq!((rep.exceptions[0].kind.as_str(), rep.exceptions[0].source_id.as_str()), ("refund_exceeds_charge", "txn_r0002"));
+    let over: Vec<(&str, &str)> = rep.exceptions.iter().map(|e| (e.kind.as_str(), e.source_id.as_str())).collect();
+    assert_eq!(over, [("refund_exceeds_charge", "txn_r0002"), ("refund_exceeds_charge", "txn_r0003")]);
 }
 
 #[test]
