@@ -14,8 +14,13 @@ use rust_decimal::Decimal;
 use crate::events::{EventId, EventRef, Note, Product};
 use crate::rules::{BillingType, EventAmounts};
 
-/// Events per segment: a segment is the unit the writers format (~3.6 MB of JSON).
+/// At most so many events in a segment, the unit the writers format (~3.6 MB of JSON).
 pub(crate) const SEGMENT_EVENTS: u32 = 8192;
+/// A segment's buffers: a segment is full before they would have to grow (and move).
+const BIN_BYTES: usize = 384 << 10;
+const TEXT_BYTES: usize = 512 << 10;
+/// Room a usual event needs (a longer one grows the buffers).
+const EVENT_ROOM: usize = 2 << 10;
 
 /// A run of events in report order: fixed-size and varint fields in `bin`, the strings one after
 /// the other in `text` (slicing a `String` at a recorded boundary needs no UTF-8 check).
@@ -48,6 +53,8 @@ const HAS_MANUAL: u16 = 1 << 12;
 const TXN_IS_ID: u16 = 1 << 13;
 /// `created_date` is kept as seconds.
 const CREATED_SECS: u16 = 1 << 14;
+/// A stored id `tx-<n>` (a frozen event's), kept as the number.
+const ID_TX_TEXT: u16 = 1 << 15;
 
 /// How many names a segment keeps (more distinct ones are written in full).
 const MAX_NAMES: usize = 32;
@@ -55,10 +62,9 @@ const MAX_NAMES: usize = 32;
 impl Default for Segment {
     /// Room for a segment of usual events (so that filling it seldom moves it).
     fn default() -> Segment {
-        let n = SEGMENT_EVENTS as usize;
         Segment {
-            bin: Vec::with_capacity(n * 40),
-            text: String::with_capacity(n * 40),
+            bin: Vec::with_capacity(BIN_BYTES),
+            text: String::with_capacity(TEXT_BYTES),
             events: 0,
             names: Vec::new(),
             prev_id: 0,
@@ -74,7 +80,7 @@ impl Segment {
     }
 
     pub fn is_full(&self) -> bool {
-        self.events >= SEGMENT_EVENTS
+        self.events >= SEGMENT_EVENTS || self.bin.len() + EVENT_ROOM > BIN_BYTES || self.text.len() + EVENT_ROOM > TEXT_BYTES
     }
 
     /// Appends one event; `guid` is `guid_pack(e.instance_id)`.
@@ -86,9 +92,14 @@ impl Segment {
         if e.late {
             flags |= LATE;
         }
+        let tx_text = match e.id {
+            EventId::Stored(s) => tx_number(s),
+            _ => None,
+        };
         match e.id {
             EventId::Txn(_) => {}
             EventId::Manual(_) => flags |= ID_MANUAL,
+            EventId::Stored(_) if tx_text.is_some() => flags |= ID_TX_TEXT,
             EventId::Stored(_) => flags |= ID_STORED,
         }
         if e.source_id.is_some() {
@@ -129,12 +140,12 @@ impl Segment {
             flags |= CREATED_SECS;
         }
         self.bin.extend_from_slice(&flags.to_le_bytes());
-        match e.id {
-            EventId::Txn(n) | EventId::Manual(n) => {
+        match (e.id, tx_text) {
+            (EventId::Txn(n) | EventId::Manual(n), _) | (EventId::Stored(_), Some(n)) => {
                 self.int(n.wrapping_sub(self.prev_id));
                 self.prev_id = n;
             }
-            EventId::Stored(s) => self.str(s),
+            (EventId::Stored(s), None) => self.str(s),
         }
         if let (Some(n), false) = (e.txn_id, txn_is_id) {
             self.int(n);
@@ -230,6 +241,7 @@ impl Segment {
         let mut r = Reader { bin: &self.bin, text: &self.text, names: &self.names, at: 0, text_at: 0 };
         let (mut prev_id, mut prev_secs) = (0i64, 0i64);
         let mut created_text = [0u8; 20];
+        let mut id_text = String::new();
         // The day `created_text` holds (none yet).
         let mut last_day = i64::MIN;
         let mut guid_text = [0u8; 36];
@@ -240,7 +252,16 @@ impl Segment {
                 EventId::Stored(r.str())
             } else {
                 prev_id = prev_id.wrapping_add(r.int());
-                if has(ID_MANUAL) { EventId::Manual(prev_id) } else { EventId::Txn(prev_id) }
+                if has(ID_TX_TEXT) {
+                    id_text.clear();
+                    use std::fmt::Write;
+                    write!(id_text, "tx-{prev_id}").expect("write to a String");
+                    EventId::Stored(&id_text)
+                } else if has(ID_MANUAL) {
+                    EventId::Manual(prev_id)
+                } else {
+                    EventId::Txn(prev_id)
+                }
             };
             let txn_id = if has(TXN_IS_ID) { Some(prev_id) } else { has(HAS_TXN).then(|| r.int()) };
             let manual_id = has(HAS_MANUAL).then(|| r.int());
@@ -355,6 +376,13 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// The `n` of an id written `tx-<n>` (as `format!("tx-{n}")` writes it, nothing else).
+fn tx_number(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix("tx-")?;
+    let canonical = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    if canonical { digits.parse().ok() } else { None }
 }
 
 /// The seconds of an instant written `YYYY-MM-DDTHH:MM:SSZ`, when [`write_canonical`] gives
@@ -533,6 +561,7 @@ mod tests {
             "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "[ -~]{0,300}",
             "[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z",
+            "tx-[+-]?[0-9]{1,20}",
             // Repeated names (source, product, state).
             prop::sample::select(vec!["draft", "sent", "stripe-itemized", "manual", "Pro plan"]).prop_map(str::to_string),
         ]
