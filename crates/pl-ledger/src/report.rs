@@ -156,8 +156,12 @@ impl Sums {
         self.wix_share += a.wix_share;
     }
 
-    fn amounts(&self) -> EventAmounts {
-        EventAmounts { gross: self.gross, expenses: self.expenses, net: self.net, rate: Decimal::ZERO, wix_share: self.wix_share }
+    /// Adds sums in cents (gross, expenses, net, Wix share), not counting an event.
+    fn add_cents(&mut self, c: [i64; 4]) {
+        self.gross += Decimal::new(c[0], 2);
+        self.expenses += Decimal::new(c[1], 2);
+        self.net += Decimal::new(c[2], 2);
+        self.wix_share += Decimal::new(c[3], 2);
     }
 
     /// Sums are exact decimals: merging partial sums gives the sums of the whole.
@@ -292,7 +296,7 @@ impl ReportStream {
     }
 
     fn segments(&self) -> Result<&[Segment]> {
-        self.segments.as_deref().ok_or_else(|| Error::Refused("this report was computed without its events; ask for them".into()))
+        self.segments.as_deref().ok_or_else(|| Error::Refused("this report was computed without its events: call `report_stream` with `with_events`".into()))
     }
 }
 
@@ -456,11 +460,6 @@ fn add_cents(acc: &mut [i64; 4], c: [i64; 4]) -> bool {
     true
 }
 
-fn cents_amounts(c: [i64; 4]) -> EventAmounts {
-    let d = |v: i64| Decimal::new(v, 2);
-    EventAmounts { gross: d(c[0]), expenses: d(c[1]), net: d(c[2]), rate: Decimal::ZERO, wix_share: d(c[3]) }
-}
-
 /// One instance's counts and sums in cents: a cache line, so that adding an event costs one
 /// memory access (a month's 100,000 instances are far bigger than the caches).
 #[derive(Clone, Copy, Default)]
@@ -554,7 +553,7 @@ impl GuidSums {
             slot.charges += s.charges;
             slot.refunds += s.refunds;
             if !add_cents(&mut slot.cents, s.cents) {
-                self.exact.entry(s.key).or_default().add_amounts(&cents_amounts(s.cents));
+                self.exact.entry(s.key).or_default().add_cents(s.cents);
             }
         }
         for (k, s) in o.exact {
@@ -566,9 +565,10 @@ impl GuidSums {
     fn sums(&self) -> impl Iterator<Item = (u128, Sums)> + '_ {
         self.slots.iter().filter(|s| !s.is_empty()).map(|s| {
             let mut sums = Sums { charges: s.charges, refunds: s.refunds, ..Sums::default() };
-            sums.add_amounts(&cents_amounts(s.cents));
+            sums.add_cents(s.cents);
+            // `exact` counts no events: only its amounts add.
             if let Some(x) = self.exact.get(&s.key) {
-                sums.add_amounts(&x.amounts());
+                sums.merge(x);
             }
             (s.key, sums)
         })
@@ -607,7 +607,7 @@ impl Acc {
     fn merge(&mut self, o: Acc) {
         self.events += o.events;
         if !add_cents(&mut self.total_cents, o.total_cents) {
-            self.total_exact.add_amounts(&cents_amounts(o.total_cents));
+            self.total_exact.add_cents(o.total_cents);
         }
         self.total_exact.merge(&o.total_exact);
         self.guids.merge(o.guids);
@@ -618,7 +618,7 @@ impl Acc {
 
     fn totals(&self) -> Totals {
         let mut t = self.total_exact;
-        t.add_amounts(&cents_amounts(self.total_cents));
+        t.add_cents(self.total_cents);
         t.totals(self.events)
     }
 
@@ -969,8 +969,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
                 exceptions.append(&mut ex);
                 // Manual refunds (few) come after the rows, as in `live_events`.
                 let mut manual = ChunkOut::default();
-                let keep = keep_events.then_some(&mut manual.segments);
-                let mut keep = keep;
+                let mut keep = keep_events.then_some(&mut manual.segments);
                 events::scan_manual_refunds(conn, &ctx, &start, &end, &label, &mut manual.problems, &mut |e| {
                     record_event(e, &mut acc, keep.as_deref_mut());
                     Ok(())

@@ -122,3 +122,14 @@ fn the_streamed_report_is_the_serialised_report() {
     same_bytes(&env, &Period::parse_month("2026-11").unwrap());
     same_bytes(&env, &Period::parse_quarter("2026-Q4").unwrap());
 }
+
+#[test]
+fn a_report_computed_without_its_events_refuses_to_write_them() {
+    let env = Env::new();
+    let oct = Period::parse_month("2026-10").unwrap();
+    let summary = env.ledger.report_stream(&oct, false).unwrap();
+    let err = summary.write_json(&mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("without its events"), "{err}");
+    let err = summary.write_wix(Vec::new(), false).unwrap_err().to_string();
+    assert!(err.contains("without its events"), "{err}");
+}
