@@ -9,5 +9,11 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // No transparent huge pages: a fault on one zeroes 2 MiB at once however little of it is
+    // used, and on virtual machines fresh memory is slow to fault in. `report --json` of a
+    // 1M-event month spent ~15 % of its time (0.6 s of system time) zeroing huge pages; with
+    // 4 KiB pages it is ~0.2 s. Failure only keeps the default.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     std::process::exit(cli::run());
 }
