@@ -432,7 +432,7 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
     let mut stmt = conn.prepare(&format!(
         "SELECT t.id, t.kind, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, t.source_id, \
          t.description, t.batch_id, t.line, t.original_ref, \
-         {REFUNDS_OF_ORIGINAL}, {CHARGE_OF_ORIGINAL} \
+         {SINGLE_REFUND_CHARGE} \
          FROM txns t \
          WHERE t.undone = 0 AND t.kind IN {EVENT_KINDS_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
          AND t.instance_id IS NOT NULL \
@@ -502,11 +502,11 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         };
         if kind == "refund" {
             if let Some(original) = r.get_ref(13)?.as_str_or_null()? {
-                // The usual refund is its charge's only one: the scan's own columns decide.
-                let over = match (r.get::<_, Option<i64>>(14)?, r.get_ref(15)?.as_str_or_null()?) {
-                    (Some(1), Some("")) => false,
-                    (Some(1), Some(charge)) => amounts.gross.abs() > dec(charge).abs(),
-                    _ => refund_check.exceeds(txn_id, original)?,
+                // The usual refund is its charge's only one: the scan's own column decides.
+                let over = match r.get_ref(14)?.as_str_or_null()? {
+                    Some("") => false,
+                    Some(charge) => amounts.gross.abs() > dec(charge).abs(),
+                    None => refund_check.exceeds(txn_id, original)?,
                 };
                 if over {
                     problems.push(problem(
@@ -615,15 +615,12 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
     Ok(map)
 }
 
-/// For a refund row `t` with an original charge: how many live refunds that charge has (this
-/// one included).
-const REFUNDS_OF_ORIGINAL: &str = "CASE WHEN t.kind = 'refund' AND t.original_hash IS NOT NULL THEN \
-     (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash AND o.original_ref = t.original_ref \
-     AND o.kind = 'refund' AND o.undone = 0) END";
-
-/// For a refund row `t` with an original charge: the gross of the live charge in its currency
-/// when there is exactly one, `''` when there is none, NULL when there are several.
-const CHARGE_OF_ORIGINAL: &str = "CASE WHEN t.kind = 'refund' AND t.original_hash IS NOT NULL THEN \
+/// For a refund row `t` with an original charge that is the only row naming that charge (by
+/// `original_hash`, read from its index alone): the gross of the live charge in its currency
+/// when there is exactly one, `''` when there is none. NULL otherwise (not a refund, several
+/// rows with the hash, several charges): [`RefundCheck`] decides those.
+const SINGLE_REFUND_CHARGE: &str = "CASE WHEN t.kind = 'refund' AND t.original_hash IS NOT NULL \
+     AND (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash) = 1 THEN \
      (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN max(c.gross) END FROM txns c \
      WHERE c.charge_hash = t.original_hash AND c.charge_ref = t.original_ref AND c.kind = 'charge' AND c.undone = 0 \
      AND c.currency = t.currency) END";
