@@ -589,9 +589,9 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
     let create = |p: &std::path::Path| {
         std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| Failure(format!("cannot write {}: {e}", p.display())))
     };
-    let wix_path = |r: &pl_ledger::Report, p: &PathBuf| -> Result<PathBuf, Failure> {
+    let wix_path = |app_name: Option<&str>, p: &PathBuf| -> Result<PathBuf, Failure> {
         Ok(if p.is_dir() {
-            let name = r.app_name.clone().ok_or_else(|| Failure("no app name for the Wix file name: `partner-ledger app set --id GUID --name NAME`".into()))?;
+            let name = app_name.ok_or_else(|| Failure("no app name for the Wix file name: `partner-ledger app set --id GUID --name NAME`".into()))?;
             p.join(period.wix_file_name(&name))
         } else {
             p.clone()
@@ -603,7 +603,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         // the whole report), kept in between only when they are to be written.
         let stream = l.report_stream(&period, ctx.json || args.wix_csv.is_some())?;
         if let Some(p) = &args.wix_csv {
-            let p = wix_path(&stream.report, p)?;
+            let p = wix_path(stream.app_name(), p)?;
             stream.write_wix(create(&p)?, args.excel)?;
             written.push(p);
         }
@@ -615,7 +615,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
             writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
             return Ok(());
         }
-        stream.report
+        stream.summary()
     } else {
         let r = l.report(&period)?;
         let tz = l.timezone()?;
@@ -628,7 +628,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
             written.push(p.clone());
         }
         if let Some(p) = &args.wix_csv {
-            let p = wix_path(&r, p)?;
+            let p = wix_path(r.app_name.as_deref(), p)?;
             pl_ledger::export::write_wix(&r, tz, create(&p)?, args.excel)?;
             written.push(p);
         }

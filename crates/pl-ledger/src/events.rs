@@ -333,9 +333,22 @@ fn push_int(buf: &mut [u8], mut i: usize, v: u128) -> usize {
 /// Appends the words of the Wix report's "How did you calculate your net app revenue" column
 /// ([`expense_note`]).
 pub(crate) fn write_expense_note(note: &mut String, a: &EventAmounts, source: &str, deduct_fees: bool, tax: bool, converted: Option<&str>) {
-    let mut b = [0u8; 48];
+    let (mut g, mut x, mut n) = ([0u8; 48], [0u8; 48], [0u8; 48]);
+    let printed = Printed { gross: fmt2_str(a.gross, &mut g), expenses: fmt2_str(a.expenses, &mut x), net: fmt2_str(a.net, &mut n) };
+    write_note_words(note, &printed, a.expenses, source, deduct_fees, tax, converted);
+}
+
+/// An event's gross, expenses and net as [`fmt2_str`] prints them.
+pub(crate) struct Printed<'a> {
+    pub gross: &'a str,
+    pub expenses: &'a str,
+    pub net: &'a str,
+}
+
+/// [`write_expense_note`] from the amounts already printed (`expenses`: the value, for its sign).
+pub(crate) fn write_note_words(note: &mut String, p: &Printed<'_>, expenses: Decimal, source: &str, deduct_fees: bool, tax: bool, converted: Option<&str>) {
     note.push_str("Gross ");
-    note.push_str(fmt2_str(a.gross, &mut b));
+    note.push_str(p.gross);
     if let Some(c) = converted {
         note.push_str(" (");
         note.push_str(c);
@@ -346,22 +359,23 @@ pub(crate) fn write_expense_note(note: &mut String, a: &EventAmounts, source: &s
     }
     if !deduct_fees {
         note.push_str("; processor fees not deducted");
-    } else if a.expenses.is_zero() {
+    } else if expenses.is_zero() {
         note.push_str("; no processing fee");
-    } else if a.expenses.is_sign_negative() {
+    } else if expenses.is_sign_negative() {
+        // The fee without its sign (rounding is symmetric; a value that rounds to zero prints `0.00`).
         note.push_str(" plus ");
-        note.push_str(fmt2_str(-a.expenses, &mut b));
+        note.push_str(p.expenses.strip_prefix('-').unwrap_or(p.expenses));
         note.push_str(" processing fee returned by ");
         note.push_str(processor_name(source));
     } else {
         note.push_str(" minus ");
-        note.push_str(fmt2_str(a.expenses, &mut b));
+        note.push_str(p.expenses);
         note.push_str(" processing fee (");
         note.push_str(processor_name(source));
         note.push(')');
     }
     note.push_str(" = net ");
-    note.push_str(fmt2_str(a.net, &mut b));
+    note.push_str(p.net);
 }
 
 /// Parses a stored instant (RFC 3339). The stored form `YYYY-MM-DDTHH:MM:SSZ` is read directly;

@@ -246,23 +246,48 @@ fn payout_checks(conn: &Connection, ctx: &events::Context, period: &Period) -> R
 /// A report whose events are kept as compact records: its summary (`report` with no `events`)
 /// and, when it was asked for, the events, written as JSON or Wix CSV rows in report order.
 pub struct ReportStream {
-    /// Everything but the events (`events` is empty).
-    pub report: Report,
+    /// Everything but the events and the instance lines (both empty).
+    report: Report,
+    /// The instance lines' ids and sums, sorted by id.
+    instances: Vec<(InstanceKey, Sums)>,
     segments: Option<Vec<Segment>>,
     fmt: Fmt,
 }
 
 impl ReportStream {
+    /// The report without its events (`events` is empty).
+    pub fn summary(&self) -> Report {
+        Report { instances: lines(&self.instances), ..self.report.clone() }
+    }
+
+    /// The app's name (what the Wix file is named after).
+    pub fn app_name(&self) -> Option<&str> {
+        self.report.app_name.as_deref()
+    }
+
     /// Exactly what `serde_json::to_writer(out, &report)` writes for the full report.
     pub fn write_json<W: std::io::Write>(&self, out: &mut W) -> Result<()> {
         let segments = self.segments()?;
         let summary = serde_json::to_vec(&self.report).map_err(|e| Error::Refused(format!("cannot write the report: {e}")))?;
-        // `"` inside a JSON string is always escaped, so the first `,"events":[` is the key.
-        const KEY: &[u8] = b",\"events\":[";
-        let at = summary.windows(KEY.len()).position(|w| w == KEY).expect("a report has events") + KEY.len();
+        // `"` inside a JSON string is always escaped, so the first `,"instances":[` and the first
+        // `,"events":[` after it are the keys (both arrays are empty in the summary).
+        let after = |from: usize, key: &[u8]| from + summary[from..].windows(key.len()).position(|w| w == key).expect("a report has the key") + key.len();
+        let instances_at = after(0, b",\"instances\":[");
+        let events_at = after(instances_at, b",\"events\":[");
         let io = crate::export::io;
-        out.write_all(&summary[..at]).map_err(io)?;
-        write_segments(segments, out, |seg, buf| {
+        out.write_all(&summary[..instances_at]).map_err(io)?;
+        let parts: Vec<&[(InstanceKey, Sums)]> = self.instances.chunks(INSTANCES_PART).collect();
+        write_parts(&parts, out, |part, buf| {
+            for (k, s) in part.iter() {
+                if !buf.is_empty() {
+                    buf.push(b',');
+                }
+                json_instance(k.as_str(), s, buf);
+            }
+            Ok(())
+        }, Some(b','))?;
+        out.write_all(&summary[instances_at..events_at]).map_err(io)?;
+        write_parts(segments, out, |seg, buf| {
             let mut sc = Scratch::default();
             seg.each(|e| {
                 if !buf.is_empty() {
@@ -272,7 +297,7 @@ impl ReportStream {
                 Ok(())
             })
         }, Some(b','))?;
-        out.write_all(&summary[at..]).map_err(io)?;
+        out.write_all(&summary[events_at..]).map_err(io)?;
         Ok(())
     }
 
@@ -282,12 +307,14 @@ impl ReportStream {
         let io = crate::export::io;
         out.write_all(&crate::export::wix_head(excel)?).map_err(io)?;
         let fmt = &self.fmt;
-        write_segments(segments, &mut out, |seg, buf| {
+        write_parts(segments, &mut out, |seg, buf| {
             let mut sc = Scratch::default();
             let mut rows = crate::export::WixRows::new(std::mem::take(buf));
             seg.each(|e| {
                 let f = sc.fields(e);
-                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, &sc.product, f.gross(), f.net(), &sc.note, sc.rate_text(), f.share())
+                let rate = sc.rate.as_ref().map(|(_, s)| s.as_str()).expect("set by fields()");
+                let product = Scratch::product(&mut sc.product, e);
+                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, product, f.gross(), f.net(), &sc.note, rate, f.share())
             })?;
             *buf = rows.into_bytes()?;
             Ok(())
@@ -300,15 +327,18 @@ impl ReportStream {
     }
 }
 
-/// How many formatted segments may wait to be written (bounds the memory of the writing).
+/// How many formatted parts may wait to be written (bounds the memory of the writing).
 const SEGMENTS_AHEAD: usize = 6;
 
-/// Formats `segments` with `format` (into an empty buffer, one segment each) on worker threads
-/// and writes them to `out` in order, `sep` between two segments.
-fn write_segments<W: std::io::Write + ?Sized>(
-    segments: &[Segment],
+/// Instance lines formatted as one part.
+const INSTANCES_PART: usize = 4096;
+
+/// Formats `segments` (parts of the output) with `format` (into an empty buffer, one part each)
+/// on worker threads and writes them to `out` in order, `sep` between two parts.
+fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
+    segments: &[T],
     out: &mut W,
-    format: impl Fn(&Segment, &mut Vec<u8>) -> Result<()> + Sync,
+    format: impl Fn(&T, &mut Vec<u8>) -> Result<()> + Sync,
     sep: Option<u8>,
 ) -> Result<()> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -656,35 +686,73 @@ impl Acc {
         t.totals(self.events)
     }
 
-    /// The instance lines, sorted by id (byte order is `str` order).
-    fn lines(&mut self) -> Vec<InstanceLine> {
+    /// Each instance's id and sums, sorted by id (byte order is `str` order).
+    fn instances(&mut self) -> Vec<(InstanceKey, Sums)> {
         self.guids.flush();
-        let mut texts: Vec<[u8; 36]> = Vec::with_capacity(self.guids.len);
-        let mut sums: Vec<Sums> = Vec::with_capacity(self.guids.len + self.others.len());
+        let mut all: Vec<(InstanceKey, Sums)> = Vec::with_capacity(self.guids.len + self.others.len());
         for (k, s) in self.guids.sums() {
             let mut t = [0u8; 36];
             guid_unpack(k, &mut t);
-            texts.push(t);
-            sums.push(s);
+            all.push((InstanceKey::Guid(t), s));
         }
-        let mut ids: Vec<(&[u8], &Sums)> = texts.iter().map(|t| &t[..]).zip(&sums).collect();
-        ids.extend(self.others.iter().map(|(k, s)| (k.as_bytes(), s)));
-        ids.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let lines = |ids: &[(&[u8], &Sums)]| -> Vec<InstanceLine> {
-            ids.iter().map(|(k, s)| s.line(std::str::from_utf8(k).expect("keys come from a str"))).collect()
-        };
-        if ids.len() < 10_000 {
-            return lines(&ids);
-        }
-        // 100,000 instances: two halves side by side.
-        let (a, b) = ids.split_at(ids.len() / 2);
-        std::thread::scope(|s| {
-            let second = s.spawn(|| lines(b));
-            let mut first = lines(a);
-            first.extend(second.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            first
-        })
+        all.extend(self.others.iter().map(|(k, s)| (InstanceKey::Text(k.clone()), *s)));
+        all.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        all
     }
+
+    #[cfg(test)]
+    fn lines(&mut self) -> Vec<InstanceLine> {
+        lines(&self.instances())
+    }
+}
+
+/// An instance id: a GUID's text, or any other id.
+enum InstanceKey {
+    Guid([u8; 36]),
+    Text(Box<str>),
+}
+
+impl InstanceKey {
+    fn as_str(&self) -> &str {
+        match self {
+            InstanceKey::Guid(t) => std::str::from_utf8(t).expect("hex digits and dashes"),
+            InstanceKey::Text(s) => s,
+        }
+    }
+}
+
+/// The instance lines of sorted instance sums.
+fn lines(instances: &[(InstanceKey, Sums)]) -> Vec<InstanceLine> {
+    let lines = |ids: &[(InstanceKey, Sums)]| -> Vec<InstanceLine> { ids.iter().map(|(k, s)| s.line(k.as_str())).collect() };
+    if instances.len() < 10_000 {
+        return lines(instances);
+    }
+    // 100,000 instances: two halves side by side.
+    let (a, b) = instances.split_at(instances.len() / 2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| lines(b));
+        let mut first = lines(a);
+        first.extend(second.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        first
+    })
+}
+
+/// Appends one instance line as the JSON object `report --json` prints (the fields of
+/// `InstanceLine`, in its order).
+fn json_instance(id: &str, s: &Sums, j: &mut Vec<u8>) {
+    let mut n = itoa::Buffer::new();
+    j.extend_from_slice(b"{\"instance_id\":");
+    json_str(j, id);
+    j.extend_from_slice(b",\"charges\":");
+    j.extend_from_slice(n.format(s.charges).as_bytes());
+    j.extend_from_slice(b",\"refunds\":");
+    j.extend_from_slice(n.format(s.refunds).as_bytes());
+    let mut b = [0u8; 48];
+    for (key, v) in [(&b",\"gross\":\""[..], s.gross), (b"\",\"expenses\":\"", s.expenses), (b"\",\"net\":\"", s.net), (b"\",\"wix_share\":\"", s.wix_share)] {
+        j.extend_from_slice(key);
+        j.extend_from_slice(events::fmt2_str(v, &mut b).as_bytes());
+    }
+    j.extend_from_slice(b"\"}");
 }
 
 /// What the Wix rows need besides the events.
@@ -704,7 +772,6 @@ struct ChunkOut {
 /// A writer's scratch buffers.
 #[derive(Default)]
 struct Scratch {
-    id: String,
     product: String,
     note: String,
     /// The last rate and its text (`rate.normalize().to_string()`).
@@ -738,7 +805,8 @@ impl Fields {
 }
 
 impl Scratch {
-    /// Prints the event's amounts, and sets its rate text, product and expense note.
+    /// Prints the event's amounts, and sets its rate text and expense note (the note reuses the
+    /// printed amounts).
     fn fields(&mut self, e: &events::EventRef<'_>) -> Fields {
         let a = &e.amounts;
         let p = |d: Decimal| {
@@ -750,11 +818,28 @@ impl Scratch {
         if self.rate.as_ref().is_none_or(|(r, _)| *r != a.rate) {
             self.rate = Some((a.rate, a.rate.normalize().to_string()));
         }
-        self.product.clear();
-        e.write_product(&mut self.product);
+        let f = Fields { gross: p(a.gross), expenses: p(a.expenses), net: p(a.net), share: p(a.wix_share) };
         self.note.clear();
-        e.write_note(&mut self.note);
-        Fields { gross: p(a.gross), expenses: p(a.expenses), net: p(a.net), share: p(a.wix_share) }
+        match e.note {
+            events::Note::Stored(s) => self.note.push_str(s),
+            events::Note::Rules { deduct_fees, tax, converted } => {
+                let printed = events::Printed { gross: f.gross(), expenses: f.expenses(), net: f.net() };
+                events::write_note_words(&mut self.note, &printed, a.expenses, e.source, deduct_fees, tax, converted);
+            }
+        }
+        f
+    }
+
+    /// The event's product name (built in `self.product` when it is not stored as is).
+    fn product<'a>(product: &'a mut String, e: &events::EventRef<'a>) -> &'a str {
+        match e.product {
+            events::Product::Stored(s) => s,
+            events::Product::ManualRefund(_) => {
+                product.clear();
+                e.write_product(product);
+                product
+            }
+        }
     }
 
     fn rate_text(&self) -> &str {
@@ -797,11 +882,22 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
 /// its order).
 fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
     let f = sc.fields(e);
-    sc.id.clear();
-    e.write_id(&mut sc.id);
-    j.reserve(1024 + sc.product.len() + sc.note.len());
+    j.reserve(1024 + sc.note.len());
     j.extend_from_slice(b"{\"id\":");
-    json_str(j, &sc.id);
+    let mut n = itoa::Buffer::new();
+    match e.id {
+        events::EventId::Txn(id) => {
+            j.extend_from_slice(b"\"tx-");
+            j.extend_from_slice(n.format(id).as_bytes());
+            j.push(b'"');
+        }
+        events::EventId::Manual(id) => {
+            j.extend_from_slice(b"\"mr-");
+            j.extend_from_slice(n.format(id).as_bytes());
+            j.push(b'"');
+        }
+        events::EventId::Stored(s) => json_str(j, s),
+    }
     j.extend_from_slice(b",\"instance_id\":");
     json_str(j, e.instance_id);
     j.extend_from_slice(match e.billing {
@@ -827,7 +923,7 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
     j.extend_from_slice(b",\"state\":");
     json_str(j, e.state);
     j.extend_from_slice(b",\"product\":");
-    json_str(j, &sc.product);
+    json_str(j, Scratch::product(&mut sc.product, e));
     j.extend_from_slice(b",\"expense_note\":");
     json_str(j, &sc.note);
     j.push(b'}');
@@ -1020,7 +1116,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
             segments.extend(o.segments);
         }
     }
-    let instances = acc.lines();
+    let instances = acc.instances();
     let payouts = payout_checks(conn, &ctx, period)?;
     let report = Report {
         month: matches!(period, Period::Month(_)).then(|| period.label()),
@@ -1029,12 +1125,12 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
         app_name: settings::get(conn, "app.name")?,
         status: least_advanced(&statuses),
         totals: acc.totals(),
-        instances,
+        instances: Vec::new(),
         events: Vec::new(),
         exceptions,
         payouts,
     };
-    Ok(ReportStream { report, segments: keep_events.then_some(segments), fmt })
+    Ok(ReportStream { report, instances, segments: keep_events.then_some(segments), fmt })
 }
 
 #[cfg(test)]

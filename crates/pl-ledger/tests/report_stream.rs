@@ -25,8 +25,8 @@ fn same_bytes(env: &Env, period: &Period) {
     }
     let mut summary = r.clone();
     summary.events.clear();
-    assert_eq!(both.report, summary);
-    assert_eq!(l.report_stream(period, false).unwrap().report, summary);
+    assert_eq!(both.summary(), summary);
+    assert_eq!(l.report_stream(period, false).unwrap().summary(), summary);
 }
 
 #[test]
