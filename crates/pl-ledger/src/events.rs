@@ -292,6 +292,11 @@ pub(crate) type Sink<'s> = dyn FnMut(&EventRef<'_>) -> Result<()> + 's;
 
 /// `fmt2` (two decimals, rounded half away from zero, never `-0.00`) into a stack buffer.
 pub(crate) fn fmt2_str(d: Decimal, buf: &mut [u8; 48]) -> &str {
+    std::str::from_utf8(fmt2_bytes(d, buf)).expect("ASCII digits")
+}
+
+/// [`fmt2_str`]'s bytes.
+pub(crate) fn fmt2_bytes(d: Decimal, buf: &mut [u8; 48]) -> &[u8] {
     // Event amounts are already in cents: rounding them changes nothing.
     let r = if d.scale() <= 2 { d } else { pl_money::round_cents(d) };
     let neg = r.is_sign_negative() && !r.is_zero();
@@ -311,7 +316,7 @@ pub(crate) fn fmt2_str(d: Decimal, buf: &mut [u8; 48]) -> &str {
         i -= 1;
         buf[i] = b'-';
     }
-    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+    &buf[i..]
 }
 
 /// Writes `v` in decimal right-aligned before `buf[i]`; returns where it starts. Digits come
@@ -395,10 +400,6 @@ pub(crate) fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
 }
 
-fn fast_instant(s: &str) -> DateTime<Utc> {
-    parse_instant(s).unwrap_or_else(|| panic!("stored instant `{s}` is RFC 3339"))
-}
-
 /// The import batches: format and file name by id (few; read once per scan).
 pub(crate) struct Batches(HashMap<i64, (String, String)>);
 
@@ -443,9 +444,10 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         .split_once('-')
         .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
         .unwrap_or((i32::MIN, 0));
+    // Only what every event needs is read; a row's line (for an exception) is read when needed.
     let mut stmt = conn.prepare(&format!(
-        "SELECT t.id, t.kind, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, t.source_id, \
-         t.description, t.batch_id, t.line, t.original_ref, \
+        "SELECT t.id, t.kind, t.occurred_ts, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, \
+         t.source_id, t.description, t.batch_id, t.original_ref, \
          {SINGLE_REFUND_CHARGE} \
          FROM txns t \
          WHERE t.undone = 0 AND t.kind IN {EVENT_KINDS_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
@@ -454,58 +456,69 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
          ORDER BY t.occurred_ts, t.id"
     ))?;
     let mut rows = stmt.query([scan.lo, scan.hi, scan.frozen.0, scan.frozen.1])?;
+    // Rows of one batch come together: its format and file name are looked up once.
+    let mut batch: Option<(i64, Option<&(String, String)>)> = None;
     while let Some(r) = rows.next()? {
         let txn_id: i64 = r.get(0)?;
-        let kind = r.get_ref(1)?.as_str()?;
-        let occurred = r.get_ref(2)?.as_str()?;
-        let currency = r.get_ref(3)?.as_str()?;
-        let amounts = RowAmounts {
-            gross: dec(r.get_ref(4)?.as_str()?),
-            fee: dec(r.get_ref(5)?.as_str()?),
-            net: dec(r.get_ref(6)?.as_str()?),
-            tax: dec(r.get_ref(7)?.as_str()?),
-        };
-        let instance = r.get_ref(8)?.as_str()?;
-        let source_id = r.get_ref(9)?.as_str()?;
-        let product = r.get_ref(10)?.as_str_or_null()?;
+        let kind = text(r, 1)?;
+        let Some(billing) = BillingType::of_kind_bytes(kind) else { continue };
+        // `occurred_at` is `occurred_ts` written in RFC 3339 (import writes both from one instant).
+        let at = DateTime::<Utc>::from_timestamp(r.get(2)?, 0).unwrap_or_else(|| panic!("row {txn_id}: stored instant out of range"));
+        let occurred = r.get_ref(3)?.as_str()?;
+        let currency = text(r, 4)?;
+        let amounts = RowAmounts { gross: dec_bytes(text(r, 5)?), fee: dec_bytes(text(r, 6)?), net: dec_bytes(text(r, 7)?), tax: dec_bytes(text(r, 8)?) };
+        let instance = r.get_ref(9)?.as_str()?;
+        let source_id = r.get_ref(10)?.as_str()?;
+        let product = r.get_ref(11)?.as_str_or_null()?;
+        let batch_id: i64 = r.get(12)?;
+        let (source, file_name) = match batch {
+            Some((id, b)) if id == batch_id => b,
+            _ => batch.insert((batch_id, scan.batches.0.get(&batch_id))).1,
+        }
         // The batch always exists (a foreign key); a row without one gives nothing, as a join would.
-        let Some((source, file_name)) = scan.batches.0.get(&r.get::<_, i64>(11)?) else { continue };
-        let source = source.as_str();
-        let at = fast_instant(occurred);
+        .map(|(s, f)| (s.as_str(), f.as_str()))
+        .unwrap_or_default();
+        if source.is_empty() {
+            continue;
+        }
         let date = at.with_timezone(&ctx.tz).date_naive();
-        let problem = |kind_: &str, detail: String| -> rusqlite::Result<Exception> {
+        let problem = |kind_: &str, detail: String| -> Result<Exception> {
+            let line: u32 = conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
             Ok(Exception {
                 kind: kind_.into(),
                 source: source.to_string(),
                 source_id: source_id.to_string(),
                 txn_id: Some(txn_id),
-                row_kind: kind.to_string(),
+                row_kind: String::from_utf8_lossy(kind).into_owned(),
                 created_date: occurred.to_string(),
-                file: format!("{}:{}", file_name, r.get::<_, u32>(12)?),
+                file: format!("{file_name}:{line}"),
                 detail,
             })
         };
-        let conversion = if currency == "USD" {
+        let conversion = if currency == b"USD" {
             Conversion::Usd
-        } else if let Some(net_usd) = match &conversions {
-            Some(c) => c,
-            None => conversions.insert(linked_conversions(conn)?),
-        }
-        .get(source_id)
-        {
-            Conversion::Linked { net_usd: *net_usd }
-        } else if let Some(rate) = ctx.fx.rate(currency, at.date_naive()) {
-            Conversion::Table { usd_per_unit: rate }
         } else {
-            problems.push(problem(
-                "missing_fx_rate",
-                format!(
-                    "no {currency} rate in the FX table on or up to {} days before {}; import one with `partner-ledger fx import FILE`",
-                    rules::FX_MAX_AGE_DAYS,
-                    at.date_naive()
-                ),
-            )?);
-            continue;
+            let currency = r.get_ref(4)?.as_str()?;
+            if let Some(net_usd) = match &conversions {
+                Some(c) => c,
+                None => conversions.insert(linked_conversions(conn)?),
+            }
+            .get(source_id)
+            {
+                Conversion::Linked { net_usd: *net_usd }
+            } else if let Some(rate) = ctx.fx.rate(currency, at.date_naive()) {
+                Conversion::Table { usd_per_unit: rate }
+            } else {
+                problems.push(problem(
+                    "missing_fx_rate",
+                    format!(
+                        "no {currency} rate in the FX table on or up to {} days before {}; import one with `partner-ledger fx import FILE`",
+                        rules::FX_MAX_AGE_DAYS,
+                        at.date_naive()
+                    ),
+                )?);
+                continue;
+            }
         };
         let Some(rate) = ctx.rates.rate(instance, date) else {
             problems.push(problem(
@@ -514,7 +527,7 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
             )?);
             continue;
         };
-        if kind == "refund" {
+        if kind == b"refund" {
             if let Some(original) = r.get_ref(13)?.as_str_or_null()? {
                 // The usual refund is its charge's only one: the scan's own column decides.
                 let over = match r.get_ref(14)?.as_str_or_null()? {
@@ -530,14 +543,20 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
                 }
             }
         }
-        let billing = BillingType::of_kind(kind).expect("event kinds only");
         let usd = rules::to_usd(&amounts, conversion);
         let converted = match conversion {
             Conversion::Usd => None,
-            Conversion::Linked { net_usd } => {
-                Some(format!("{currency} {} converted by {} to USD {}", amounts.gross, processor_name(source), fmt2(net_usd)))
+            Conversion::Linked { net_usd } => Some(format!(
+                "{} {} converted by {} to USD {}",
+                String::from_utf8_lossy(currency),
+                amounts.gross,
+                processor_name(source),
+                fmt2(net_usd)
+            )),
+            Conversion::Table { usd_per_unit } => {
+                let currency = String::from_utf8_lossy(currency);
+                Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross))
             }
-            Conversion::Table { usd_per_unit } => Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross)),
         };
         let a = rules::event_amounts(billing, usd, ctx.deduct_fees, rate);
         // Late: its own month (in the reporting time zone) is not the reported one.
@@ -559,6 +578,44 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         })?;
     }
     Ok(())
+}
+
+/// Column `i` of `r`, a text, as its bytes (no UTF-8 check: for values compared or parsed as
+/// ASCII).
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Text(b) => Ok(b),
+        v => Err(rusqlite::Error::InvalidColumnType(i, format!("column {i}"), v.data_type())),
+    }
+}
+
+/// A stored amount (a decimal string) from its bytes. The usual form, `-?\d+(\.\d+)?` with at
+/// most 18 digits, is read directly into the decimal `from_str` gives (same digits, same scale);
+/// anything else goes through `from_str`.
+pub(crate) fn dec_bytes(b: &[u8]) -> Decimal {
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let (mut m, mut int_digits, mut scale, mut point) = (0i64, 0u32, 0u32, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + i64::from(c - b'0');
+                if point { scale += 1 } else { int_digits += 1 }
+                if int_digits + scale > 18 {
+                    return dec(&String::from_utf8_lossy(b));
+                }
+            }
+            b'.' if !point => point = true,
+            _ => return dec(&String::from_utf8_lossy(b)),
+        }
+    }
+    // No digit before or after the point: as from_str.
+    if int_digits == 0 || (point && scale == 0) {
+        return dec(&String::from_utf8_lossy(b));
+    }
+    Decimal::new(if neg { -m } else { m }, scale)
 }
 
 /// Live events of manual refunds created in `[start, end)`, and their exceptions.
@@ -797,6 +854,24 @@ mod tests {
                     write_expense_note(&mut s, &a, source, deduct, tax, converted);
                     assert_eq!(s, reference_note(&a, source, deduct, tax, converted));
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Stored amounts read from their bytes are what `from_str` reads: same value, scale and
+        /// sign (so they print alike), for the usual form and for anything else.
+        #[test]
+        fn dec_bytes_reads_what_from_str_reads(
+            s in proptest::prop_oneof![
+                "-?[0-9]{1,20}(\\.[0-9]{0,10})?",
+                "-?0+(\\.0*)?",
+                "[-+.0-9eE ]{1,12}",
+            ]
+        ) {
+            if let Ok(want) = Decimal::from_str(&s) {
+                let got = dec_bytes(s.as_bytes());
+                proptest::prop_assert_eq!((got, got.scale(), got.to_string()), (want, want.scale(), want.to_string()), "{}", s);
             }
         }
     }

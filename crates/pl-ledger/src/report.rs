@@ -314,7 +314,8 @@ impl ReportStream {
                 let f = sc.fields(e);
                 let rate = sc.rate.as_ref().map(|(_, s)| s.as_str()).expect("set by fields()");
                 let product = Scratch::product(&mut sc.product, e);
-                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, product, f.gross(), f.net(), &sc.note, rate, f.share())
+                let [gross, _, net, share] = f.texts();
+                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, product, gross, net, &sc.note, rate, share)
             })?;
             *buf = rows.into_bytes()?;
             Ok(())
@@ -696,7 +697,7 @@ impl Acc {
             all.push((InstanceKey::Guid(t), s));
         }
         all.extend(self.others.iter().map(|(k, s)| (InstanceKey::Text(k.clone()), *s)));
-        all.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        all.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         all
     }
 
@@ -713,6 +714,13 @@ enum InstanceKey {
 }
 
 impl InstanceKey {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            InstanceKey::Guid(t) => t,
+            InstanceKey::Text(s) => s.as_bytes(),
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             InstanceKey::Guid(t) => std::str::from_utf8(t).expect("hex digits and dashes"),
@@ -750,7 +758,7 @@ fn json_instance(id: &str, s: &Sums, j: &mut Vec<u8>) {
     let mut b = [0u8; 48];
     for (key, v) in [(&b",\"gross\":\""[..], s.gross), (b"\",\"expenses\":\"", s.expenses), (b"\",\"net\":\"", s.net), (b"\",\"wix_share\":\"", s.wix_share)] {
         j.extend_from_slice(key);
-        j.extend_from_slice(events::fmt2_str(v, &mut b).as_bytes());
+        j.extend_from_slice(events::fmt2_bytes(v, &mut b));
     }
     j.extend_from_slice(b"\"}");
 }
@@ -778,29 +786,32 @@ struct Scratch {
     rate: Option<(Decimal, String)>,
 }
 
-/// An event's amounts as reports print them.
+/// An event's amounts as reports print them: gross, expenses, net and Wix share one after the
+/// other (ASCII), and where each ends.
 struct Fields {
-    gross: ([u8; 48], usize),
-    expenses: ([u8; 48], usize),
-    net: ([u8; 48], usize),
-    share: ([u8; 48], usize),
+    text: [u8; 4 * 48],
+    ends: [usize; 4],
 }
 
 impl Fields {
-    fn text(f: &([u8; 48], usize)) -> &str {
-        std::str::from_utf8(&f.0[f.1..]).expect("ASCII digits")
+    fn new(amounts: [Decimal; 4]) -> Fields {
+        let mut f = Fields { text: [0; 4 * 48], ends: [0; 4] };
+        let mut at = 0;
+        for (i, d) in amounts.into_iter().enumerate() {
+            let mut b = [0u8; 48];
+            let t = events::fmt2_bytes(d, &mut b);
+            f.text[at..at + t.len()].copy_from_slice(t);
+            at += t.len();
+            f.ends[i] = at;
+        }
+        f
     }
-    fn gross(&self) -> &str {
-        Self::text(&self.gross)
-    }
-    fn expenses(&self) -> &str {
-        Self::text(&self.expenses)
-    }
-    fn net(&self) -> &str {
-        Self::text(&self.net)
-    }
-    fn share(&self) -> &str {
-        Self::text(&self.share)
+
+    /// Gross, expenses, net and Wix share (one UTF-8 check for the four).
+    fn texts(&self) -> [&str; 4] {
+        let all = std::str::from_utf8(&self.text[..self.ends[3]]).expect("ASCII digits");
+        let e = self.ends;
+        [&all[..e[0]], &all[e[0]..e[1]], &all[e[1]..e[2]], &all[e[2]..]]
     }
 }
 
@@ -809,21 +820,17 @@ impl Scratch {
     /// printed amounts).
     fn fields(&mut self, e: &events::EventRef<'_>) -> Fields {
         let a = &e.amounts;
-        let p = |d: Decimal| {
-            let mut b = [0u8; 48];
-            let n = events::fmt2_str(d, &mut b).len();
-            (b, 48 - n)
-        };
         // normalize() maps equal values to one representation, so equal rates print alike.
         if self.rate.as_ref().is_none_or(|(r, _)| *r != a.rate) {
             self.rate = Some((a.rate, a.rate.normalize().to_string()));
         }
-        let f = Fields { gross: p(a.gross), expenses: p(a.expenses), net: p(a.net), share: p(a.wix_share) };
+        let f = Fields::new([a.gross, a.expenses, a.net, a.wix_share]);
         self.note.clear();
         match e.note {
             events::Note::Stored(s) => self.note.push_str(s),
             events::Note::Rules { deduct_fees, tax, converted } => {
-                let printed = events::Printed { gross: f.gross(), expenses: f.expenses(), net: f.net() };
+                let [gross, expenses, net, _] = f.texts();
+                let printed = events::Printed { gross, expenses, net };
                 events::write_note_words(&mut self.note, &printed, a.expenses, e.source, deduct_fees, tax, converted);
             }
         }
@@ -907,7 +914,8 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
     j.extend_from_slice(b",\"created_date\":");
     json_str(j, e.created_date);
     // Amounts and rates are digits, `-` and `.`: nothing to escape.
-    for (key, v) in [(&b",\"gross\":\""[..], f.gross()), (b"\",\"expenses\":\"", f.expenses()), (b"\",\"net\":\"", f.net()), (b"\",\"rate\":\"", sc.rate_text()), (b"\",\"wix_share\":\"", f.share())] {
+    let [gross, expenses, net, share] = f.texts();
+    for (key, v) in [(&b",\"gross\":\""[..], gross), (b"\",\"expenses\":\"", expenses), (b"\",\"net\":\"", net), (b"\",\"rate\":\"", sc.rate_text()), (b"\",\"wix_share\":\"", share)] {
         j.extend_from_slice(key);
         j.extend_from_slice(v.as_bytes());
     }

@@ -24,6 +24,15 @@ impl BillingType {
         }
     }
 
+    /// [`BillingType::of_kind`] of a kind's bytes.
+    pub fn of_kind_bytes(kind: &[u8]) -> Option<BillingType> {
+        match kind {
+            b"charge" | b"dispute_reversal" => Some(BillingType::Charge),
+            b"refund" | b"dispute" => Some(BillingType::Refund),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BillingType::Charge => "CHARGE",
@@ -101,7 +110,18 @@ pub fn event_amounts(billing: BillingType, usd: Usd, deduct_fees: bool, rate: De
     };
     let expenses = if deduct_fees { usd.fee } else { Decimal::ZERO };
     let net = gross - expenses;
-    EventAmounts { gross, expenses, net, rate: rate.normalize(), wix_share: round_cents(net * rate / Decimal::ONE_HUNDRED) }
+    EventAmounts { gross, expenses, net, rate: rate.normalize(), wix_share: round_cents(percent_of(net, rate)) }
+}
+
+/// `v × percent / 100`, exactly: the product with its decimal point moved two places (no
+/// division) when its scale allows, else divided.
+fn percent_of(v: Decimal, percent: Decimal) -> Decimal {
+    let product = v * percent;
+    let mut moved = product;
+    match moved.set_scale(product.scale() + 2) {
+        Ok(()) => moved,
+        Err(_) => product / Decimal::ONE_HUNDRED,
+    }
 }
 
 /// A manual refund (SPEC §5): `gross = −amount`, `expenses = −returned fee` (when fees are
@@ -110,7 +130,7 @@ pub fn manual_refund_amounts(amount: Decimal, fee_returned: Decimal, deduct_fees
     let gross = -round_cents(amount);
     let expenses = if deduct_fees { -round_cents(fee_returned) } else { Decimal::ZERO };
     let net = gross - expenses;
-    EventAmounts { gross, expenses, net, rate: rate.normalize(), wix_share: round_cents(net * rate / Decimal::ONE_HUNDRED) }
+    EventAmounts { gross, expenses, net, rate: rate.normalize(), wix_share: round_cents(percent_of(net, rate)) }
 }
 
 /// An FX rate is usable for at most this many days after its date.
@@ -178,6 +198,15 @@ mod tests {
 
     fn row(gross: Decimal, fee: Decimal, net: Decimal, tax: Decimal) -> RowAmounts {
         RowAmounts { gross, fee, net, tax }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn percent_of_is_the_division_by_100(m in -10_000_000_000i64..10_000_000_000, s in 0u32..27, p in 0i64..100_000, ps in 0u32..5) {
+            let (v, pct) = (Decimal::new(m, s), Decimal::new(p, ps));
+            proptest::prop_assert_eq!(percent_of(v, pct), v * pct / Decimal::ONE_HUNDRED);
+            proptest::prop_assert_eq!(round_cents(percent_of(v, pct)), round_cents(v * pct / Decimal::ONE_HUNDRED));
+        }
     }
 
     #[test]
