@@ -756,13 +756,13 @@ pub(crate) fn scan_frozen(conn: &Connection, month: &str, seq_lo: i64, seq_hi: i
     )?;
     let mut rows = stmt.query(rusqlite::params![month, seq_lo, seq_hi])?;
     while let Some(r) = rows.next()? {
-        let d = |i: usize| -> rusqlite::Result<Decimal> { Ok(dec(r.get_ref(i)?.as_str()?)) };
+        let d = |i: usize| -> rusqlite::Result<Decimal> { Ok(dec_bytes(text(r, i)?)) };
         sink(&EventRef {
             id: EventId::Stored(r.get_ref(0)?.as_str()?),
             txn_id: r.get(1)?,
             manual_id: r.get(2)?,
             instance_id: r.get_ref(3)?.as_str()?,
-            billing: if r.get_ref(4)?.as_str()? == "CHARGE" { BillingType::Charge } else { BillingType::Refund },
+            billing: if text(r, 4)? == b"CHARGE" { BillingType::Charge } else { BillingType::Refund },
             created_date: r.get_ref(5)?.as_str()?,
             amounts: EventAmounts { gross: d(6)?, expenses: d(7)?, net: d(8)?, rate: d(9)?, wix_share: d(10)? },
             source: r.get_ref(11)?.as_str()?,
