@@ -688,9 +688,11 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
 
 /// For a refund row `t` with an original charge that is the only row naming that charge (by
 /// `original_hash`, read from its index alone): the gross of the live charge in its currency
-/// when there is exactly one, `''` when there is none. NULL otherwise (not a refund, several
-/// rows with the hash, several charges): [`RefundCheck`] decides those.
-const SINGLE_REFUND_CHARGE: &str = "CASE WHEN t.kind = 'refund' AND t.original_hash IS NOT NULL \
+/// when there is exactly one, `''` when there is none. NULL otherwise (several rows with the
+/// hash, several charges): [`RefundCheck`] decides those. (Only refunds and disputes name an
+/// original charge; testing `original_hash` alone spares reading every row's kind again, and a
+/// dispute's value is not used.)
+const SINGLE_REFUND_CHARGE: &str = "CASE WHEN t.original_hash IS NOT NULL \
      AND (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash) = 1 THEN \
      (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN max(c.gross) END FROM txns c \
      WHERE c.charge_hash = t.original_hash AND c.charge_ref = t.original_ref AND c.kind = 'charge' AND c.undone = 0 \
