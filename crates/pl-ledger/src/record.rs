@@ -434,39 +434,36 @@ fn unzigzag(v: u128) -> i128 {
 /// A GUID as Wix and the ledger write it (`8-4-4-4-12` lower-case hex digits) as a number;
 /// anything else (upper case included) is `None`, so `guid_unpack` gives back the same text.
 pub(crate) fn guid_pack(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
+    let b: &[u8; 36] = s.as_bytes().try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let mut v = 0u128;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
+    let digit = |c: u8| -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
         }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | u128::from(d);
+    };
+    let mut bytes = [0u8; 16];
+    for (k, at) in GUID_BYTES.iter().enumerate() {
+        bytes[k] = digit(b[*at])? << 4 | digit(b[at + 1])?;
     }
-    Some(v)
+    Some(u128::from_be_bytes(bytes))
 }
+
+/// Where each of a GUID's 16 bytes starts in its text (two hex digits each).
+const GUID_BYTES: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /// The text of a [`guid_pack`]ed GUID.
 pub(crate) fn guid_unpack(v: u128, out: &mut [u8; 36]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut shift = 128;
-    for (i, o) in out.iter_mut().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            *o = b'-';
-        } else {
-            shift -= 4;
-            *o = HEX[((v >> shift) & 15) as usize];
-        }
+    for at in [8, 13, 18, 23] {
+        out[at] = b'-';
+    }
+    for (byte, at) in v.to_be_bytes().into_iter().zip(GUID_BYTES) {
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 15)];
     }
 }
 
@@ -484,6 +481,23 @@ mod tests {
         }
         for s in ["157F033E-c1ae-4418-adb0-79d2bcd9d4a8", "157f033e-c1ae-4418-adb0-79d2bcd9d4a", "157f033ec1ae-4418-adb0-79d2bcd9d4a8x", "not a guid", "", "157f033e_c1ae-4418-adb0-79d2bcd9d4a8", "157f033e-c1ae-4418-adb0-79d2bcd9d4ag"] {
             assert_eq!(guid_pack(s), None, "{s}");
+        }
+    }
+
+    proptest! {
+        /// A GUID packs when it is written `8-4-4-4-12` in lower-case hex, and unpacks to its text.
+        #[test]
+        fn guids_pack_exactly_the_lower_case_form(s in "[0-9a-fA-F-]{36}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", v in any::<u128>()) {
+            let lower = s.bytes().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == b'-' } else { matches!(c, b'0'..=b'9' | b'a'..=b'f') });
+            prop_assert_eq!(guid_pack(&s).is_some(), lower);
+            if let Some(g) = guid_pack(&s) {
+                let mut out = [0u8; 36];
+                guid_unpack(g, &mut out);
+                prop_assert_eq!(std::str::from_utf8(&out).unwrap(), s.as_str());
+            }
+            let mut out = [0u8; 36];
+            guid_unpack(v, &mut out);
+            prop_assert_eq!(guid_pack(std::str::from_utf8(&out).unwrap()), Some(v));
         }
     }
 
