@@ -225,6 +225,9 @@ pub(crate) struct EventRef<'a> {
     pub instance_id: &'a str,
     pub billing: BillingType,
     pub created_date: &'a str,
+    /// When known: `created_date` is this instant written `YYYY-MM-DDTHH:MM:SSZ` (exactly what
+    /// [`crate::record::write_canonical`] writes for it).
+    pub created_secs: Option<i64>,
     pub amounts: EventAmounts,
     pub source: &'a str,
     pub source_id: Option<&'a str>,
@@ -456,15 +459,20 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
          ORDER BY t.occurred_ts, t.id"
     ))?;
     let mut rows = stmt.query([scan.lo, scan.hi, scan.frozen.0, scan.frozen.1])?;
+    let mut created = [0u8; 20];
     // Rows of one batch come together: its format and file name are looked up once.
     let mut batch: Option<(i64, Option<&(String, String)>)> = None;
     while let Some(r) = rows.next()? {
         let txn_id: i64 = r.get(0)?;
         let kind = text(r, 1)?;
         let Some(billing) = BillingType::of_kind_bytes(kind) else { continue };
-        // `occurred_at` is `occurred_ts` written in RFC 3339 (import writes both from one instant).
-        let at = DateTime::<Utc>::from_timestamp(r.get(2)?, 0).unwrap_or_else(|| panic!("row {txn_id}: stored instant out of range"));
+        let ts: i64 = r.get(2)?;
+        let at = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_else(|| panic!("row {txn_id}: stored instant out of range"));
         let occurred = r.get_ref(3)?.as_str()?;
+        // Import writes `occurred_at` and `occurred_ts` from one instant: the text is the seconds
+        // written `YYYY-MM-DDTHH:MM:SSZ` (but for a leap second, or a year past 9999).
+        crate::record::write_canonical(ts, &mut created);
+        let created_secs = (created == occurred.as_bytes()).then_some(ts);
         let currency = text(r, 4)?;
         let amounts = RowAmounts { gross: dec_bytes(text(r, 5)?), fee: dec_bytes(text(r, 6)?), net: dec_bytes(text(r, 7)?), tax: dec_bytes(text(r, 8)?) };
         let instance = r.get_ref(9)?.as_str()?;
@@ -568,6 +576,7 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
             instance_id: instance,
             billing,
             created_date: occurred,
+            created_secs,
             amounts: a,
             source,
             source_id: Some(source_id),
@@ -661,6 +670,7 @@ pub(crate) fn scan_manual_refunds(
             instance_id: instance,
             billing: BillingType::Refund,
             created_date: created,
+            created_secs: None,
             amounts: a,
             source: "manual",
             source_id: None,
@@ -766,6 +776,7 @@ pub(crate) fn scan_frozen(conn: &Connection, month: &str, seq_lo: i64, seq_hi: i
             instance_id: r.get_ref(3)?.as_str()?,
             billing: if text(r, 4)? == b"CHARGE" { BillingType::Charge } else { BillingType::Refund },
             created_date: r.get_ref(5)?.as_str()?,
+            created_secs: None,
             amounts: EventAmounts { gross: d(6)?, expenses: d(7)?, net: d(8)?, rate: d(9)?, wix_share: d(10)? },
             source: r.get_ref(11)?.as_str()?,
             source_id: r.get_ref(12)?.as_str_or_null()?,

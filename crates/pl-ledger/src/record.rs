@@ -135,7 +135,12 @@ impl Segment {
         if txn_is_id {
             flags |= TXN_IS_ID;
         }
-        let secs = canonical_secs(e.created_date);
+        debug_assert!(e.created_secs.is_none_or(|t| {
+            let mut b = [0u8; 20];
+            write_canonical(t, &mut b);
+            b == e.created_date.as_bytes()
+        }));
+        let secs = e.created_secs.or_else(|| canonical_secs(e.created_date));
         if secs.is_some() {
             flags |= CREATED_SECS;
         }
@@ -306,6 +311,7 @@ impl Segment {
                 instance_id,
                 billing: if has(REFUND) { BillingType::Refund } else { BillingType::Charge },
                 created_date,
+                created_secs: has(CREATED_SECS).then_some(prev_secs),
                 amounts,
                 source,
                 source_id,
@@ -405,7 +411,7 @@ fn write_time(secs_of_day: i64, out: &mut [u8; 20]) {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (years 0 to 9999; any other is written as 0000-01-01T00:00:00Z,
 /// which `canonical_secs` never accepts for it).
-fn write_canonical(secs: i64, out: &mut [u8; 20]) {
+pub(crate) fn write_canonical(secs: i64, out: &mut [u8; 20]) {
     use chrono::{Datelike, Timelike};
     let Some(t) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()).filter(|t| (0..=9999).contains(&t.year())) else {
         *out = *b"0000-01-01T00:00:00Z";
@@ -526,6 +532,7 @@ mod tests {
                 instance_id: "x",
                 billing: BillingType::Charge,
                 created_date: d,
+                created_secs: None,
                 amounts: EventAmounts { gross: Decimal::ONE, expenses: Decimal::ZERO, net: Decimal::ONE, rate: Decimal::TEN, wix_share: Decimal::ZERO },
                 source: "s",
                 source_id: None,
@@ -619,6 +626,7 @@ mod tests {
             instance_id: &o.instance_id,
             billing: if o.refund { BillingType::Refund } else { BillingType::Charge },
             created_date: &o.created_date,
+            created_secs: None,
             amounts: EventAmounts { gross: o.amounts[0], expenses: o.amounts[1], net: o.amounts[2], rate: o.amounts[3], wix_share: o.amounts[4] },
             source: &o.source,
             source_id: o.source_id.as_deref(),

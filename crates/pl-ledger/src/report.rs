@@ -1195,6 +1195,7 @@ mod tests {
                 instance_id: IDS[*i],
                 billing: if *refund { BillingType::Refund } else { BillingType::Charge },
                 created_date: "2026-10-01T00:00:00Z",
+                created_secs: None,
                 amounts: EventAmounts { gross: a[0], expenses: a[1], net: a[2], rate: Decimal::TEN, wix_share: a[3] },
                 source: "s",
                 source_id: None,
