@@ -10,7 +10,7 @@ use pl_money::fmt2;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use crate::resolve::EVENT_KINDS_SQL;
+use crate::resolve::T_IS_EVENT_KIND_SQL;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
 use crate::{exceptions, months, settings, EventLine, Exception, Result};
 
@@ -453,7 +453,7 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
          t.source_id, t.description, t.batch_id, t.original_ref, \
          {SINGLE_REFUND_CHARGE} \
          FROM txns t \
-         WHERE t.undone = 0 AND t.kind IN {EVENT_KINDS_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
+         WHERE t.undone = 0 AND {T_IS_EVENT_KIND_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
          AND t.instance_id IS NOT NULL \
          AND (t.id < ?3 OR t.id > ?4 OR NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id)) \
          ORDER BY t.occurred_ts, t.id"

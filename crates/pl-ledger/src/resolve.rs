@@ -11,6 +11,11 @@ use crate::{audit, now_rfc3339, Error, Result};
 /// Row kinds that give billing events.
 pub const EVENT_KINDS_SQL: &str = "('charge', 'refund', 'dispute', 'dispute_reversal')";
 
+/// `t.kind` is one of [`EVENT_KINDS_SQL`], written as comparisons joined by OR: SQLite tests an
+/// `IN` list through a temporary index (a B-tree lookup per row), ~20 % of a scan that reads
+/// little else.
+pub(crate) const T_IS_EVENT_KIND_SQL: &str = "(t.kind = 'charge' OR t.kind = 'refund' OR t.kind = 'dispute' OR t.kind = 'dispute_reversal')";
+
 /// Resolves every live row still without an instance, by original charge then customer mapping.
 pub(crate) fn resolve_pending(conn: &Connection) -> Result<()> {
     // Each unresolved refund looks its charge up once (the first live charge of that id with an
@@ -133,4 +138,15 @@ pub(crate) fn assign_instance(conn: &mut Connection, txn_id: i64, instance: &str
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_forms_list_the_same_kinds() {
+        let listed: Vec<&str> = super::EVENT_KINDS_SQL.trim_matches(['(', ')']).split(", ").map(|k| k.trim_matches('\'')).collect();
+        let compared: Vec<&str> = super::T_IS_EVENT_KIND_SQL.trim_matches(['(', ')']).split(" OR ").map(|c| c.trim_start_matches("t.kind = ").trim_matches('\'')).collect();
+        assert_eq!(listed, compared);
+        assert_eq!(listed, ["charge", "refund", "dispute", "dispute_reversal"]);
+    }
 }
