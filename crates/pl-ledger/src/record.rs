@@ -30,6 +30,9 @@ pub(crate) struct Segment {
     events: u32,
     /// Repeating strings, as ranges of `text` (their first occurrence).
     names: Vec<(u32, u32)>,
+    /// Per kind of name (source, product, state): the index in `names` of the last one written,
+    /// tried first (events in a row mostly repeat them).
+    last_name: [usize; 3],
     /// The previous event's id and instant (seconds): ids and instants are kept as differences.
     prev_id: i64,
     prev_secs: i64,
@@ -67,6 +70,7 @@ impl Default for Segment {
             text: String::with_capacity(TEXT_BYTES),
             events: 0,
             names: Vec::new(),
+            last_name: [0; 3],
             prev_id: 0,
             prev_secs: 0,
         }
@@ -173,26 +177,30 @@ impl Segment {
         for d in [a.gross, a.expenses, a.net, a.rate, a.wix_share] {
             self.decimal(d);
         }
-        self.name(e.source);
+        self.name(e.source, 0);
         if let Some(s) = e.source_id {
             self.str(s);
         }
         match e.product {
-            Product::Stored(s) | Product::ManualRefund(s) => self.name(s),
+            Product::Stored(s) | Product::ManualRefund(s) => self.name(s, 1),
         }
         match e.note {
             Note::Stored(s) => self.str(s),
             Note::Rules { converted: Some(c), .. } => self.str(c),
             Note::Rules { converted: None, .. } => {}
         }
-        self.name(e.state);
+        self.name(e.state, 2);
         self.events += 1;
     }
 
     /// A string that often repeats: `k` for the segment's name `k - 1`, else 0 and the string.
-    fn name(&mut self, s: &str) {
+    fn name(&mut self, s: &str, kind: usize) {
         let text = &self.text;
-        if let Some(k) = self.names.iter().position(|&(at, len)| len as usize == s.len() && &text[at as usize..(at + len) as usize] == s) {
+        let is = |&(at, len): &(u32, u32)| len as usize == s.len() && &text[at as usize..(at + len) as usize] == s;
+        let last = self.last_name[kind];
+        let found = if self.names.get(last).is_some_and(is) { Some(last) } else { self.names.iter().position(is) };
+        if let Some(k) = found {
+            self.last_name[kind] = k;
             self.varint(k as u64 + 1);
             return;
         }
@@ -207,15 +215,12 @@ impl Segment {
     }
 
     fn varint(&mut self, mut v: u64) {
-        let mut b = [0u8; 10];
-        let mut n = 0;
+        // Byte by byte: most varints are one or two bytes (a copy call costs more).
         while v >= 0x80 {
-            b[n] = (v as u8) | 0x80;
+            self.bin.push((v as u8) | 0x80);
             v >>= 7;
-            n += 1;
         }
-        b[n] = v as u8;
-        self.bin.extend_from_slice(&b[..=n]);
+        self.bin.push(v as u8);
     }
 
     fn int(&mut self, n: i64) {

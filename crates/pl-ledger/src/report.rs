@@ -912,7 +912,14 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
         BillingType::Refund => b",\"billing_type\":\"REFUND\"",
     });
     j.extend_from_slice(b",\"created_date\":");
-    json_str(j, e.created_date);
+    if e.created_secs.is_some() {
+        // Digits and separators: nothing to escape.
+        j.push(b'"');
+        j.extend_from_slice(e.created_date.as_bytes());
+        j.push(b'"');
+    } else {
+        json_str(j, e.created_date);
+    }
     // Amounts and rates are digits, `-` and `.`: nothing to escape.
     let [gross, expenses, net, share] = f.texts();
     for (key, v) in [(&b",\"gross\":\""[..], gross), (b"\",\"expenses\":\"", expenses), (b"\",\"net\":\"", net), (b"\",\"rate\":\"", sc.rate_text()), (b"\",\"wix_share\":\"", share)] {
