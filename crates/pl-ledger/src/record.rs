@@ -30,9 +30,9 @@ pub(crate) struct Segment {
     events: u32,
     /// Repeating strings, as ranges of `text` (their first occurrence).
     names: Vec<(u32, u32)>,
-    /// Per kind of name (source, product, state): the index in `names` of the last one written,
+    /// Per kind of name (source, product, state, frozen note): the index in `names` of the last one written,
     /// tried first (events in a row mostly repeat them).
-    last_name: [usize; 3],
+    last_name: [usize; 4],
     /// The previous event's id and instant (seconds): ids and instants are kept as differences.
     prev_id: i64,
     prev_secs: i64,
@@ -70,7 +70,7 @@ impl Default for Segment {
             text: String::with_capacity(TEXT_BYTES),
             events: 0,
             names: Vec::new(),
-            last_name: [0; 3],
+            last_name: [0; 4],
             prev_id: 0,
             prev_secs: 0,
         }
@@ -185,7 +185,8 @@ impl Segment {
             Product::Stored(s) | Product::ManualRefund(s) => self.name(s, 1),
         }
         match e.note {
-            Note::Stored(s) => self.str(s),
+            // Frozen notes repeat with the amounts (a handful of prices and fees).
+            Note::Stored(s) => self.name(s, 3),
             Note::Rules { converted: Some(c), .. } => self.str(c),
             Note::Rules { converted: None, .. } => {}
         }
@@ -304,7 +305,7 @@ impl Segment {
             let source_id = has(HAS_SOURCE_ID).then(|| r.str());
             let product = if has(PRODUCT_MANUAL) { Product::ManualRefund(r.name()) } else { Product::Stored(r.name()) };
             let note = if has(NOTE_STORED) {
-                Note::Stored(r.str())
+                Note::Stored(r.name())
             } else {
                 Note::Rules { deduct_fees: has(NOTE_DEDUCT_FEES), tax: has(NOTE_TAX), converted: has(NOTE_CONVERTED).then(|| r.str()) }
             };
