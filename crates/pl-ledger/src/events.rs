@@ -610,11 +610,12 @@ pub(crate) fn dec_bytes(b: &[u8]) -> Decimal {
     for &c in digits {
         match c {
             b'0'..=b'9' => {
-                m = m * 10 + i64::from(c - b'0');
-                if point { scale += 1 } else { int_digits += 1 }
-                if int_digits + scale > 18 {
+                // 18 digits always fit an i64; a 19th goes to from_str.
+                if int_digits + scale == 18 {
                     return dec(&String::from_utf8_lossy(b));
                 }
+                m = m * 10 + i64::from(c - b'0');
+                if point { scale += 1 } else { int_digits += 1 }
             }
             b'.' if !point => point = true,
             _ => return dec(&String::from_utf8_lossy(b)),
