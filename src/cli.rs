@@ -607,7 +607,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
     let wix_path = |app_name: Option<&str>, p: &PathBuf| -> Result<PathBuf, Failure> {
         Ok(if p.is_dir() {
             let name = app_name.ok_or_else(|| Failure("no app name for the Wix file name: `partner-ledger app set --id GUID --name NAME`".into()))?;
-            p.join(period.wix_file_name(&name))
+            p.join(period.wix_file_name(name))
         } else {
             p.clone()
         })
