@@ -579,19 +579,19 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
     Ok(0)
 }
 
-/// Standard output for a large write: on Unix the same file, without the line buffering of
-/// `std::io::stdout()` (which looks for a newline in every byte written: ~3 % of a 440 MB
-/// `report --json`). Nothing else may be written to standard output meanwhile.
-fn bulk_stdout() -> std::io::Result<impl std::io::Write> {
+/// Standard output for a large write, buffered: on Unix the same file, without the line
+/// buffering of `std::io::stdout()` (which looks for a newline in every byte written: ~3 % of a
+/// 440 MB `report --json`). Nothing else may be written to standard output meanwhile.
+fn bulk_stdout() -> Result<std::io::BufWriter<impl std::io::Write>, Failure> {
     #[cfg(unix)]
-    {
+    let out = {
         use std::os::fd::AsFd;
-        Ok(std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?))
-    }
+        std::io::stdout().as_fd().try_clone_to_owned().map(std::fs::File::from)
+    };
     #[cfg(not(unix))]
-    {
-        Ok(std::io::stdout())
-    }
+    let out = std::io::Result::Ok(std::io::stdout());
+    let out = out.map_err(|e| Failure(format!("cannot write to standard output: {e}")))?;
+    Ok(std::io::BufWriter::with_capacity(1 << 20, out))
 }
 
 fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
@@ -624,7 +624,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         }
         if ctx.json {
             use std::io::Write;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, bulk_stdout().map_err(|e| Failure(format!("cannot write to standard output: {e}")))?);
+            let mut out = bulk_stdout()?;
             stream.write_json(&mut out)?;
             writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
             return Ok(());
@@ -648,7 +648,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         }
         if ctx.json {
             use std::io::Write;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, bulk_stdout().map_err(|e| Failure(format!("cannot write to standard output: {e}")))?);
+            let mut out = bulk_stdout()?;
             serde_json::to_writer(&mut out, &r).map_err(|e| Failure(e.to_string()))?;
             writeln!(out).and_then(|_| out.flush()).map_err(|e| Failure(e.to_string()))?;
             return Ok(());

@@ -473,22 +473,19 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         // written `YYYY-MM-DDTHH:MM:SSZ` (but for a leap second, or a year past 9999).
         crate::record::write_canonical(ts, &mut created);
         let created_secs = (created == occurred.as_bytes()).then_some(ts);
-        let currency = text(r, 4)?;
+        // Checked as UTF-8 only when it is not USD (it is then named in notes and exceptions).
+        let currency = if text(r, 4)? == b"USD" { "USD" } else { r.get_ref(4)?.as_str()? };
         let amounts = RowAmounts { gross: dec_bytes(text(r, 5)?), fee: dec_bytes(text(r, 6)?), net: dec_bytes(text(r, 7)?), tax: dec_bytes(text(r, 8)?) };
         let instance = r.get_ref(9)?.as_str()?;
         let source_id = r.get_ref(10)?.as_str()?;
         let product = r.get_ref(11)?.as_str_or_null()?;
         let batch_id: i64 = r.get(12)?;
-        let (source, file_name) = match batch {
+        let this_batch = match batch {
             Some((id, b)) if id == batch_id => b,
             _ => batch.insert((batch_id, scan.batches.0.get(&batch_id))).1,
-        }
+        };
         // The batch always exists (a foreign key); a row without one gives nothing, as a join would.
-        .map(|(s, f)| (s.as_str(), f.as_str()))
-        .unwrap_or_default();
-        if source.is_empty() {
-            continue;
-        }
+        let Some((source, file_name)) = this_batch.map(|(s, f)| (s.as_str(), f.as_str())) else { continue };
         let date = at.with_timezone(&ctx.tz).date_naive();
         let problem = |kind_: &str, detail: String| -> Result<Exception> {
             let line: u32 = conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
@@ -503,30 +500,27 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
                 detail,
             })
         };
-        let conversion = if currency == b"USD" {
+        let conversion = if currency == "USD" {
             Conversion::Usd
+        } else if let Some(net_usd) = match &conversions {
+            Some(c) => c,
+            None => conversions.insert(linked_conversions(conn)?),
+        }
+        .get(source_id)
+        {
+            Conversion::Linked { net_usd: *net_usd }
+        } else if let Some(rate) = ctx.fx.rate(currency, at.date_naive()) {
+            Conversion::Table { usd_per_unit: rate }
         } else {
-            let currency = r.get_ref(4)?.as_str()?;
-            if let Some(net_usd) = match &conversions {
-                Some(c) => c,
-                None => conversions.insert(linked_conversions(conn)?),
-            }
-            .get(source_id)
-            {
-                Conversion::Linked { net_usd: *net_usd }
-            } else if let Some(rate) = ctx.fx.rate(currency, at.date_naive()) {
-                Conversion::Table { usd_per_unit: rate }
-            } else {
-                problems.push(problem(
-                    "missing_fx_rate",
-                    format!(
-                        "no {currency} rate in the FX table on or up to {} days before {}; import one with `partner-ledger fx import FILE`",
-                        rules::FX_MAX_AGE_DAYS,
-                        at.date_naive()
-                    ),
-                )?);
-                continue;
-            }
+            problems.push(problem(
+                "missing_fx_rate",
+                format!(
+                    "no {currency} rate in the FX table on or up to {} days before {}; import one with `partner-ledger fx import FILE`",
+                    rules::FX_MAX_AGE_DAYS,
+                    at.date_naive()
+                ),
+            )?);
+            continue;
         };
         let Some(rate) = ctx.rates.rate(instance, date) else {
             problems.push(problem(
@@ -554,17 +548,10 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         let usd = rules::to_usd(&amounts, conversion);
         let converted = match conversion {
             Conversion::Usd => None,
-            Conversion::Linked { net_usd } => Some(format!(
-                "{} {} converted by {} to USD {}",
-                String::from_utf8_lossy(currency),
-                amounts.gross,
-                processor_name(source),
-                fmt2(net_usd)
-            )),
-            Conversion::Table { usd_per_unit } => {
-                let currency = String::from_utf8_lossy(currency);
-                Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross))
+            Conversion::Linked { net_usd } => {
+                Some(format!("{currency} {} converted by {} to USD {}", amounts.gross, processor_name(source), fmt2(net_usd)))
             }
+            Conversion::Table { usd_per_unit } => Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross)),
         };
         let a = rules::event_amounts(billing, usd, ctx.deduct_fees, rate);
         // Late: its own month (in the reporting time zone) is not the reported one.
@@ -606,24 +593,22 @@ pub(crate) fn dec_bytes(b: &[u8]) -> Decimal {
         Some((b'-', rest)) => (true, rest),
         _ => (false, b),
     };
+    let from_str = || dec(&String::from_utf8_lossy(b));
     let (mut m, mut int_digits, mut scale, mut point) = (0i64, 0u32, 0u32, false);
     for &c in digits {
         match c {
-            b'0'..=b'9' => {
-                // 18 digits always fit an i64; a 19th goes to from_str.
-                if int_digits + scale == 18 {
-                    return dec(&String::from_utf8_lossy(b));
-                }
+            // 18 digits always fit an i64; a 19th goes to from_str.
+            b'0'..=b'9' if int_digits + scale < 18 => {
                 m = m * 10 + i64::from(c - b'0');
                 if point { scale += 1 } else { int_digits += 1 }
             }
             b'.' if !point => point = true,
-            _ => return dec(&String::from_utf8_lossy(b)),
+            _ => return from_str(),
         }
     }
     // No digit before or after the point: as from_str.
     if int_digits == 0 || (point && scale == 0) {
-        return dec(&String::from_utf8_lossy(b));
+        return from_str();
     }
     Decimal::new(if neg { -m } else { m }, scale)
 }

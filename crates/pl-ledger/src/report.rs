@@ -311,11 +311,9 @@ impl ReportStream {
             let mut sc = Scratch::default();
             let mut rows = crate::export::WixRows::new(std::mem::take(buf));
             seg.each(|e| {
-                let f = sc.fields(e);
-                let rate = sc.rate.as_ref().map(|(_, s)| s.as_str()).expect("set by fields()");
-                let product = Scratch::product(&mut sc.product, e);
-                let [gross, _, net, share] = f.texts();
-                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, product, gross, net, &sc.note, rate, share)
+                let t = sc.texts(e);
+                let [gross, _, net, share] = t.amounts.texts();
+                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, t.product, gross, net, t.note, t.rate, share)
             })?;
             *buf = rows.into_bytes()?;
             Ok(())
@@ -334,10 +332,10 @@ const SEGMENTS_AHEAD: usize = 6;
 /// Instance lines formatted as one part.
 const INSTANCES_PART: usize = 4096;
 
-/// Formats `segments` (parts of the output) with `format` (into an empty buffer, one part each)
-/// on worker threads and writes them to `out` in order, `sep` between two parts.
+/// Formats `parts` of the output with `format` (into an empty buffer, one part each) on worker
+/// threads and writes them to `out` in order, `sep` between two parts.
 fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
-    segments: &[T],
+    parts: &[T],
     out: &mut W,
     format: impl Fn(&T, &mut Vec<u8>) -> Result<()> + Sync,
     sep: Option<u8>,
@@ -354,9 +352,9 @@ fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
         out.write_all(buf).map_err(io)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    if segments.len() < 2 || threads < 2 {
+    if parts.len() < 2 || threads < 2 {
         let mut buf = Vec::new();
-        for (i, seg) in segments.iter().enumerate() {
+        for (i, seg) in parts.iter().enumerate() {
             buf.clear();
             format(seg, &mut buf)?;
             write(out, i, &buf)?;
@@ -365,7 +363,7 @@ fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
     }
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    // How many segments are written; a worker waits while its segment is too far ahead.
+    // How many parts are written; a worker waits while its segment is too far ahead.
     let written = (Mutex::new(0usize), Condvar::new());
     let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     let (done, results) = mpsc::channel::<(usize, Result<Vec<u8>>)>();
@@ -375,7 +373,7 @@ fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
             let (next, stop, written, pool, format) = (&next, &stop, &written, &pool, &format);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= segments.len() || stop.load(Ordering::Relaxed) {
+                if i >= parts.len() || stop.load(Ordering::Relaxed) {
                     return;
                 }
                 {
@@ -386,7 +384,7 @@ fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
                 }
                 let mut buf = pool.lock().expect("no panic holding it").pop().unwrap_or_default();
                 buf.clear();
-                let r = format(&segments[i], &mut buf).map(|()| buf);
+                let r = format(&parts[i], &mut buf).map(|()| buf);
                 if done.send((i, r)).is_err() {
                     return;
                 }
@@ -396,7 +394,7 @@ fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
         let mut pending = std::collections::BTreeMap::new();
         let mut at = 0;
         let result = (|| {
-            while at < segments.len() {
+            while at < parts.len() {
                 let (i, r) = results.recv().expect("a worker sends every segment it takes until stopped");
                 pending.insert(i, r);
                 while let Some(r) = pending.remove(&at) {
@@ -570,9 +568,10 @@ impl GuidSums {
         }
     }
 
-    fn add(&mut self, key: u128, billing: BillingType, a: &EventAmounts) {
+    /// Adds an event with amounts `a`; `cents`: `to_cents(a)`.
+    fn add(&mut self, key: u128, billing: BillingType, a: &EventAmounts, cents: Option<[i64; 4]>) {
         let refund = billing == BillingType::Refund;
-        let Some(c) = to_cents(a) else {
+        let Some(c) = cents else {
             let slot = self.slot(key);
             if refund { slot.refunds += 1 } else { slot.charges += 1 }
             self.exact.entry(key).or_default().add_amounts(a);
@@ -593,16 +592,23 @@ impl GuidSums {
             touch ^= self.slots[Self::index(*key, mask)].charges as u64;
         }
         std::hint::black_box(touch);
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
         for &(key, refund, c) in &pending {
-            let slot = self.slot(key);
-            if refund { slot.refunds += 1 } else { slot.charges += 1 }
-            if !add_cents(&mut slot.cents, c) {
-                self.exact.entry(key).or_default().add_cents(c);
-            }
+            self.add_to(key, u32::from(!refund), u32::from(refund), c);
         }
+        pending.clear();
         self.pending = pending;
-        self.pending.clear();
+    }
+
+    /// Adds event counts and cents to `key`'s slot (what the slot's cents cannot hold goes to
+    /// `exact`).
+    fn add_to(&mut self, key: u128, charges: u32, refunds: u32, c: [i64; 4]) {
+        let slot = self.slot(key);
+        slot.charges += charges;
+        slot.refunds += refunds;
+        if !add_cents(&mut slot.cents, c) {
+            self.exact.entry(key).or_default().add_cents(c);
+        }
     }
 
     fn merge(&mut self, mut o: GuidSums) {
@@ -613,12 +619,7 @@ impl GuidSums {
             std::mem::swap(self, &mut o);
         }
         for s in o.slots.iter().filter(|s| !s.is_empty()) {
-            let slot = self.slot(s.key);
-            slot.charges += s.charges;
-            slot.refunds += s.refunds;
-            if !add_cents(&mut slot.cents, s.cents) {
-                self.exact.entry(s.key).or_default().add_cents(s.cents);
-            }
+            self.add_to(s.key, s.charges, s.refunds, s.cents);
         }
         for (k, s) in o.exact {
             self.exact.entry(k).or_default().merge(&s);
@@ -656,12 +657,13 @@ impl Acc {
     /// Adds `e`; `guid` is `guid_pack(e.instance_id)`.
     fn add(&mut self, e: &events::EventRef<'_>, guid: Option<u128>) {
         self.events += 1;
-        if !to_cents(&e.amounts).is_some_and(|c| add_cents(&mut self.total_cents, c)) {
+        let cents = to_cents(&e.amounts);
+        if !cents.is_some_and(|c| add_cents(&mut self.total_cents, c)) {
             self.total_exact.add_amounts(&e.amounts);
         }
         let id = e.instance_id;
         if let Some(key) = guid {
-            self.guids.add(key, e.billing, &e.amounts);
+            self.guids.add(key, e.billing, &e.amounts, cents);
         } else if let Some(s) = self.others.get_mut(id) {
             s.add(e.billing, &e.amounts);
         } else {
@@ -815,42 +817,43 @@ impl Fields {
     }
 }
 
+/// An event's texts as reports print them.
+struct Texts<'a> {
+    amounts: Fields,
+    rate: &'a str,
+    product: &'a str,
+    note: &'a str,
+}
+
 impl Scratch {
-    /// Prints the event's amounts, and sets its rate text and expense note (the note reuses the
-    /// printed amounts).
-    fn fields(&mut self, e: &events::EventRef<'_>) -> Fields {
+    /// Prints the event's amounts, and gives its rate, product and expense note: as stored, or
+    /// built in the scratch buffers (the note from the printed amounts).
+    fn texts<'a>(&'a mut self, e: &events::EventRef<'a>) -> Texts<'a> {
         let a = &e.amounts;
         // normalize() maps equal values to one representation, so equal rates print alike.
         if self.rate.as_ref().is_none_or(|(r, _)| *r != a.rate) {
             self.rate = Some((a.rate, a.rate.normalize().to_string()));
         }
-        let f = Fields::new([a.gross, a.expenses, a.net, a.wix_share]);
-        self.note.clear();
-        match e.note {
-            events::Note::Stored(s) => self.note.push_str(s),
+        let amounts = Fields::new([a.gross, a.expenses, a.net, a.wix_share]);
+        let note = match e.note {
+            events::Note::Stored(s) => s,
             events::Note::Rules { deduct_fees, tax, converted } => {
-                let [gross, expenses, net, _] = f.texts();
-                let printed = events::Printed { gross, expenses, net };
-                events::write_note_words(&mut self.note, &printed, a.expenses, e.source, deduct_fees, tax, converted);
+                let [gross, expenses, net, _] = amounts.texts();
+                self.note.clear();
+                events::write_note_words(&mut self.note, &events::Printed { gross, expenses, net }, a.expenses, e.source, deduct_fees, tax, converted);
+                &self.note
             }
-        }
-        f
-    }
-
-    /// The event's product name (built in `self.product` when it is not stored as is).
-    fn product<'a>(product: &'a mut String, e: &events::EventRef<'a>) -> &'a str {
-        match e.product {
+        };
+        let product = match e.product {
             events::Product::Stored(s) => s,
             events::Product::ManualRefund(_) => {
-                product.clear();
-                e.write_product(product);
-                product
+                self.product.clear();
+                e.write_product(&mut self.product);
+                &self.product
             }
-        }
-    }
-
-    fn rate_text(&self) -> &str {
-        self.rate.as_ref().map(|(_, s)| s.as_str()).expect("set by fields()")
+        };
+        let rate = self.rate.as_ref().map(|(_, t)| t.as_str()).expect("set above");
+        Texts { amounts, rate, product, note }
     }
 }
 
@@ -888,19 +891,13 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
 /// Appends one event as the JSON object `report --json` prints (the fields of `EventLine`, in
 /// its order).
 fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
-    let f = sc.fields(e);
-    j.reserve(1024 + sc.note.len());
+    let t = sc.texts(e);
+    j.reserve(1024 + t.product.len() + t.note.len());
     j.extend_from_slice(b"{\"id\":");
-    let mut n = itoa::Buffer::new();
     match e.id {
-        events::EventId::Txn(id) => {
-            j.extend_from_slice(b"\"tx-");
-            j.extend_from_slice(n.format(id).as_bytes());
-            j.push(b'"');
-        }
-        events::EventId::Manual(id) => {
-            j.extend_from_slice(b"\"mr-");
-            j.extend_from_slice(n.format(id).as_bytes());
+        events::EventId::Txn(id) | events::EventId::Manual(id) => {
+            j.extend_from_slice(if matches!(e.id, events::EventId::Txn(_)) { b"\"tx-" } else { b"\"mr-" });
+            j.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
             j.push(b'"');
         }
         events::EventId::Stored(s) => json_str(j, s),
@@ -921,8 +918,8 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
         json_str(j, e.created_date);
     }
     // Amounts and rates are digits, `-` and `.`: nothing to escape.
-    let [gross, expenses, net, share] = f.texts();
-    for (key, v) in [(&b",\"gross\":\""[..], gross), (b"\",\"expenses\":\"", expenses), (b"\",\"net\":\"", net), (b"\",\"rate\":\"", sc.rate_text()), (b"\",\"wix_share\":\"", share)] {
+    let [gross, expenses, net, share] = t.amounts.texts();
+    for (key, v) in [(&b",\"gross\":\""[..], gross), (b"\",\"expenses\":\"", expenses), (b"\",\"net\":\"", net), (b"\",\"rate\":\"", t.rate), (b"\",\"wix_share\":\"", share)] {
         j.extend_from_slice(key);
         j.extend_from_slice(v.as_bytes());
     }
@@ -938,9 +935,9 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
     j.extend_from_slice(b",\"state\":");
     json_str(j, e.state);
     j.extend_from_slice(b",\"product\":");
-    json_str(j, Scratch::product(&mut sc.product, e));
+    json_str(j, t.product);
     j.extend_from_slice(b",\"expense_note\":");
-    json_str(j, &sc.note);
+    json_str(j, t.note);
     j.push(b'}');
 }
 
@@ -1242,8 +1239,8 @@ mod tests {
             let key = u128::from(x % 5_000) << 64 | 0xabc;
             let refund = n % 7 == 0;
             let cents = Decimal::new(n % 1000 - 300, 2);
-            g.add(key, if refund { BillingType::Refund } else { BillingType::Charge }, &EventAmounts {
-                gross: cents, expenses: Decimal::ZERO, net: cents, rate: Decimal::TEN, wix_share: Decimal::ZERO });
+            let a = EventAmounts { gross: cents, expenses: Decimal::ZERO, net: cents, rate: Decimal::TEN, wix_share: Decimal::ZERO };
+            g.add(key, if refund { BillingType::Refund } else { BillingType::Charge }, &a, to_cents(&a));
             let w = want.entry(key).or_default();
             if refund { w.1 += 1 } else { w.0 += 1 }
             w.2 += n % 1000 - 300;
