@@ -10,6 +10,7 @@ use pl_money::fmt2;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
+use crate::raw::{RawQuery, Val};
 use crate::resolve::T_IS_EVENT_KIND_SQL;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
 use crate::{exceptions, months, settings, EventLine, Exception, Result};
@@ -448,7 +449,7 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
         .unwrap_or((i32::MIN, 0));
     // Only what every event needs is read; a row's line (for an exception) is read when needed.
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = RawQuery::new(conn, &format!(
         "SELECT t.id, t.kind, t.occurred_ts, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, \
          t.source_id, t.description, t.batch_id, t.original_ref, \
          {SINGLE_REFUND_CHARGE} \
@@ -458,28 +459,33 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
          AND (t.id < ?3 OR t.id > ?4 OR NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id)) \
          ORDER BY t.occurred_ts, t.id"
     ))?;
-    let mut rows = stmt.query([scan.lo, scan.hi, scan.frozen.0, scan.frozen.1])?;
+    let mut rows = stmt.rows(&[Val::Int(scan.lo), Val::Int(scan.hi), Val::Int(scan.frozen.0), Val::Int(scan.frozen.1)])?;
     let mut created = [0u8; 20];
     // Rows of one batch come together: its format and file name are looked up once.
     let mut batch: Option<(i64, Option<&(String, String)>)> = None;
     while let Some(r) = rows.next()? {
-        let txn_id: i64 = r.get(0)?;
-        let kind = text(r, 1)?;
+        let txn_id = r.int(0);
+        let kind = r.text_bytes(1)?;
         let Some(billing) = BillingType::of_kind_bytes(kind) else { continue };
-        let ts: i64 = r.get(2)?;
+        let ts = r.int(2);
         let at = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_else(|| panic!("row {txn_id}: stored instant out of range"));
-        let occurred = r.get_ref(3)?.as_str()?;
+        let occurred = r.str(3)?;
         // Import writes `occurred_at` and `occurred_ts` from one instant: the text is the seconds
         // written `YYYY-MM-DDTHH:MM:SSZ` (but for a leap second, or a year past 9999).
         crate::record::write_canonical(ts, &mut created);
         let created_secs = (created == occurred.as_bytes()).then_some(ts);
         // Checked as UTF-8 only when it is not USD (it is then named in notes and exceptions).
-        let currency = if text(r, 4)? == b"USD" { "USD" } else { r.get_ref(4)?.as_str()? };
-        let amounts = RowAmounts { gross: dec_bytes(text(r, 5)?), fee: dec_bytes(text(r, 6)?), net: dec_bytes(text(r, 7)?), tax: dec_bytes(text(r, 8)?) };
-        let instance = r.get_ref(9)?.as_str()?;
-        let source_id = r.get_ref(10)?.as_str()?;
-        let product = r.get_ref(11)?.as_str_or_null()?;
-        let batch_id: i64 = r.get(12)?;
+        let currency = if r.text_bytes(4)? == b"USD" { "USD" } else { r.str(4)? };
+        let amounts = RowAmounts {
+            gross: dec_bytes(r.text_bytes(5)?),
+            fee: dec_bytes(r.text_bytes(6)?),
+            net: dec_bytes(r.text_bytes(7)?),
+            tax: dec_bytes(r.text_bytes(8)?),
+        };
+        let instance = r.str(9)?;
+        let source_id = r.str(10)?;
+        let product = r.opt_str(11)?;
+        let batch_id = r.int(12);
         let this_batch = match batch {
             Some((id, b)) if id == batch_id => b,
             _ => batch.insert((batch_id, scan.batches.0.get(&batch_id))).1,
@@ -530,9 +536,9 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
             continue;
         };
         if kind == b"refund" {
-            if let Some(original) = r.get_ref(13)?.as_str_or_null()? {
+            if let Some(original) = r.opt_str(13)? {
                 // The usual refund is its charge's only one: the scan's own column decides.
-                let over = match r.get_ref(14)?.as_str_or_null()? {
+                let over = match r.opt_str(14)? {
                     Some("") => false,
                     Some(charge) => amounts.gross.abs() > dec(charge).abs(),
                     None => refund_check.exceeds(txn_id, original)?,
@@ -574,15 +580,6 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         })?;
     }
     Ok(())
-}
-
-/// Column `i` of `r`, a text, as its bytes (no UTF-8 check: for values compared or parsed as
-/// ASCII).
-fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
-    match r.get_ref(i)? {
-        rusqlite::types::ValueRef::Text(b) => Ok(b),
-        v => Err(rusqlite::Error::InvalidColumnType(i, format!("column {i}"), v.data_type())),
-    }
 }
 
 /// A stored amount (a decimal string) from its bytes. The usual form, `-?\d+(\.\d+)?` with at
@@ -748,28 +745,29 @@ impl<'c> RefundCheck<'c> {
 
 /// Frozen events of one month with `seq` in `[seq_lo, seq_hi)`, in their approval order.
 pub(crate) fn scan_frozen(conn: &Connection, month: &str, seq_lo: i64, seq_hi: i64, sink: &mut Sink<'_>) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = RawQuery::new(
+        conn,
         "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
          source, source_id, product, expense_note, late, state FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
     )?;
-    let mut rows = stmt.query(rusqlite::params![month, seq_lo, seq_hi])?;
+    let mut rows = stmt.rows(&[Val::Text(month), Val::Int(seq_lo), Val::Int(seq_hi)])?;
     while let Some(r) = rows.next()? {
-        let d = |i: usize| -> rusqlite::Result<Decimal> { Ok(dec_bytes(text(r, i)?)) };
+        let d = |i: usize| -> rusqlite::Result<Decimal> { Ok(dec_bytes(r.text_bytes(i)?)) };
         sink(&EventRef {
-            id: EventId::Stored(r.get_ref(0)?.as_str()?),
-            txn_id: r.get(1)?,
-            manual_id: r.get(2)?,
-            instance_id: r.get_ref(3)?.as_str()?,
-            billing: if text(r, 4)? == b"CHARGE" { BillingType::Charge } else { BillingType::Refund },
-            created_date: r.get_ref(5)?.as_str()?,
+            id: EventId::Stored(r.str(0)?),
+            txn_id: r.opt_int(1),
+            manual_id: r.opt_int(2),
+            instance_id: r.str(3)?,
+            billing: if r.text_bytes(4)? == b"CHARGE" { BillingType::Charge } else { BillingType::Refund },
+            created_date: r.str(5)?,
             created_secs: None,
             amounts: EventAmounts { gross: d(6)?, expenses: d(7)?, net: d(8)?, rate: d(9)?, wix_share: d(10)? },
-            source: r.get_ref(11)?.as_str()?,
-            source_id: r.get_ref(12)?.as_str_or_null()?,
-            product: Product::Stored(r.get_ref(13)?.as_str()?),
-            note: Note::Stored(r.get_ref(14)?.as_str()?),
-            late: r.get(15)?,
-            state: r.get_ref(16)?.as_str()?,
+            source: r.str(11)?,
+            source_id: r.opt_str(12)?,
+            product: Product::Stored(r.str(13)?),
+            note: Note::Stored(r.str(14)?),
+            late: r.int(15) != 0,
+            state: r.str(16)?,
         })?;
     }
     Ok(())

@@ -10,7 +10,7 @@ use pl_import::{Format, ParseOptions, Row, RowKind};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::raw_insert::{RawInsert, Val};
+use crate::raw::{RawInsert, Val};
 use crate::{audit, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
 
 macro_rules! insert_txn {

@@ -8,7 +8,7 @@ mod events;
 mod exceptions;
 pub mod export;
 mod import;
-mod raw_insert;
+mod raw;
 mod record;
 pub mod months;
 pub mod outbox;
