@@ -296,7 +296,7 @@ pub(crate) type Sink<'s> = dyn FnMut(&EventRef<'_>) -> Result<()> + 's;
 
 /// `fmt2` (two decimals, rounded half away from zero, never `-0.00`) into a stack buffer.
 pub(crate) fn fmt2_str(d: Decimal, buf: &mut [u8; 48]) -> &str {
-    std::str::from_utf8(fmt2_bytes(d, buf)).expect("ASCII digits")
+    crate::raw::utf8(fmt2_bytes(d, buf)).expect("ASCII digits")
 }
 
 /// [`fmt2_str`]'s bytes.

@@ -174,7 +174,7 @@ fn wix_date_into(created: &str, tz: Tz, out: &mut String) {
             b'0' + (y / 10 % 10) as u8,
             b'0' + (y % 10) as u8,
         ];
-        out.push_str(std::str::from_utf8(&b).expect("ASCII digits"));
+        out.push_str(crate::raw::utf8(&b).expect("ASCII digits"));
     } else {
         out.push_str(&d.format("%d/%m/%Y").to_string());
     }

@@ -281,7 +281,7 @@ impl Segment {
                 g.copy_from_slice(&r.bin[r.at..r.at + 16]);
                 r.at += 16;
                 guid_unpack(u128::from_le_bytes(g), &mut guid_text);
-                std::str::from_utf8(&guid_text).expect("hex digits and dashes")
+                crate::raw::utf8(&guid_text).expect("hex digits and dashes")
             } else {
                 r.str()
             };
@@ -295,7 +295,7 @@ impl Segment {
                     write_canonical(prev_secs, &mut created_text);
                     last_day = day;
                 }
-                std::str::from_utf8(&created_text).expect("digits and separators")
+                crate::raw::utf8(&created_text).expect("digits and separators")
             } else {
                 r.str()
             };

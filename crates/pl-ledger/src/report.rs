@@ -725,7 +725,7 @@ impl InstanceKey {
 
     fn as_str(&self) -> &str {
         match self {
-            InstanceKey::Guid(t) => std::str::from_utf8(t).expect("hex digits and dashes"),
+            InstanceKey::Guid(t) => crate::raw::utf8(t).expect("hex digits and dashes"),
             InstanceKey::Text(s) => s,
         }
     }
@@ -811,7 +811,7 @@ impl Fields {
 
     /// Gross, expenses, net and Wix share (one UTF-8 check for the four).
     fn texts(&self) -> [&str; 4] {
-        let all = std::str::from_utf8(&self.text[..self.ends[3]]).expect("ASCII digits");
+        let all = crate::raw::utf8(&self.text[..self.ends[3]]).expect("ASCII digits");
         let e = self.ends;
         [&all[..e[0]], &all[e[0]..e[1]], &all[e[1]..e[2]], &all[e[2]..]]
     }
