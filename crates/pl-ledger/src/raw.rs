@@ -383,7 +383,6 @@ mod tests {
         let mut rows = q.rows(&[Val::Int(10)]).unwrap();
         let err = rows.next().unwrap().unwrap().str(2).unwrap_err().to_string();
         assert!(err.contains('c'), "{err}");
-        drop(rows);
         assert!(matches!(q.rows(&[]), Err(rusqlite::Error::InvalidParameterCount(0, 1))));
         // Text parameters are copied: the value may go before the rows are read.
         let mut q = RawQuery::new(&conn, "SELECT count(*) FROM t WHERE a = ?1").unwrap();
