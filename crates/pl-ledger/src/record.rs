@@ -450,32 +450,61 @@ pub(crate) fn guid_pack(s: &str) -> Option<u128> {
     if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let digit = |c: u8| -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
+    // 16 digits a half, a table lookup each; a byte that is not a digit sets the high bits.
+    let half = |groups: [&[u8]; 3]| -> (u64, u8) {
+        let (mut v, mut bad) = (0u64, 0u8);
+        for g in groups {
+            for &c in g {
+                let d = HEX_VALUE[usize::from(c)];
+                bad |= d;
+                v = v << 4 | u64::from(d & 15);
+            }
         }
+        (v, bad)
     };
-    let mut bytes = [0u8; 16];
-    for (k, at) in GUID_BYTES.iter().enumerate() {
-        bytes[k] = digit(b[*at])? << 4 | digit(b[at + 1])?;
-    }
-    Some(u128::from_be_bytes(bytes))
+    let (hi, bad_hi) = half([&b[0..8], &b[9..13], &b[14..18]]);
+    let (lo, bad_lo) = half([&b[19..23], &b[24..36], &[]]);
+    ((bad_hi | bad_lo) < 16).then_some(u128::from(hi) << 64 | u128::from(lo))
 }
+
+/// Each byte written as two lower-case hex digits.
+static HEX_PAIR: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    t
+};
+
+/// Each byte's value as a lower-case hex digit, 0xff for any other byte.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Where each of a GUID's 16 bytes starts in its text (two hex digits each).
 const GUID_BYTES: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /// The text of a [`guid_pack`]ed GUID.
 pub(crate) fn guid_unpack(v: u128, out: &mut [u8; 36]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     for at in [8, 13, 18, 23] {
         out[at] = b'-';
     }
     for (byte, at) in v.to_be_bytes().into_iter().zip(GUID_BYTES) {
-        out[at] = HEX[usize::from(byte >> 4)];
-        out[at + 1] = HEX[usize::from(byte & 15)];
+        out[at..at + 2].copy_from_slice(&HEX_PAIR[usize::from(byte)]);
     }
 }
 
