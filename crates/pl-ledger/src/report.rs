@@ -858,6 +858,7 @@ impl Scratch {
 }
 
 /// Whether serde_json writes `s` as is between quotes: no control character, `"` or `\`.
+#[inline]
 fn json_plain(s: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
@@ -877,15 +878,22 @@ fn json_plain(s: &[u8]) -> bool {
 }
 
 /// Appends `s` as a JSON string, as serde_json writes it.
+#[inline]
 fn json_str(out: &mut Vec<u8>, s: &str) {
     if json_plain(s.as_bytes()) {
-        out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     } else {
-        serde_json::to_writer(&mut *out, s).expect("a Vec takes any write");
+        json_escaped(out, s);
     }
+}
+
+/// `json_str` of a string with something to escape (rare: out of line).
+#[cold]
+#[inline(never)]
+fn json_escaped(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("a Vec takes any write");
 }
 
 /// Appends one event as the JSON object `report --json` prints (the fields of `EventLine`, in
