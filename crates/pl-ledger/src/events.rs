@@ -314,7 +314,8 @@ pub(crate) fn fmt2_bytes(d: Decimal, buf: &mut [u8; 48]) -> &[u8] {
         Ok(v) => (u128::from(v / 100), (v % 100) as u8),
         Err(_) => (v / 100, (v % 100) as u8),
     };
-    buf[i..].copy_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
+    let c = usize::from(cents) * 2;
+    buf[i..].copy_from_slice(&[b'.', DIGIT_PAIRS[c], DIGIT_PAIRS[c + 1]]);
     i = push_int(buf, i, units);
     if neg {
         i -= 1;
@@ -331,6 +332,13 @@ fn push_int(buf: &mut [u8], mut i: usize, v: u128) -> usize {
     // A chunk below a higher one is zero-padded to its 19 digits.
     let min_digits = if rest == 0 { 1 } else { 19 };
     let end = i;
+    // Two digits a division.
+    while w >= 100 {
+        let d = (w % 100) as usize * 2;
+        w /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    }
     while w != 0 || end - i < min_digits {
         i -= 1;
         buf[i] = b'0' + (w % 10) as u8;
@@ -338,6 +346,18 @@ fn push_int(buf: &mut [u8], mut i: usize, v: u128) -> usize {
     }
     if rest == 0 { i } else { push_int(buf, i, rest) }
 }
+
+/// "00", "01", … "99", one after the other.
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Appends the words of the Wix report's "How did you calculate your net app revenue" column
 /// ([`expense_note`]).

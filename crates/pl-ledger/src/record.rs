@@ -365,6 +365,11 @@ impl<'a> Reader<'a> {
 
     fn decimal(&mut self) -> Decimal {
         let v = self.varint();
+        if v & 1 == 0 {
+            // The usual amount: its zigzag mantissa fits 58 bits, the mantissa an i64.
+            let z = v >> 6;
+            return Decimal::new(((z >> 1) as i64) ^ -((z & 1) as i64), ((v >> 1) & 31) as u32);
+        }
         let mut z = u128::from(v >> 6);
         if v & 1 != 0 {
             z |= u128::from(self.varint()) << 58;
