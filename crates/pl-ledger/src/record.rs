@@ -265,8 +265,8 @@ impl Segment {
                 prev_id = prev_id.wrapping_add(r.int());
                 if has(ID_TX_TEXT) {
                     id_text.clear();
-                    use std::fmt::Write;
-                    write!(id_text, "tx-{prev_id}").expect("write to a String");
+                    id_text.push_str("tx-");
+                    id_text.push_str(itoa::Buffer::new().format(prev_id));
                     EventId::Stored(&id_text)
                 } else if has(ID_MANUAL) {
                     EventId::Manual(prev_id)
