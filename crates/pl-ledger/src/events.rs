@@ -175,7 +175,7 @@ pub(crate) fn live_events(
         };
         let mut events = Vec::new();
         let mut problems = Vec::new();
-        scan_live_txns(conn, &scan, &mut problems, &mut |e| {
+        scan_live_txns(conn, &mut ScanStatements::default(), &scan, &mut problems, &mut |e| {
             events.push(e.to_event());
             Ok(())
         })?;
@@ -457,8 +457,22 @@ pub(crate) struct LiveScan<'a> {
     pub report_month: &'a str,
 }
 
+/// A connection's scan statements, prepared by the first scan that needs one and kept for the
+/// next scans on that connection (a month report runs dozens per connection).
+#[derive(Default)]
+pub(crate) struct ScanStatements<'c> {
+    live: Option<RawQuery<'c>>,
+    frozen: Option<RawQuery<'c>>,
+}
+
 /// Live events of imported rows, in `(occurred_ts, id)` order, and their exceptions.
-pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &mut Vec<Exception>, sink: &mut Sink<'_>) -> Result<()> {
+pub(crate) fn scan_live_txns<'c>(
+    conn: &'c Connection,
+    stmts: &mut ScanStatements<'c>,
+    scan: &LiveScan<'_>,
+    problems: &mut Vec<Exception>,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
     let ctx = scan.ctx;
     // Conversions are only needed for non-USD rows: read them when the first one comes.
     let mut conversions: Option<HashMap<String, Decimal>> = None;
@@ -469,7 +483,8 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
         .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
         .unwrap_or((i32::MIN, 0));
     // Only what every event needs is read; a row's line (for an exception) is read when needed.
-    let mut stmt = RawQuery::new(conn, &format!(
+    let sql = || {
+        format!(
         "SELECT t.id, t.kind, t.occurred_ts, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, \
          t.source_id, t.description, t.batch_id, t.original_ref, \
          {SINGLE_REFUND_CHARGE} \
@@ -478,7 +493,12 @@ pub(crate) fn scan_live_txns(conn: &Connection, scan: &LiveScan<'_>, problems: &
          AND t.instance_id IS NOT NULL \
          AND (t.id < ?3 OR t.id > ?4 OR NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id)) \
          ORDER BY t.occurred_ts, t.id"
-    ))?;
+        )
+    };
+    let stmt = match &mut stmts.live {
+        Some(q) => q,
+        none => none.insert(RawQuery::new(conn, &sql())?),
+    };
     let mut rows = stmt.rows(&[Val::Int(scan.lo), Val::Int(scan.hi), Val::Int(scan.frozen.0), Val::Int(scan.frozen.1)])?;
     let mut created = [0u8; 20];
     // Rows of one batch come together: its format and file name are looked up once.
@@ -764,12 +784,22 @@ impl<'c> RefundCheck<'c> {
 }
 
 /// Frozen events of one month with `seq` in `[seq_lo, seq_hi)`, in their approval order.
-pub(crate) fn scan_frozen(conn: &Connection, month: &str, seq_lo: i64, seq_hi: i64, sink: &mut Sink<'_>) -> Result<()> {
-    let mut stmt = RawQuery::new(
-        conn,
-        "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
-         source, source_id, product, expense_note, late, state FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
-    )?;
+pub(crate) fn scan_frozen<'c>(
+    conn: &'c Connection,
+    stmts: &mut ScanStatements<'c>,
+    month: &str,
+    seq_lo: i64,
+    seq_hi: i64,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let stmt = match &mut stmts.frozen {
+        Some(q) => q,
+        none => none.insert(RawQuery::new(
+            conn,
+            "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
+             source, source_id, product, expense_note, late, state FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+        )?),
+    };
     let mut rows = stmt.rows(&[Val::Text(month), Val::Int(seq_lo), Val::Int(seq_hi)])?;
     while let Some(r) = rows.next()? {
         let d = |i: usize| -> rusqlite::Result<Decimal> { Ok(dec_bytes(r.text_bytes(i)?)) };
@@ -797,7 +827,7 @@ pub(crate) fn scan_frozen(conn: &Connection, month: &str, seq_lo: i64, seq_hi: i
 pub(crate) fn frozen_events(conn: &Connection, months: &[String]) -> Result<Vec<Event>> {
     let mut out = Vec::new();
     for m in months {
-        scan_frozen(conn, m, i64::MIN, i64::MAX, &mut |e| {
+        scan_frozen(conn, &mut ScanStatements::default(), m, i64::MIN, i64::MAX, &mut |e| {
             out.push(e.to_event());
             Ok(())
         })?;

@@ -545,6 +545,17 @@ mod tests {
             guid_unpack(v, &mut out);
             prop_assert_eq!(guid_pack(std::str::from_utf8(&out).unwrap()), Some(v));
         }
+
+        /// Packed GUIDs compare as their texts (the report sorts instances by the packed value).
+        #[test]
+        fn packed_guids_sort_as_their_texts(a in any::<u128>(), b in any::<u128>(), shared in 0u32..128) {
+            // Values sharing their high bits, as neighbouring ids do.
+            let b = if shared == 0 { b } else { (a & !(u128::MAX >> shared)) | (b >> shared) };
+            let (mut ta, mut tb) = ([0u8; 36], [0u8; 36]);
+            guid_unpack(a, &mut ta);
+            guid_unpack(b, &mut tb);
+            prop_assert_eq!(a.cmp(&b), ta.cmp(&tb));
+        }
     }
 
     #[test]
