@@ -38,14 +38,6 @@ impl From<Option<i64>> for Val<'_> {
     }
 }
 
-/// A prepared INSERT (or UPDATE) run once per call, see the module's notes.
-pub(crate) struct RawInsert<'c> {
-    db: *mut ffi::sqlite3,
-    stmt: NonNull<ffi::sqlite3_stmt>,
-    params: usize,
-    _conn: PhantomData<&'c Connection>,
-}
-
 fn error(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
     // SAFETY: `db` is the live connection the statement belongs to; sqlite3_errmsg returns a
     // NUL-terminated string owned by SQLite, copied out at once.
@@ -53,65 +45,73 @@ fn error(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some(msg))
 }
 
-impl<'c> RawInsert<'c> {
+/// A prepared statement on a borrowed connection, finalized when dropped.
+struct Stmt<'c> {
+    db: *mut ffi::sqlite3,
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    params: usize,
+    _conn: PhantomData<&'c Connection>,
+}
+
+impl<'c> Stmt<'c> {
     /// Prepares `sql` (one statement) on `conn`, which it borrows for its whole life.
-    pub(crate) fn new(conn: &'c Connection, sql: &str) -> rusqlite::Result<RawInsert<'c>> {
-        let (db, stmt) = prepare(conn, sql)?;
+    fn new(conn: &'c Connection, sql: &str) -> rusqlite::Result<Stmt<'c>> {
+        // SAFETY: the handle is only used while `conn` is borrowed (the `'c` lifetime), on this
+        // thread, and the statement is finalized in `Drop` before the borrow ends.
+        let db = unsafe { conn.handle() };
+        let mut stmt = std::ptr::null_mut();
+        let len = c_int::try_from(sql.len()).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        // SAFETY: `sql` is valid for `len` bytes; `stmt` receives the new statement or null.
+        let rc = unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr().cast::<c_char>(), len, &mut stmt, std::ptr::null_mut()) };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db, rc));
+        }
+        let stmt = NonNull::new(stmt).ok_or(rusqlite::Error::InvalidQuery)?;
         // SAFETY: `stmt` was just prepared.
         let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } as usize;
-        Ok(RawInsert { db, stmt, params, _conn: PhantomData })
+        Ok(Stmt { db, stmt, params, _conn: PhantomData })
     }
 
-    /// Binds `values` to ?1, ?2, … and runs the statement once; returns the rows it changed.
-    pub(crate) fn run(&mut self, values: &[Val<'_>]) -> rusqlite::Result<usize> {
+    /// Binds `values` to ?1, ?2, …, texts with `text` (`SQLITE_STATIC` or `SQLITE_TRANSIENT`).
+    ///
+    /// # Safety
+    ///
+    /// With `SQLITE_STATIC` SQLite reads the texts in place: they must stay alive and unchanged
+    /// until the statement is reset and its bindings cleared.
+    unsafe fn bind(&mut self, values: &[Val<'_>], text: ffi::sqlite3_destructor_type) -> rusqlite::Result<()> {
         if values.len() != self.params {
             return Err(rusqlite::Error::InvalidParameterCount(values.len(), self.params));
         }
         let stmt = self.stmt.as_ptr();
-        let mut result = Ok(());
         for (i, v) in values.iter().enumerate() {
             let idx = i as c_int + 1;
-            // SAFETY: `stmt` is live; a text is bound SQLITE_STATIC, so SQLite reads it in place:
-            // it stays borrowed (alive, unchanged) until the reset below, after which the
-            // cleared bindings hold no pointer to it.
+            // SAFETY: `stmt` is live; how long a text must live is the caller's contract.
             let rc = unsafe {
                 match *v {
                     Val::Null => ffi::sqlite3_bind_null(stmt, idx),
                     Val::Int(n) => ffi::sqlite3_bind_int64(stmt, idx, n),
-                    Val::Text(s) => ffi::sqlite3_bind_text64(
-                        stmt,
-                        idx,
-                        s.as_ptr().cast::<c_char>(),
-                        s.len() as u64,
-                        ffi::SQLITE_STATIC(),
-                        ffi::SQLITE_UTF8 as u8,
-                    ),
+                    Val::Text(s) => {
+                        ffi::sqlite3_bind_text64(stmt, idx, s.as_ptr().cast::<c_char>(), s.len() as u64, text, ffi::SQLITE_UTF8 as u8)
+                    }
                 }
             };
             if rc != ffi::SQLITE_OK {
-                result = Err(error(self.db, rc));
-                break;
+                return Err(error(self.db, rc));
             }
         }
-        let changed = if result.is_ok() {
-            // SAFETY: `stmt` is live with every parameter bound.
-            match unsafe { ffi::sqlite3_step(stmt) } {
-                ffi::SQLITE_DONE => Ok(unsafe { ffi::sqlite3_changes(self.db) } as usize),
-                rc => Err(error(self.db, rc)),
-            }
-        } else {
-            result.map(|()| 0)
-        };
-        // SAFETY: `stmt` is live; after these calls it holds no borrowed text.
+        Ok(())
+    }
+
+    /// Ends the statement's current run (it can then be run again).
+    fn reset(&mut self) {
+        // SAFETY: `stmt` is live.
         unsafe {
-            ffi::sqlite3_reset(stmt);
-            ffi::sqlite3_clear_bindings(stmt);
+            ffi::sqlite3_reset(self.stmt.as_ptr());
         }
-        changed
     }
 }
 
-impl Drop for RawInsert<'_> {
+impl Drop for Stmt<'_> {
     fn drop(&mut self) {
         // SAFETY: the statement is live and finalized once, while its connection is borrowed.
         unsafe {
@@ -120,19 +120,55 @@ impl Drop for RawInsert<'_> {
     }
 }
 
-/// Prepares `sql` (one statement) on `conn`, for a statement that borrows `conn`.
-fn prepare(conn: &Connection, sql: &str) -> rusqlite::Result<(*mut ffi::sqlite3, NonNull<ffi::sqlite3_stmt>)> {
-    // SAFETY: the callers keep the handle only while `conn` is borrowed (their `'c` lifetime), on
-    // this thread, and finalize the statement in `Drop` before the borrow ends.
-    let db = unsafe { conn.handle() };
-    let mut stmt = std::ptr::null_mut();
-    let len = c_int::try_from(sql.len()).map_err(|_| rusqlite::Error::InvalidQuery)?;
-    // SAFETY: `sql` is valid for `len` bytes; `stmt` receives the new statement or null.
-    let rc = unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr().cast::<c_char>(), len, &mut stmt, std::ptr::null_mut()) };
-    if rc != ffi::SQLITE_OK {
-        return Err(error(db, rc));
+/// A prepared INSERT (or UPDATE) run once per call, see the module's notes.
+pub(crate) struct RawInsert<'c>(Stmt<'c>);
+
+impl<'c> RawInsert<'c> {
+    /// Prepares `sql` (one statement) on `conn`, which it borrows for its whole life.
+    pub(crate) fn new(conn: &'c Connection, sql: &str) -> rusqlite::Result<RawInsert<'c>> {
+        Stmt::new(conn, sql).map(RawInsert)
     }
-    Ok((db, NonNull::new(stmt).ok_or(rusqlite::Error::InvalidQuery)?))
+
+    /// Binds `values` to ?1, ?2, … and runs the statement once; returns the rows it changed.
+    pub(crate) fn run(&mut self, values: &[Val<'_>]) -> rusqlite::Result<usize> {
+        // SAFETY: the texts are borrowed for this call, and the statement is reset and its
+        // bindings cleared below, before it returns: then no binding points to them.
+        let bound = unsafe { self.0.bind(values, ffi::SQLITE_STATIC()) };
+        let (db, stmt) = (self.0.db, self.0.stmt.as_ptr());
+        let changed = bound.and_then(|()| {
+            // SAFETY: `stmt` is live with every parameter bound.
+            match unsafe { ffi::sqlite3_step(stmt) } {
+                ffi::SQLITE_DONE => Ok(unsafe { ffi::sqlite3_changes(db) } as usize),
+                rc => Err(error(db, rc)),
+            }
+        });
+        self.0.reset();
+        // SAFETY: `stmt` is live; after this it holds no borrowed text.
+        unsafe {
+            ffi::sqlite3_clear_bindings(stmt);
+        }
+        changed
+    }
+}
+
+/// A prepared SELECT, run with [`RawQuery::rows`] as many times as needed.
+pub(crate) struct RawQuery<'c>(Stmt<'c>);
+
+impl<'c> RawQuery<'c> {
+    /// Prepares `sql` (one statement) on `conn`, which it borrows for its whole life.
+    pub(crate) fn new(conn: &'c Connection, sql: &str) -> rusqlite::Result<RawQuery<'c>> {
+        Stmt::new(conn, sql).map(RawQuery)
+    }
+
+    /// Binds `values` to ?1, ?2, … (texts are copied by SQLite) and starts the query from its
+    /// first row.
+    pub(crate) fn rows(&mut self, values: &[Val<'_>]) -> rusqlite::Result<RawRows<'_, 'c>> {
+        // The reset ends any earlier run (its rows were borrowed from `self`, so none is alive).
+        self.0.reset();
+        // SAFETY: SQLITE_TRANSIENT: SQLite copies the texts.
+        unsafe { self.0.bind(values, ffi::SQLITE_TRANSIENT())? };
+        Ok(RawRows { query: self, done: false })
+    }
 }
 
 /// `b` as a string, as `std::str::from_utf8` gives it, faster for ASCII (ids, dates, amounts:
@@ -144,69 +180,6 @@ pub(crate) fn utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
         Ok(unsafe { std::str::from_utf8_unchecked(b) })
     } else {
         std::str::from_utf8(b)
-    }
-}
-
-/// A prepared SELECT, run with [`RawQuery::rows`] as many times as needed.
-pub(crate) struct RawQuery<'c> {
-    db: *mut ffi::sqlite3,
-    stmt: NonNull<ffi::sqlite3_stmt>,
-    params: usize,
-    _conn: PhantomData<&'c Connection>,
-}
-
-impl<'c> RawQuery<'c> {
-    /// Prepares `sql` (one statement) on `conn`, which it borrows for its whole life.
-    pub(crate) fn new(conn: &'c Connection, sql: &str) -> rusqlite::Result<RawQuery<'c>> {
-        let (db, stmt) = prepare(conn, sql)?;
-        // SAFETY: `stmt` was just prepared.
-        let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } as usize;
-        Ok(RawQuery { db, stmt, params, _conn: PhantomData })
-    }
-
-    /// Binds `values` to ?1, ?2, … (texts are copied by SQLite) and starts the query from its
-    /// first row.
-    pub(crate) fn rows(&mut self, values: &[Val<'_>]) -> rusqlite::Result<RawRows<'_, 'c>> {
-        if values.len() != self.params {
-            return Err(rusqlite::Error::InvalidParameterCount(values.len(), self.params));
-        }
-        let stmt = self.stmt.as_ptr();
-        // SAFETY: `stmt` is live; the reset ends any earlier run (its rows were borrowed from
-        // `self`, so none is alive).
-        unsafe {
-            ffi::sqlite3_reset(stmt);
-        }
-        for (i, v) in values.iter().enumerate() {
-            let idx = i as c_int + 1;
-            // SAFETY: `stmt` is live; a text is bound SQLITE_TRANSIENT, so SQLite copies it.
-            let rc = unsafe {
-                match *v {
-                    Val::Null => ffi::sqlite3_bind_null(stmt, idx),
-                    Val::Int(n) => ffi::sqlite3_bind_int64(stmt, idx, n),
-                    Val::Text(s) => ffi::sqlite3_bind_text64(
-                        stmt,
-                        idx,
-                        s.as_ptr().cast::<c_char>(),
-                        s.len() as u64,
-                        ffi::SQLITE_TRANSIENT(),
-                        ffi::SQLITE_UTF8 as u8,
-                    ),
-                }
-            };
-            if rc != ffi::SQLITE_OK {
-                return Err(error(self.db, rc));
-            }
-        }
-        Ok(RawRows { query: self, done: false })
-    }
-}
-
-impl Drop for RawQuery<'_> {
-    fn drop(&mut self) {
-        // SAFETY: the statement is live and finalized once, while its connection is borrowed.
-        unsafe {
-            ffi::sqlite3_finalize(self.stmt.as_ptr());
-        }
     }
 }
 
@@ -224,18 +197,18 @@ impl RawRows<'_, '_> {
         if self.done {
             return Ok(None);
         }
-        let stmt = self.query.stmt.as_ptr();
+        let stmt = self.query.0.stmt.as_ptr();
         // SAFETY: `stmt` is live with its parameters bound; no value of the previous row is
         // borrowed any more (each row borrows `self` mutably).
         match unsafe { ffi::sqlite3_step(stmt) } {
-            ffi::SQLITE_ROW => Ok(Some(RawRow { stmt, db: self.query.db, _rows: PhantomData })),
+            ffi::SQLITE_ROW => Ok(Some(RawRow { stmt, db: self.query.0.db, _rows: PhantomData })),
             ffi::SQLITE_DONE => {
                 self.done = true;
                 Ok(None)
             }
             rc => {
                 self.done = true;
-                Err(error(self.query.db, rc))
+                Err(error(self.query.0.db, rc))
             }
         }
     }

@@ -627,8 +627,8 @@ impl GuidSums {
         }
     }
 
-    /// Each instance's key and sums, in key order. The keys are sorted with their slots' places
-    /// (16-byte keys rather than whole sums are moved: 100,000 instances take a few ms).
+    /// Each instance's key and sums, in key order (the keys are sorted with their slots' places,
+    /// so that whole sums are not moved).
     fn sums(&self) -> impl Iterator<Item = (u128, Sums)> + '_ {
         debug_assert!(self.pending.is_empty(), "flushed first");
         let mut order: Vec<(u128, usize)> =
@@ -636,15 +636,8 @@ impl GuidSums {
         order.sort_unstable_by_key(|o| o.0);
         order.into_iter().map(|(key, i)| {
             let s = &self.slots[i];
-            let c = s.cents;
-            let mut sums = Sums {
-                charges: s.charges,
-                refunds: s.refunds,
-                gross: Decimal::new(c[0], 2),
-                expenses: Decimal::new(c[1], 2),
-                net: Decimal::new(c[2], 2),
-                wix_share: Decimal::new(c[3], 2),
-            };
+            let mut sums = Sums { charges: s.charges, refunds: s.refunds, ..Sums::default() };
+            sums.add_cents(s.cents);
             // `exact` counts no events: only its amounts add.
             if let Some(x) = self.exact.get(&key) {
                 sums.merge(x);
