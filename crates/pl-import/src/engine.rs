@@ -209,6 +209,7 @@ impl<'a> Rec<'a> {
             line: self.line,
             kind,
             skip_reason: None,
+            type_name: None,
             dedup_key,
             source_id,
             occurred_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,

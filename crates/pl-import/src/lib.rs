@@ -99,12 +99,19 @@ pub enum RowKind {
     Conversion,
     /// PayPal hold / release / reserve.
     Hold,
+    /// Money the account paid out that does not pay a customer back (a purchase, a payment to a
+    /// supplier): kept and shown, never a billing event (SPEC §2 "Direction").
+    Sent,
+    /// Money that came in under a type the importer does not know: never dropped silently, it is
+    /// an `unclassified_type` exception until the operator classifies its type (`Row::type_name`).
+    Unclassified,
     /// Not a money event for the ledger; see `Row::skip_reason`.
     Skipped,
 }
 
 impl RowKind {
-    /// `charge`, `refund`, `dispute`, `dispute_reversal`, `fee`, `payout`, `conversion`, `hold`, `skipped`.
+    /// `charge`, `refund`, `dispute`, `dispute_reversal`, `fee`, `payout`, `conversion`, `hold`,
+    /// `sent`, `unclassified`, `skipped`.
     pub fn as_str(&self) -> &'static str {
         match self {
             RowKind::Charge => "charge",
@@ -115,6 +122,8 @@ impl RowKind {
             RowKind::Payout => "payout",
             RowKind::Conversion => "conversion",
             RowKind::Hold => "hold",
+            RowKind::Sent => "sent",
+            RowKind::Unclassified => "unclassified",
             RowKind::Skipped => "skipped",
         }
     }
@@ -130,6 +139,8 @@ impl RowKind {
             "payout" => RowKind::Payout,
             "conversion" => RowKind::Conversion,
             "hold" => RowKind::Hold,
+            "sent" => RowKind::Sent,
+            "unclassified" => RowKind::Unclassified,
             "skipped" => RowKind::Skipped,
             _ => return None,
         })
@@ -201,6 +212,10 @@ pub struct Row {
     pub kind: RowKind,
     /// Why a `Skipped` row is skipped (`status Pending`, `balance impact Memo`, ...).
     pub skip_reason: Option<String>,
+    /// The processor's own name for the row's type, as written in the file (PayPal `Type`, Stripe
+    /// `reporting_category` or `Type`, a mapped type column): what a classification rule of the
+    /// operator matches (case-insensitively) for its source. `None` when the format has none.
+    pub type_name: Option<String>,
     /// Stable key across imports: `stripe:<txn>`, `paypal:<id>|<type>|<cur>|<gross>[|<status>]`, `mapped:<name>:<id>`.
     pub dedup_key: String,
     /// The processor's own transaction id (Stripe balance transaction id, PayPal Transaction ID).
