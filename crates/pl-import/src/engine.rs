@@ -177,15 +177,13 @@ const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
     None => NaiveDate::MIN,
 };
 
-/// 10^MAX_INTEGER_DIGITS: the smallest amount refused.
-fn amount_limit() -> Decimal {
-    Decimal::from(10i64.pow(MAX_INTEGER_DIGITS))
-}
+/// 10^[`MAX_INTEGER_DIGITS`] (10^12): the smallest amount refused.
+const AMOUNT_LIMIT: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
 
 /// An amount's text parsed, within [`MAX_INTEGER_DIGITS`]; the message quotes the cell clipped.
 fn parse_amount(s: &str, style: NumberStyle) -> Result<Decimal, String> {
     match pl_money::parse_decimal(s, style) {
-        Ok(d) if d.abs() >= amount_limit() => Err(format!(
+        Ok(d) if d.abs() >= AMOUNT_LIMIT => Err(format!(
             "`{}` has more than {MAX_INTEGER_DIGITS} integer digits: no payment is that large (check the column)",
             clip(s)
         )),
@@ -615,6 +613,11 @@ pub(crate) fn run_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amount_limit_is_ten_to_the_max_digits() {
+        assert_eq!(AMOUNT_LIMIT, Decimal::from(10i64.pow(MAX_INTEGER_DIGITS)));
+    }
 
     #[test]
     fn delimiters() {

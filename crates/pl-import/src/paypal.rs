@@ -360,10 +360,11 @@ fn status_completed(status: &str) -> Option<bool> {
         "fehlgeschlagen",
         "in bearbeitung",
     ];
-    let s = status.trim().to_lowercase();
-    if COMPLETED.contains(&s.as_str()) {
+    // ASCII case only (no allocation): German statuses are written with a lower-case umlaut.
+    let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(status.trim()));
+    if is(COMPLETED) {
         Some(true)
-    } else if OTHER.contains(&s.as_str()) {
+    } else if is(OTHER) {
         Some(false)
     } else {
         None
