@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use pl_money::NumberStyle;
 
-use crate::{DateOrder, ImportError};
+use crate::{clip, DateOrder, ImportError};
 
 /// A date as written, before the file's date order is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub(crate) fn split_date(s: &str) -> Result<(DateParts, &str), String> {
         Some(p) => (&s[..p], s[p + 1..].trim()),
         None => (s, ""),
     };
-    let bad = || format!("`{s}` is not a date");
+    let bad = || format!("`{}` is not a date", clip(s));
     let sep = if date.contains('-') {
         '-'
     } else if date.contains('/') {
@@ -86,22 +86,23 @@ pub(crate) fn resolve(parts: DateParts, order: Option<DateOrder>, raw: &str) -> 
         DateParts::Slash(a, b, y) => match order {
             Some(DateOrder::MonthFirst) => (y, a, b),
             Some(DateOrder::DayFirst) => (y, b, a),
-            None => return Err(format!("`{raw}`: a slash date where the rest of the file has none")),
+            None => return Err(format!("`{}`: a slash date where the rest of the file has none", clip(raw))),
         },
     };
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| match parts {
         DateParts::Slash(..) => format!(
-            "`{raw}` is not a valid date ({})",
+            "`{}` is not a valid date ({})",
+            clip(raw),
             order.map(|o| o.as_str()).unwrap_or("unknown order")
         ),
-        _ => format!("`{raw}` is not a valid date"),
+        _ => format!("`{}` is not a valid date", clip(raw)),
     })
 }
 
 /// `09:14:07`, `9:14`, `9:14:07 PM`, `09:14:07.123`, with an optional trailing `Z` / `UTC`.
 pub(crate) fn parse_time(s: &str) -> Result<NaiveTime, String> {
     let t = s.trim();
-    let bad = || format!("`{t}` is not a time");
+    let bad = || format!("`{}` is not a time", clip(t));
     let mut body = t.trim_end_matches('Z').trim_end_matches(" UTC").trim();
     let mut pm = None;
     let upper = body.to_ascii_uppercase();
@@ -250,12 +251,12 @@ impl OrderVote {
     pub fn see(&mut self, line: u32, value: &str) {
         let Ok((parts, _)) = split_date(value) else { return };
         match evidence(parts) {
-            Some(Ok(DateOrder::DayFirst)) if self.day_first.is_none() => self.day_first = Some((line, value.trim().into())),
+            Some(Ok(DateOrder::DayFirst)) if self.day_first.is_none() => self.day_first = Some((line, clip(value.trim()))),
             Some(Ok(DateOrder::MonthFirst)) if self.month_first.is_none() => {
-                self.month_first = Some((line, value.trim().into()))
+                self.month_first = Some((line, clip(value.trim())))
             }
             None if matches!(parts, DateParts::Slash(..)) && self.undecided.is_none() => {
-                self.undecided = Some((line, value.trim().into()))
+                self.undecided = Some((line, clip(value.trim())))
             }
             _ => {}
         }
@@ -308,10 +309,10 @@ impl StyleVote {
     pub fn see(&mut self, line: u32, column: &str, value: &str) {
         match pl_money::style_hint(value) {
             Some(NumberStyle::Point) if self.point.is_none() => {
-                self.point = Some((line, value.trim().into(), column.into()))
+                self.point = Some((line, clip(value.trim()), column.into()))
             }
             Some(NumberStyle::Comma) if self.comma.is_none() => {
-                self.comma = Some((line, value.trim().into(), column.into()))
+                self.comma = Some((line, clip(value.trim()), column.into()))
             }
             _ => {}
         }

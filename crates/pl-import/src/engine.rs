@@ -1,17 +1,22 @@
 //! The streaming loop shared by every format: BOM, delimiter, header, prescan, rows.
 
-use std::fs::File;
 use std::io::{Read, Seek};
+
 use std::path::Path;
 
 use csv::ByteRecord;
 use pl_money::NumberStyle;
 use rust_decimal::Decimal;
 
-use crate::dates::{OrderVote, StyleVote};
-use crate::{mapped, paypal, stripe, DateOrder, Format, ImportError, ParseOptions, Parsed, Row, RowError, RowKind};
+use chrono::{DateTime, NaiveDate, Utc};
 
-/// Where the bytes come from; a path is opened again for the second pass.
+use crate::dates::{OrderVote, StyleVote};
+use crate::{
+    clip, file, mapped, paypal, stripe, DateOrder, Format, ImportError, ParseOptions, Parsed, Row, RowError, RowKind,
+    MAX_INTEGER_DIGITS,
+};
+
+/// Where the bytes come from; a path is opened again for each pass.
 pub(crate) enum Input<'a> {
     Bytes(&'a [u8]),
     Path(&'a Path),
@@ -20,28 +25,56 @@ pub(crate) enum Input<'a> {
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl<'a> Input<'a> {
-    /// A reader positioned after any UTF-8 BOM.
-    fn open(&self) -> Result<Box<dyn Read + 'a>, ImportError> {
+    /// A reader positioned after any UTF-8 BOM, the file checked first (regular, size); also
+    /// returns the length of the BOM skipped.
+    fn raw(&self) -> Result<(Box<dyn Read + 'a>, u64), ImportError> {
         match self {
-            Input::Bytes(b) => Ok(Box::new(b.strip_prefix(BOM).unwrap_or(b))),
+            Input::Bytes(b) => match b.strip_prefix(BOM) {
+                Some(rest) => Ok((Box::new(rest), 3)),
+                None => Ok((Box::new(*b), 0)),
+            },
             Input::Path(p) => {
-                let mut f = File::open(p)?;
+                let mut f = file::open_checked(p)?;
                 let mut first = [0u8; 3];
                 let n = read_up_to(&mut f, &mut first)?;
                 if n == 3 && first == BOM[..] {
-                    Ok(Box::new(f))
+                    Ok((Box::new(f), 3))
                 } else {
                     f.rewind()?;
-                    Ok(Box::new(f))
+                    Ok((Box::new(f), 0))
                 }
             }
         }
     }
 
-    /// The first bytes (after any BOM), to find the delimiter.
+    /// A reader for the CSV parser: after any BOM, lines bounded, CR turned into LF in a CR-only
+    /// file.
+    fn open(&self, cr_only: bool) -> Result<Box<dyn Read + 'a>, ImportError> {
+        let (r, _) = self.raw()?;
+        Ok(Box::new(file::Lines::new(r, cr_only)))
+    }
+
+    /// The bytes from `offset` (counted after any BOM, as the csv reader counts) to the end.
+    fn tail(&self, offset: u64) -> Result<Box<dyn Read + 'a>, ImportError> {
+        match self {
+            Input::Bytes(_) => {
+                let (mut r, _) = self.raw()?;
+                std::io::copy(&mut (&mut r).take(offset), &mut std::io::sink())?;
+                Ok(r)
+            }
+            Input::Path(p) => {
+                let (_, bom) = self.raw()?;
+                let mut f = file::open_checked(p)?;
+                f.seek(std::io::SeekFrom::Start(bom.saturating_add(offset)))?;
+                Ok(Box::new(f))
+            }
+        }
+    }
+
+    /// The first bytes (after any BOM), to find the delimiter and the line ends.
     fn head(&self) -> Result<Vec<u8>, ImportError> {
         let mut buf = vec![0u8; 64 * 1024];
-        let n = read_up_to(&mut self.open()?, &mut buf)?;
+        let n = read_up_to(&mut self.raw()?.0, &mut buf)?;
         buf.truncate(n);
         Ok(buf)
     }
@@ -50,12 +83,19 @@ impl<'a> Input<'a> {
 fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(n)
+}
+
+/// Whether the file's line ends are old Mac CRs: CRs and no LF in its first bytes.
+fn is_cr_only(head: &[u8]) -> bool {
+    !head.contains(&b'\n') && head.contains(&b'\r')
 }
 
 /// The delimiter of the header line: the most frequent of `,` `;` tab outside quotes (`,` on a tie).
@@ -65,7 +105,7 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     for &c in head {
         match c {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => break,
+            b'\n' | b'\r' if !quoted => break,
             b',' if !quoted => counts[0] += 1,
             b';' if !quoted => counts[1] += 1,
             b'\t' if !quoted => counts[2] += 1,
@@ -109,7 +149,7 @@ impl Headers {
     pub fn find(&self, names: &[&str]) -> Option<Col> {
         names.iter().find_map(|n| {
             let n = n.to_lowercase();
-            self.lower.iter().position(|h| *h == n).map(|idx| Col { idx, name: self.names[idx].clone() })
+            self.lower.iter().position(|h| *h == n).map(|idx| Col { idx, name: clip(&self.names[idx]) })
         })
     }
 
@@ -124,11 +164,35 @@ impl Headers {
     }
 }
 
-/// A column of the file: position and name as written.
+/// A column of the file: position and name as written (clipped for messages).
 #[derive(Debug, Clone)]
 pub(crate) struct Col {
     pub idx: usize,
     pub name: String,
+}
+
+/// The first day a row may have.
+const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// 10^[`MAX_INTEGER_DIGITS`] (10^12): the smallest amount refused.
+const AMOUNT_LIMIT: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
+
+/// An amount's text parsed, within [`MAX_INTEGER_DIGITS`]; the message quotes the cell clipped.
+fn parse_amount(s: &str, style: NumberStyle) -> Result<Decimal, String> {
+    match pl_money::parse_decimal(s, style) {
+        Ok(d) if d.abs() >= AMOUNT_LIMIT => Err(format!(
+            "`{}` has more than {MAX_INTEGER_DIGITS} integer digits: no payment is that large (check the column)",
+            clip(s)
+        )),
+        Ok(d) => Ok(d),
+        Err(pl_money::AmountError::Invalid { reason, .. }) => {
+            Err(format!("`{}` is not an amount: {}", clip(s), clip(&reason)))
+        }
+        Err(e) => Err(clip(&e.to_string())),
+    }
 }
 
 /// One record being read.
@@ -163,13 +227,28 @@ impl<'a> Rec<'a> {
         RowError { line: self.line, column: Some(col.name.clone()), reason }
     }
 
-    /// A required amount.
+    /// A required amount (at most [`MAX_INTEGER_DIGITS`] integer digits).
     pub fn amount(&self, col: &Col, style: NumberStyle) -> Result<Decimal, RowError> {
         let s = self.get(col)?;
         if s.is_empty() {
             return Err(self.err(col, "the amount is empty".into()));
         }
-        pl_money::parse_decimal(s, style).map_err(|e| self.err(col, e.to_string()))
+        parse_amount(s, style).map_err(|e| self.err(col, e))
+    }
+
+    /// A date-time within the bounds of [`Ctx`]: not before 2000, not more than a year ahead.
+    pub fn in_range(&self, col: &Col, at: DateTime<Utc>, ctx: &Ctx) -> Result<DateTime<Utc>, RowError> {
+        let day = at.date_naive();
+        if day < EARLIEST {
+            return Err(self.err(col, format!("the date {day} is before 2000: check the column")));
+        }
+        if day > ctx.latest {
+            return Err(self.err(
+                col,
+                format!("the date {day} is more than a year after today ({}): check the column", ctx.today),
+            ));
+        }
+        Ok(at)
     }
 
     /// An optional amount: 0 when the column is absent or the cell empty.
@@ -181,7 +260,7 @@ impl<'a> Rec<'a> {
                 if s.is_empty() {
                     Ok(Decimal::ZERO)
                 } else {
-                    pl_money::parse_decimal(s, style).map_err(|e| self.err(c, e.to_string()))
+                    parse_amount(s, style).map_err(|e| self.err(c, e))
                 }
             }
         }
@@ -200,7 +279,7 @@ impl<'a> Rec<'a> {
         let s = self.get(col)?;
         pl_money::Currency::new(s)
             .map(|c| c.as_str().to_string())
-            .map_err(|_| self.err(col, format!("`{s}` is not a currency code")))
+            .map_err(|_| self.err(col, format!("`{}` is not a currency code", clip(s))))
     }
 
     /// A row with the common fields set; the format fills the rest.
@@ -234,11 +313,14 @@ pub(crate) fn non_empty(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// Whole-file decisions a format's rows are parsed with.
+/// Whole-file decisions a format's rows are parsed with, and the day the parse started.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx {
     pub style: NumberStyle,
     pub order: Option<DateOrder>,
+    /// Today (UTC) and the last day a row may have (a year ahead).
+    pub today: NaiveDate,
+    pub latest: NaiveDate,
 }
 
 /// What a format needs from the prescan.
@@ -345,8 +427,11 @@ fn is_blank(rec: &ByteRecord) -> bool {
 
 fn csv_err(e: csv::Error) -> ImportError {
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => ImportError::Io(io),
-        other => ImportError::Csv(format!("{other:?}")),
+        csv::ErrorKind::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<file::LineTooLong>()) {
+            Some(l) => ImportError::LineTooLong { line: l.line, limit: file::MAX_LINE_BYTES },
+            None => ImportError::Io(io),
+        },
+        other => ImportError::Csv(clip(&format!("{other:?}"))),
     }
 }
 
@@ -391,13 +476,14 @@ impl<'s> Votes<'s> {
         }
     }
 
-    fn decide(&self, opts: &ParseOptions) -> Result<Ctx, ImportError> {
+    fn decide(&self, opts: &ParseOptions, today: NaiveDate) -> Result<Ctx, ImportError> {
         let style = self.style.decide(self.spec.default_style)?;
         let order = match &self.order {
             Some(v) => v.decide(opts.date_order)?,
             None => None,
         };
-        Ok(Ctx { style, order })
+        let latest = today.checked_add_months(chrono::Months::new(12)).unwrap_or(NaiveDate::MAX);
+        Ok(Ctx { style, order, today, latest })
     }
 }
 
@@ -411,13 +497,16 @@ pub(crate) fn run_with(
 ) -> Result<Parsed, ImportError> {
     let head = input.head()?;
     let delim = sniff_delimiter(&head);
+    let cr_only = is_cr_only(&head);
     drop(head);
+    let today = Utc::now().date_naive();
 
-    let mut rdr = reader(input.open()?, delim);
+    let mut rdr = reader(input.open(cr_only)?, delim);
     let mut rec = ByteRecord::new();
     if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
         return Err(ImportError::Empty);
     }
+    let mut last_start = rec.position().map(|p| (p.byte(), p.line()));
     let headers = Headers::from_record(&rec);
     if headers.names.iter().all(|n| n.is_empty()) {
         return Err(ImportError::Empty);
@@ -432,7 +521,7 @@ pub(crate) fn run_with(
     let mut votes = Votes::new(&spec);
     let mut provisional = None;
     {
-        let mut pre = reader(input.open()?, delim);
+        let mut pre = reader(input.open(cr_only)?, delim);
         let mut r = ByteRecord::new();
         let mut first = true;
         let mut seen = 0usize;
@@ -444,7 +533,7 @@ pub(crate) fn run_with(
             votes.see(&r);
             seen += 1;
             if one_pass && seen == PREFIX_ROWS {
-                if let Ok(ctx) = votes.decide(opts) {
+                if let Ok(ctx) = votes.decide(opts, today) {
                     provisional = Some(ctx);
                     break;
                 }
@@ -457,7 +546,7 @@ pub(crate) fn run_with(
     }
     let ctx = match provisional {
         Some(ctx) => ctx,
-        None => votes.decide(opts)?,
+        None => votes.decide(opts, today)?,
     };
     let (style, order) = (ctx.style, ctx.order);
 
@@ -472,6 +561,7 @@ pub(crate) fn run_with(
         delimiter: delim as char,
     };
     while rdr.read_byte_record(&mut rec).map_err(csv_err)? {
+        last_start = rec.position().map(|p| (p.byte(), p.line()));
         if is_blank(&rec) {
             continue;
         }
@@ -504,8 +594,15 @@ pub(crate) fn run_with(
             }
         }
     }
+    // The csv reader takes the end of the file as the end of an open quoted field: a file cut
+    // short would import its last row cut. Only the last record can hold an open quote.
+    if let Some((byte, line)) = last_start {
+        if file::ends_inside_quote(input.tail(byte)?, delim)? {
+            return Err(ImportError::UnterminatedQuote { line });
+        }
+    }
     if let Some(guess) = provisional {
-        let whole = votes.decide(opts)?;
+        let whole = votes.decide(opts, today)?;
         if (whole.style, whole.order) != (guess.style, guess.order) {
             return Err(ImportError::NeedsTwoPasses);
         }
@@ -516,6 +613,11 @@ pub(crate) fn run_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amount_limit_is_ten_to_the_max_digits() {
+        assert_eq!(AMOUNT_LIMIT, Decimal::from(10i64.pow(MAX_INTEGER_DIGITS)));
+    }
 
     #[test]
     fn delimiters() {

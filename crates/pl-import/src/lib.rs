@@ -20,6 +20,15 @@
 //!   abbreviations map to fixed offsets (US, European incl. German `MEZ`/`MESZ`, Asian, Australian,
 //!   `GMT+1`-style offsets); `IST` is read as India (+05:30). An unknown one is a row error.
 //! - A record whose field count differs from the header's is a row error; blank records are ignored.
+//! - Old Mac line ends (CR only) are read as line ends; a file ending inside a quoted field is
+//!   refused ([`ImportError::UnterminatedQuote`]).
+//!
+//! Bounds (SPEC §2): only regular files are read, at most [`MAX_FILE_BYTES`] ([`check_file`]); a
+//! line longer than [`MAX_LINE_BYTES`] is refused before it is held in memory; an amount with more
+//! than [`MAX_INTEGER_DIGITS`] integer digits, a date before 2000 or more than a year after today,
+//! an empty type and an empty or unknown PayPal status are bad rows. Every message that quotes the
+//! file's content goes through [`clip`] (at most [`CLIP_CHARS`] characters, control characters
+//! escaped).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,11 +40,49 @@ use rust_decimal::Decimal;
 
 mod dates;
 mod engine;
+mod file;
 mod mapped;
 mod paypal;
 mod stripe;
 
+pub use file::{check_file, MAX_FILE_BYTES, MAX_LINE_BYTES};
 pub use mapped::{FeeSign, Mapping};
+
+/// The most characters of a cell or header an error message quotes.
+pub const CLIP_CHARS: usize = 80;
+
+/// Amounts with more integer digits than this are refused: no payment is a trillion.
+pub const MAX_INTEGER_DIGITS: u32 = 12;
+
+/// Text from a file, made safe to quote in a message: at most [`CLIP_CHARS`] characters, control
+/// characters escaped (`\u{1b}`, `\r`, `\n`, `\t`), and how many characters were left out.
+/// Every message quoting a cell or a header goes through it.
+pub fn clip(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(CLIP_CHARS * 2));
+    let mut chars = s.chars();
+    for c in chars.by_ref().take(CLIP_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    let rest = chars.count();
+    if rest > 0 {
+        out.push_str(&format!("… ({rest} more characters)"));
+    }
+    out
+}
+
+/// At most a few header names, clipped, and how many more there are.
+fn header_list(headers: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut out: Vec<String> = headers.iter().take(SHOWN).map(|h| format!("`{}`", clip(h))).collect();
+    if headers.len() > SHOWN {
+        out.push(format!("and {} more", headers.len() - SHOWN));
+    }
+    out.join(", ")
+}
 
 /// A supported export format.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -101,6 +148,12 @@ pub enum RowKind {
     Hold,
     /// Money the account paid out that does not pay a customer back (a purchase, a payment to a
     /// supplier): kept and shown, never a billing event (SPEC §2 "Direction").
+    ///
+    /// **A `Sent` row with `original_ref` set is a refund candidate**: PayPal writes money paid
+    /// back to a customer under the payment's own type too (`Website Payment` −29.00 with a
+    /// `Reference Txn ID`); the importer cannot see the ledger, so the ledger promotes such a row
+    /// to a `Refund` when `original_ref` is a payment received in the ledger, and keeps it `Sent`
+    /// otherwise (a billing agreement id `B-…`, a purchase's own reference).
     Sent,
     /// Money that came in under a type the importer does not know: never dropped silently, it is
     /// an `unclassified_type` exception until the operator classifies its type (`Row::type_name`).
@@ -212,9 +265,10 @@ pub struct Row {
     pub kind: RowKind,
     /// Why a `Skipped` row is skipped (`status Pending`, `balance impact Memo`, ...).
     pub skip_reason: Option<String>,
-    /// The processor's own name for the row's type, as written in the file (PayPal `Type`, Stripe
-    /// `reporting_category` or `Type`, a mapped type column): what a classification rule of the
-    /// operator matches (case-insensitively) for its source. `None` when the format has none.
+    /// The processor's own name for the row's type, as written in the file (PayPal `Type` without
+    /// an `Update to ` prefix, Stripe `reporting_category` or `Type`, a mapped type column): what a
+    /// classification rule of the operator matches (case-insensitively) for its source. Set on
+    /// every row of a format that has a type column; `None` when the format has none.
     pub type_name: Option<String>,
     /// Stable key across imports: `stripe:<txn>`, `paypal:<id>|<type>|<cur>|<gross>[|<status>]`, `mapped:<name>:<id>`.
     pub dedup_key: String,
@@ -272,7 +326,7 @@ impl std::error::Error for RowError {}
 pub enum ImportError {
     #[error("the file is empty (no header line)")]
     Empty,
-    #[error("unknown file format: the header has columns {headers:?}; known formats: {}", known.join(", "))]
+    #[error("unknown file format: the header has {} column(s): {}; known formats: {}", headers.len(), header_list(headers), known.join(", "))]
     UnknownFormat { headers: Vec<String>, known: Vec<String> },
     #[error("unknown format id `{0}`; known formats: stripe-itemized, stripe-balance, paypal-activity, mapped:<name>")]
     UnknownFormatId(String),
@@ -310,6 +364,14 @@ pub enum ImportError {
         comma_line: u32,
         comma_column: String,
     },
+    #[error("`{path}` is {what}, not a regular file: pass the path of a CSV export")]
+    NotARegularFile { path: String, what: &'static str },
+    #[error("`{path}` is {size} bytes, above the limit of {limit} bytes for one export: split the export by date range")]
+    TooLarge { path: String, size: u64, limit: u64 },
+    #[error("line {line} runs over {limit} bytes without a line end: this is not a CSV export, or it is damaged")]
+    LineTooLong { line: u64, limit: usize },
+    #[error("the file ends inside a quoted field that starts on line {line}: it was cut short; download the export again")]
+    UnterminatedQuote { line: u64 },
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
     #[error("malformed CSV: {0}")]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::dates::tz_offset;
 use crate::engine::{non_empty, Col, Ctx, Headers, PrescanSpec, Rec};
-use crate::{Format, ImportError, Row, RowError, RowKind};
+use crate::{clip, Format, ImportError, Row, RowError, RowKind};
 
 /// How the mapped fee column is signed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -78,7 +78,9 @@ pub struct Mapping {
     #[serde(default)]
     pub kinds: BTreeMap<String, RowKind>,
     /// Kind of a type value not in `kinds`, or of every row without `type_column`
-    /// (default `skipped` with a type column, `charge` without).
+    /// (default `skipped` with a type column, `charge` without). With a type column, a value not
+    /// in `kinds` whose row has money is `unclassified` (an exception until the operator
+    /// classifies it, SPEC §2) unless `default_kind` names another kind than `skipped`.
     pub default_kind: Option<RowKind>,
     /// Optional status column: rows whose status is not in `ok_statuses` are skipped.
     pub status_column: Option<String>,
@@ -221,10 +223,10 @@ impl MappedPlan {
         PrescanSpec { date: None, amounts: Vec::new(), default_style: self.m.number_style.unwrap_or(NumberStyle::Point) }
     }
 
-    fn when(&self, r: &Rec) -> Result<DateTime<Utc>, RowError> {
+    fn when(&self, r: &Rec, ctx: &Ctx) -> Result<DateTime<Utc>, RowError> {
         let s = r.get(&self.date)?;
         let fmt = &self.m.date_format;
-        let bad = || r.err(&self.date, format!("`{s}` does not match the date format `{fmt}`"));
+        let bad = || r.err(&self.date, format!("`{}` does not match the date format `{fmt}`", clip(s)));
         let naive = if self.has_time {
             NaiveDateTime::parse_from_str(s, fmt).map_err(|_| bad())?
         } else {
@@ -235,7 +237,9 @@ impl MappedPlan {
             // In a DST fall-back hour take the earlier instant.
             Zone::Iana(tz) => tz.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&Utc)),
         };
-        local.ok_or_else(|| r.err(&self.date, format!("`{s}` does not exist in time zone {}", self.m.timezone)))
+        let at = local
+            .ok_or_else(|| r.err(&self.date, format!("`{}` does not exist in time zone {}", clip(s), self.m.timezone)))?;
+        r.in_range(&self.date, at, ctx)
     }
 
     pub fn row(&self, r: &Rec, ctx: &Ctx) -> Result<Row, RowError> {
@@ -250,20 +254,29 @@ impl MappedPlan {
             }
             id.push_str(v);
         }
+        let mut gross = r.amount(&self.amount, ctx.style)?;
+        let mut net = r.amount_opt(self.net.as_ref(), ctx.style)?;
+        let has_money = !gross.is_zero() || net.is_some_and(|n| !n.is_zero());
         let mut skip = None;
+        let mut type_name = None;
         let mut kind = match &self.typ {
             Some(c) => {
                 let v = r.get(c)?;
+                type_name = non_empty(v);
                 let lv = v.to_lowercase();
                 match self.kinds.iter().find(|(k, _)| *k == lv) {
                     Some((_, k)) => *k,
-                    None => {
-                        let k = self.m.default_kind.unwrap_or(RowKind::Skipped);
-                        if k == RowKind::Skipped {
-                            skip = Some(format!("type {v}"));
+                    None => match self.m.default_kind.unwrap_or(RowKind::Skipped) {
+                        RowKind::Skipped if has_money && v.is_empty() => {
+                            return Err(r.err(c, "the type is empty".into()))
                         }
-                        k
-                    }
+                        RowKind::Skipped if has_money => RowKind::Unclassified,
+                        RowKind::Skipped => {
+                            skip = Some(format!("type {} with no money", clip(v)));
+                            RowKind::Skipped
+                        }
+                        k => k,
+                    },
                 }
             }
             None => self.m.default_kind.unwrap_or(RowKind::Charge),
@@ -275,32 +288,42 @@ impl MappedPlan {
             let st = r.get(c)?;
             if !self.ok_statuses.contains(&st.to_lowercase()) {
                 kind = RowKind::Skipped;
-                skip = Some(format!("status {st}"));
+                skip = Some(format!("status {}", clip(st)));
             }
         }
         let mut row = r.row(kind, format!("mapped:{}:{id}", self.m.name), id);
         row.skip_reason = skip;
-        row.occurred_at = self.when(r)?;
+        row.type_name = type_name;
+        row.occurred_at = self.when(r, ctx)?;
         row.currency = match (&self.currency, &self.fixed_currency) {
             (Some(c), _) => r.currency(c)?,
             (None, Some(f)) => f.clone(),
             (None, None) => String::new(),
         };
-        let mut gross = r.amount(&self.amount, ctx.style)?;
         let fee_raw = r.amount_or_zero(self.fee.as_ref(), ctx.style)?;
         let fee = match self.m.fee_sign {
             FeeSign::CostPositive => fee_raw,
             FeeSign::CostNegative if fee_raw.is_zero() => fee_raw.abs(),
             FeeSign::CostNegative => -fee_raw,
         };
-        let mut net = r.amount_opt(self.net.as_ref(), ctx.style)?;
         let outgoing = matches!(kind, RowKind::Refund | RowKind::Dispute);
         if self.m.refund_amounts_positive && outgoing {
-            gross = -gross.abs();
-            net = net.map(|n| -n.abs());
+            // The mapping says these are written positive: a negative one contradicts it (its sign
+            // is never hidden with `abs()`).
+            if gross.is_sign_negative() && !gross.is_zero() {
+                return Err(r.err(
+                    &self.amount,
+                    format!(
+                        "a {kind} written negative ({gross}) where the mapping says refund amounts are written positive"
+                    ),
+                ));
+            }
+            gross = -gross;
+            net = net.map(|n| -n);
         }
         row.gross = gross;
         row.fee = fee;
+        // Both within 12 integer digits: the difference cannot overflow.
         row.net = net.unwrap_or(gross - fee);
         row.tax = r.amount_or_zero(self.tax.as_ref(), ctx.style)?;
         row.instance_meta = r.opt_string(self.instance.as_ref())?;
@@ -309,7 +332,7 @@ impl MappedPlan {
         row.payout_ref = r.opt_string(self.payout.as_ref())?;
         let orig = non_empty(r.opt(self.original_ref.as_ref())?);
         match kind {
-            RowKind::Charge => row.charge_ref = Some(row.source_id.clone()),
+            RowKind::Charge | RowKind::Unclassified => row.charge_ref = Some(row.source_id.clone()),
             RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal => row.original_ref = orig,
             _ => {}
         }

@@ -1,10 +1,20 @@
 //! Stripe: itemized payout reconciliation and balance history exports.
-
+//!
+//! Categories and types are matched ignoring case. Known ones become their kind; known
+//! non-revenue ones are skipped with their name as the reason: itemized `other_adjustment` (a
+//! Stripe-side correction), `transfer`/`transfer_reversal` (Connect transfers), `topup`/
+//! `topup_reversal` (funding the balance), `connect_reserved_funds`/`risk_reserved_funds`
+//! (reserves); balance `transfer*`, `topup*`, `reserve_transaction`, `reserved_funds` and an
+//! `adjustment` that is not a dispute. Any other category or type with money (gross or net not
+//! zero) is `Unclassified`: an exception until the operator classifies it, never dropped; without
+//! money it is skipped. A `charge` (or `payment`) with a negative gross and a `refund` or
+//! `dispute` with a positive one are bad rows: the sign is never corrected.
 use pl_money::NumberStyle;
 
 use crate::dates::parse_utc;
 use crate::engine::{non_empty, Col, Ctx, Headers, PrescanSpec, Rec};
-use crate::{Format, ImportError, ParseOptions, Row, RowError, RowKind};
+use rust_decimal::Decimal;
+use crate::{clip, Format, ImportError, ParseOptions, Row, RowError, RowKind};
 
 /// The first `ch_…` / `py_…` token in a text ("Chargeback withdrawal for ch_x" → `ch_x`).
 pub(crate) fn charge_id_in(text: &str) -> Option<String> {
@@ -16,6 +26,24 @@ pub(crate) fn charge_id_in(text: &str) -> Option<String> {
 fn is_charge_id(s: &str) -> bool {
     s.starts_with("ch_") || s.starts_with("py_")
 }
+
+/// The itemized report's known categories (matched ignoring case) and their kinds.
+const ITEMIZED_CATEGORIES: &[(&str, RowKind)] = &[
+    ("charge", RowKind::Charge),
+    ("refund", RowKind::Refund),
+    ("dispute", RowKind::Dispute),
+    ("dispute_reversal", RowKind::DisputeReversal),
+    ("fee", RowKind::Fee),
+    ("payout", RowKind::Payout),
+    ("payout_reversal", RowKind::Payout),
+    ("other_adjustment", RowKind::Skipped),
+    ("transfer", RowKind::Skipped),
+    ("transfer_reversal", RowKind::Skipped),
+    ("topup", RowKind::Skipped),
+    ("topup_reversal", RowKind::Skipped),
+    ("connect_reserved_funds", RowKind::Skipped),
+    ("risk_reserved_funds", RowKind::Skipped),
+];
 
 /// Columns of an itemized payout reconciliation report.
 pub(crate) struct Itemized {
@@ -71,27 +99,36 @@ impl Itemized {
             return Err(r.err(&self.txn, "the transaction id is empty".into()));
         }
         let category = r.get(&self.category)?;
-        let kind = match category {
-            "charge" => RowKind::Charge,
-            "refund" => RowKind::Refund,
-            "dispute" => RowKind::Dispute,
-            "dispute_reversal" => RowKind::DisputeReversal,
-            "fee" => RowKind::Fee,
-            "payout" | "payout_reversal" => RowKind::Payout,
-            _ => RowKind::Skipped,
-        };
-        let mut row = r.row(kind, format!("stripe:{txn}"), txn.to_string());
-        if kind == RowKind::Skipped {
-            row.skip_reason = Some(format!("reporting_category {category}"));
+        if category.is_empty() {
+            return Err(r.err(&self.category, "the reporting category is empty".into()));
         }
-        row.occurred_at = parse_utc(r.get(&self.created)?, ctx.order).map_err(|e| r.err(&self.created, e))?;
-        row.currency = r.currency(&self.currency)?;
-        row.gross = r.amount(&self.gross, ctx.style)?;
-        row.fee = r.amount_or_zero(Some(&self.fee), ctx.style)?;
-        row.net = match r.amount_opt(Some(&self.net), ctx.style)? {
+        let gross = r.amount(&self.gross, ctx.style)?;
+        let fee = r.amount_or_zero(Some(&self.fee), ctx.style)?;
+        let net = match r.amount_opt(Some(&self.net), ctx.style)? {
             Some(n) => n,
-            None => row.gross - row.fee,
+            // Both within 12 integer digits: the difference cannot overflow.
+            None => gross - fee,
         };
+        // No allocation per row: this is the hot path of a million-row import.
+        let known = ITEMIZED_CATEGORIES.iter().find(|(n, _)| n.eq_ignore_ascii_case(category)).map(|(_, k)| *k);
+        let kind = match known {
+            Some(k) => k,
+            None if gross.is_zero() && net.is_zero() => RowKind::Skipped,
+            None => RowKind::Unclassified,
+        };
+        check_sign(r, &self.gross, kind, gross, category)?;
+        let mut row = r.row(kind, format!("stripe:{txn}"), txn.to_string());
+        row.type_name = Some(category.to_string());
+        if kind == RowKind::Skipped {
+            let none = if known.is_some() { "" } else { " with no money" };
+            row.skip_reason = Some(format!("reporting_category {}{none}", clip(category)));
+        }
+        let at = parse_utc(r.get(&self.created)?, ctx.order).map_err(|e| r.err(&self.created, e))?;
+        row.occurred_at = r.in_range(&self.created, at, ctx)?;
+        row.currency = r.currency(&self.currency)?;
+        row.gross = gross;
+        row.fee = fee;
+        row.net = net;
         let source = r.opt(self.source.as_ref())?;
         let charge = r.opt(self.charge.as_ref())?;
         let description = r.opt(self.description.as_ref())?;
@@ -103,7 +140,7 @@ impl Itemized {
         };
         row.payout_ref = r.opt_string(self.payout.as_ref())?;
         match kind {
-            RowKind::Charge => {
+            RowKind::Charge | RowKind::Unclassified => {
                 row.charge_ref = non_empty(charge).or_else(|| is_charge_id(source).then(|| source.to_string()))
             }
             RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal => {
@@ -163,48 +200,65 @@ impl Balance {
             return Err(r.err(&self.id, "the transaction id is empty".into()));
         }
         let typ = r.get(&self.kind)?;
+        if typ.is_empty() {
+            return Err(r.err(&self.kind, "the type is empty".into()));
+        }
         let description = r.opt(self.description.as_ref())?;
-        let lower_desc = description.to_lowercase();
+        let gross = r.amount(&self.amount, ctx.style)?;
+        let fee = r.amount_or_zero(self.fee.as_ref(), ctx.style)?;
+        let net = match r.amount_opt(Some(&self.net), ctx.style)? {
+            Some(n) => n,
+            // Both within 12 integer digits: the difference cannot overflow.
+            None => gross - fee,
+        };
         let mut skip = None;
         let kind = match typ.to_ascii_lowercase().as_str() {
             "charge" | "payment" => RowKind::Charge,
             "refund" | "payment_refund" => RowKind::Refund,
             "dispute" => RowKind::Dispute,
             "adjustment" => {
+                let lower_desc = description.to_lowercase();
                 let disputed = lower_desc.contains("chargeback") || lower_desc.contains("dispute");
-                if disputed && (lower_desc.contains("reversal") || lower_desc.contains("won")) {
+                // A dispute's direction is its money's: withdrawn, or given back.
+                if disputed && gross.is_sign_positive() && !gross.is_zero() {
                     RowKind::DisputeReversal
                 } else if disputed {
                     RowKind::Dispute
                 } else {
-                    skip = Some(format!("adjustment `{description}`"));
+                    skip = Some(format!("adjustment `{}`", clip(description)));
                     RowKind::Skipped
                 }
             }
             "payout" | "payout_cancel" | "payout_failure" => RowKind::Payout,
             "stripe_fee" | "application_fee" | "fee" => RowKind::Fee,
-            _ => {
-                skip = Some(format!("type {typ}"));
+            "transfer" | "transfer_cancel" | "transfer_failure" | "transfer_refund" | "topup" | "topup_reversal"
+            | "reserve_transaction" | "reserved_funds" => {
+                skip = Some(format!("type {}", clip(typ)));
                 RowKind::Skipped
             }
+            _ if gross.is_zero() && net.is_zero() => {
+                skip = Some(format!("type {} with no money", clip(typ)));
+                RowKind::Skipped
+            }
+            _ => RowKind::Unclassified,
         };
+        check_sign(r, &self.amount, kind, gross, typ)?;
         let mut row = r.row(kind, format!("stripe:{id}"), id.to_string());
         row.skip_reason = skip;
-        row.occurred_at = parse_utc(r.get(&self.created)?, ctx.order).map_err(|e| r.err(&self.created, e))?;
+        row.type_name = Some(typ.to_string());
+        let at = parse_utc(r.get(&self.created)?, ctx.order).map_err(|e| r.err(&self.created, e))?;
+        row.occurred_at = r.in_range(&self.created, at, ctx)?;
         row.currency = r.currency(&self.currency)?;
-        row.gross = r.amount(&self.amount, ctx.style)?;
-        row.fee = r.amount_or_zero(self.fee.as_ref(), ctx.style)?;
-        row.net = match r.amount_opt(Some(&self.net), ctx.style)? {
-            Some(n) => n,
-            None => row.gross - row.fee,
-        };
+        row.gross = gross;
+        row.fee = fee;
+        row.net = net;
         row.description = non_empty(description);
         row.customer_key = r.opt_string(self.customer.as_ref())?;
         row.instance_meta = r.opt_string(self.meta.as_ref())?;
         row.payout_ref = r.opt_string(self.transfer.as_ref())?;
         let source = r.opt(self.source.as_ref())?;
         match kind {
-            RowKind::Charge => row.charge_ref = non_empty(source),
+            RowKind::Charge | RowKind::Unclassified => row.charge_ref = non_empty(source),
             RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal => {
                 row.original_ref = if is_charge_id(source) { Some(source.to_string()) } else { charge_id_in(description) }
             }
@@ -213,6 +267,21 @@ impl Balance {
         }
         Ok(row)
     }
+}
+
+/// A charge's money comes in, a refund's or dispute's goes out: the opposite sign is a bad row
+/// (never corrected with `abs()`).
+fn check_sign(r: &Rec, col: &Col, kind: RowKind, gross: Decimal, name: &str) -> Result<(), RowError> {
+    let wrong = match kind {
+        RowKind::Charge => gross.is_sign_negative() && !gross.is_zero(),
+        RowKind::Refund | RowKind::Dispute => gross.is_sign_positive() && !gross.is_zero(),
+        _ => false,
+    };
+    if wrong {
+        let should = if kind == RowKind::Charge { "money in (zero or positive)" } else { "money out (negative)" };
+        return Err(r.err(col, format!("a `{}` of {gross}: a {kind} is {should}; check the row", clip(name))));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -128,9 +128,11 @@ fn events_holds_memo_pending_chargebacks() {
     assert_eq!((fee.kind, fee.gross), (RowKind::Fee, d("-20.00")));
     let rev = by_line(10);
     assert_eq!((rev.kind, rev.original_ref.as_deref()), (RowKind::DisputeReversal, Some("EV0001")));
-    // unknown type: skipped with the type, not an error
+    // money the account paid: kept as `sent`, never a charge (SPEC §2 "Direction")
     let sent = by_line(11);
-    assert_eq!((sent.kind, sent.skip_reason.as_deref()), (RowKind::Skipped, Some("type Payment Sent")));
+    assert_eq!((sent.kind, sent.gross, sent.skip_reason.as_deref()), (RowKind::Sent, d("-4.00"), None));
+    assert_eq!(sent.type_name.as_deref(), Some("Payment Sent"));
+    assert_eq!(sent.customer_key.as_deref(), Some("x@example"), "the receiver of money going out");
     let denied = by_line(12);
     assert_eq!(denied.skip_reason.as_deref(), Some("status Denied"));
     assert!(rows.iter().all(|r| !format!("{r:?}").contains("\\r")), "no CR is left in any field of a CRLF file");
