@@ -89,6 +89,21 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
         return Err(Error::Refused(format!("{month} is already {status}")));
     }
     let ctx = events::load_context(&tx)?;
+    // The month must be over where it is reported: a later row could still fall in it.
+    let (_, end) = month_bounds(m, ctx.tz);
+    if Utc::now().timestamp() < bound_ts(&end) {
+        let next = m.checked_add_months(chrono::Months::new(1)).map_or_else(String::new, |n| format!(" It can be approved from {}.", n.format("%Y-%m-%d")));
+        return Err(Error::Refused(format!(
+            "{month} cannot be approved: it has not ended yet in the reporting time zone ({}), so more payments can still fall in it.{next}",
+            ctx.tz.name()
+        )));
+    }
+    if ctx.app_id.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        return Err(Error::Refused(format!(
+            "{month} cannot be approved: the Wix app id is not set, and every event sent to Wix must carry it. \
+             Enter the app's id (from the Wix Dev Center) in the app settings first."
+        )));
+    }
     let me = report::month_events(&tx, &ctx, m)?;
     if !me.exceptions.is_empty() {
         return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: me.exceptions });
