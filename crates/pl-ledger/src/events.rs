@@ -22,6 +22,9 @@ pub(crate) struct Context {
     pub rates: RateBook,
     pub fx: FxTable,
     pub app_id: Option<String>,
+    /// Setting `refund_rate` = `original_charge`: a refund or dispute whose original charge is
+    /// in the ledger takes the rate in force on the charge's date.
+    pub rate_of_charge: bool,
 }
 
 /// A stored decimal; none when the text is not one (a ledger edited by hand).
@@ -74,7 +77,18 @@ pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
             .ok_or_else(|| bad_stored(&format!("{what} is not a positive number of USD per unit"), &rate, fix))?;
         fx.insert(&cur, day(&d).ok_or_else(|| bad_stored(&format!("{what} has no date"), &d, fix))?, usd_per_unit);
     }
-    Ok(Context { deduct_fees, tz, rates, fx, app_id: settings::get(conn, "app.id")? })
+    let rate_of_charge = match settings::get(conn, "refund_rate")?.as_deref() {
+        None | Some("event_date") => false,
+        Some("original_charge") => true,
+        Some(other) => {
+            return Err(Error::Refused(format!(
+                "the setting refund_rate holds `{}`; set it again to one of: {}",
+                quote_cell(other),
+                settings::REFUND_RATES.join(", ")
+            )))
+        }
+    };
+    Ok(Context { deduct_fees, tz, rates, fx, app_id: settings::get(conn, "app.id")?, rate_of_charge })
 }
 
 /// A stored date (`YYYY-MM-DD`).
@@ -96,6 +110,8 @@ pub(crate) struct Event {
     pub source_id: Option<String>,
     pub product: String,
     pub expense_note: String,
+    /// Which rate the event took and why ([`RateBasis`]'s words).
+    pub rate_basis: String,
     pub late: bool,
     pub state: String,
 }
@@ -120,6 +136,7 @@ impl Event {
             state: self.state,
             product: self.product,
             expense_note: self.expense_note,
+            rate_basis: self.rate_basis,
         }
     }
 
@@ -237,6 +254,54 @@ pub(crate) enum Product<'a> {
     ManualRefund(&'a str),
 }
 
+/// Which rate an event took: the one in force on its own date, or on its original charge's date
+/// (setting `refund_rate`), as days from the common era; or the words frozen with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RateBasis<'a> {
+    EventDate(i32),
+    OriginalCharge(i32),
+    Stored(&'a str),
+}
+
+impl RateBasis<'_> {
+    /// The live basis of a date.
+    pub fn of(date: NaiveDate, of_charge: bool) -> RateBasis<'static> {
+        let days = date.num_days_from_ce();
+        if of_charge { RateBasis::OriginalCharge(days) } else { RateBasis::EventDate(days) }
+    }
+
+    /// Appends the words: `rate in force on 2026-11-04`, `rate of the original charge of
+    /// 2025-11-03`, or as frozen (empty for an event approved before the words existed).
+    pub fn write(self, out: &mut String) {
+        let (words, days) = match self {
+            RateBasis::Stored(s) => return out.push_str(s),
+            RateBasis::EventDate(d) => ("rate in force on ", d),
+            RateBasis::OriginalCharge(d) => ("rate of the original charge of ", d),
+        };
+        out.push_str(words);
+        match NaiveDate::from_num_days_from_ce_opt(days) {
+            Some(d) if (0..=9999).contains(&d.year()) => {
+                let (y, m, dd) = (d.year() as u32, d.month(), d.day());
+                let b = [
+                    b'0' + (y / 1000) as u8,
+                    b'0' + (y / 100 % 10) as u8,
+                    b'0' + (y / 10 % 10) as u8,
+                    b'0' + (y % 10) as u8,
+                    b'-',
+                    b'0' + (m / 10) as u8,
+                    b'0' + (m % 10) as u8,
+                    b'-',
+                    b'0' + (dd / 10) as u8,
+                    b'0' + (dd % 10) as u8,
+                ];
+                out.push_str(crate::raw::utf8(&b).expect("ASCII digits"));
+            }
+            Some(d) => out.push_str(&d.to_string()),
+            None => out.push('?'),
+        }
+    }
+}
+
 /// An event's expense note: as frozen, or from the rules ([`expense_note`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Note<'a> {
@@ -262,6 +327,7 @@ pub(crate) struct EventRef<'a> {
     pub source_id: Option<&'a str>,
     pub product: Product<'a>,
     pub note: Note<'a>,
+    pub rate_basis: RateBasis<'a>,
     pub late: bool,
     pub state: &'a str,
 }
@@ -301,6 +367,8 @@ impl EventRef<'_> {
         self.write_product(&mut product);
         let mut expense_note = String::new();
         self.write_note(&mut expense_note);
+        let mut rate_basis = String::new();
+        self.rate_basis.write(&mut rate_basis);
         Event {
             id,
             txn_id: self.txn_id,
@@ -313,6 +381,7 @@ impl EventRef<'_> {
             source_id: self.source_id.map(str::to_string),
             product,
             expense_note,
+            rate_basis,
             late: self.late,
             state: self.state.to_string(),
         }
@@ -615,10 +684,21 @@ pub(crate) fn scan_live_txns<'c>(
             )?);
             continue;
         };
-        let Some(rate) = ctx.rates.rate(instance, date) else {
+        // With refund_rate = original_charge, a refund or dispute whose charge is in the ledger
+        // takes the rate in force on the charge's date (and the charge's instance override).
+        let charge = match (ctx.rate_of_charge && billing == BillingType::Refund, r.opt_str(13)?) {
+            (true, Some(original)) => original_charge(conn, "charge_hash = ?1 AND charge_ref = ?2", rusqlite::params![crate::import::key_hash(original), original], ctx.tz)?,
+            _ => None,
+        };
+        let (rate_date, rate_instance, rate_basis) = match &charge {
+            Some((d, i)) => (*d, i.as_deref().unwrap_or(instance), RateBasis::of(*d, true)),
+            None => (date, instance, RateBasis::of(date, false)),
+        };
+        let Some(rate) = ctx.rates.rate(rate_instance, rate_date) else {
+            let whose = if charge.is_some() { " (the date of its original charge: setting refund_rate is original_charge)" } else { "" };
             problems.push(problem(
                 "no_rate",
-                format!("no revenue-share rate in force on {date}; add one with `partner-ledger rates add --from YYYY-MM-DD --percent P`"),
+                format!("no revenue-share rate in force on {rate_date}{whose}; add one with `partner-ledger rates add --from YYYY-MM-DD --percent P`"),
             )?);
             continue;
         };
@@ -666,6 +746,7 @@ pub(crate) fn scan_live_txns<'c>(
             source_id: Some(source_id),
             product: Product::Stored(product.unwrap_or_default()),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: !amounts.tax.is_zero(), converted: converted.as_deref() },
+            rate_basis,
             late,
             state: "draft",
         })?;
@@ -725,7 +806,15 @@ pub(crate) fn scan_manual_refunds(
         let fix = "delete it and enter it again";
         let at = parse_instant(created).ok_or_else(|| bad_stored(&what("date"), created, fix))?;
         let date = at.with_timezone(&ctx.tz).date_naive();
-        let Some(rate) = ctx.rates.rate(instance, date) else {
+        let charge = match (ctx.rate_of_charge, r.get_ref(5)?.as_str_or_null()?.and_then(|c| c.strip_prefix("tx-")).and_then(|n| n.parse::<i64>().ok())) {
+            (true, Some(txn)) => original_charge(conn, "id = ?1", [txn], ctx.tz)?,
+            _ => None,
+        };
+        let (rate_date, rate_instance, rate_basis) = match &charge {
+            Some((d, i)) => (*d, i.as_deref().unwrap_or(instance), RateBasis::of(*d, true)),
+            None => (date, instance, RateBasis::of(date, false)),
+        };
+        let Some(rate) = ctx.rates.rate(rate_instance, rate_date) else {
             problems.push(Exception {
                 kind: "no_rate".into(),
                 source: "manual".into(),
@@ -734,7 +823,7 @@ pub(crate) fn scan_manual_refunds(
                 row_kind: "refund".into(),
                 created_date: created.to_string(),
                 file: "manual refund".into(),
-                detail: format!("no revenue-share rate in force on {date}"),
+                detail: format!("no revenue-share rate in force on {rate_date}"),
             });
             continue;
         };
@@ -756,11 +845,25 @@ pub(crate) fn scan_manual_refunds(
             source_id: None,
             product: Product::ManualRefund(r.get_ref(6)?.as_str()?),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: false, converted: None },
+            rate_basis,
             late: months::month_of(at, ctx.tz) != report_month,
             state: "draft",
         })?;
     }
     Ok(())
+}
+
+/// The live charge row `filter` selects (the earliest when several do): its date in the
+/// reporting time zone and its instance. None when no such charge is in the ledger.
+fn original_charge(conn: &Connection, filter: &str, params: impl rusqlite::Params, tz: Tz) -> Result<Option<(NaiveDate, Option<String>)>> {
+    let sql = format!("SELECT id, occurred_ts, instance_id FROM txns WHERE {filter} AND kind = 'charge' AND undone = 0 ORDER BY occurred_ts, id LIMIT 1");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params)?;
+    let Some(r) = rows.next()? else { return Ok(None) };
+    let (id, ts, instance): (i64, i64, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    let at = DateTime::<Utc>::from_timestamp(ts, 0)
+        .ok_or_else(|| Error::Refused(format!("original charge tx-{id}: its date ({ts} seconds) is out of range; undo its import and import a corrected file")))?;
+    Ok(Some((at.with_timezone(&tz).date_naive(), instance)))
 }
 
 /// USD credited (or debited) by PayPal currency conversions, by the payment they convert.
@@ -870,7 +973,7 @@ pub(crate) fn scan_frozen<'c>(
         none => none.insert(RawQuery::new(
             conn,
             "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
-             source, source_id, product, expense_note, late, state FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+             source, source_id, product, expense_note, late, state, rate_basis FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
         )?),
     };
     let mut rows = stmt.rows(&[Val::Text(month), Val::Int(seq_lo), Val::Int(seq_hi)])?;
@@ -900,6 +1003,7 @@ pub(crate) fn scan_frozen<'c>(
             source_id: r.opt_str(12)?,
             product: Product::Stored(r.str(13)?),
             note: Note::Stored(r.str(14)?),
+            rate_basis: RateBasis::Stored(r.opt_str(17)?.unwrap_or("")),
             late: r.int(15) != 0,
             state: r.str(16)?,
         })?;

@@ -115,8 +115,8 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
     {
         let mut insert = tx.prepare(
             "INSERT INTO events (id, month, seq, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, \
-             net, rate, wix_share, source, source_id, product, expense_note, late, payload) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+             net, rate, wix_share, source, source_id, product, expense_note, late, payload, rate_basis) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         )?;
         for (seq, e) in me.events.iter().enumerate() {
             let a = &e.amounts;
@@ -140,6 +140,7 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
                 e.expense_note,
                 e.late,
                 e.payload(ctx.app_id.as_deref()).to_string(),
+                e.rate_basis,
             ])?;
         }
     }

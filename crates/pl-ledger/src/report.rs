@@ -320,7 +320,7 @@ impl ReportStream {
             seg.each(|e| {
                 let t = sc.texts(e);
                 let [gross, _, net, share] = t.amounts.texts();
-                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, t.product, gross, net, t.note, t.rate, share)
+                rows.row(&fmt.app_cell, fmt.tz, e.instance_id, e.created_date, t.product, gross, net, t.note, t.rate, share, t.basis)
             })?;
             *buf = rows.into_bytes()?;
             Ok(())
@@ -802,6 +802,7 @@ struct ChunkOut {
 struct Scratch {
     product: String,
     note: String,
+    basis: String,
     /// The last rate and its text (`rate.normalize().to_string()`).
     rate: Option<(Decimal, String)>,
 }
@@ -841,6 +842,7 @@ struct Texts<'a> {
     rate: &'a str,
     product: &'a str,
     note: &'a str,
+    basis: &'a str,
 }
 
 impl Scratch {
@@ -870,8 +872,16 @@ impl Scratch {
                 &self.product
             }
         };
+        let basis = match e.rate_basis {
+            events::RateBasis::Stored(s) => s,
+            live => {
+                self.basis.clear();
+                live.write(&mut self.basis);
+                &self.basis
+            }
+        };
         let rate = self.rate.as_ref().map(|(_, t)| t.as_str()).expect("set above");
-        Texts { amounts, rate, product, note }
+        Texts { amounts, rate, product, note, basis }
     }
 }
 
@@ -964,6 +974,8 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
     json_str(j, t.product);
     j.extend_from_slice(b",\"expense_note\":");
     json_str(j, t.note);
+    j.extend_from_slice(b",\"rate_basis\":");
+    json_str(j, t.basis);
     j.push(b'}');
 }
 
@@ -1246,6 +1258,7 @@ mod tests {
                 source_id: None,
                 product: events::Product::Stored("p"),
                 note: events::Note::Stored("n"),
+                rate_basis: events::RateBasis::Stored(""),
                 late: false,
                 state: "draft",
             }).collect();
