@@ -98,15 +98,15 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
             ctx.tz.name()
         )));
     }
+    let me = report::month_events(&tx, &ctx, m)?;
+    if !me.exceptions.is_empty() {
+        return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: me.exceptions });
+    }
     if ctx.app_id.as_deref().is_none_or(|a| a.trim().is_empty()) {
         return Err(Error::Refused(format!(
             "{month} cannot be approved: the Wix app id is not set, and every event sent to Wix must carry it. \
              Enter the app's id (from the Wix Dev Center) in the app settings first."
         )));
-    }
-    let me = report::month_events(&tx, &ctx, m)?;
-    if !me.exceptions.is_empty() {
-        return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: me.exceptions });
     }
     tx.execute(
         "INSERT INTO months (month, status, approved_at, approved_by) VALUES (?1, 'approved', ?2, ?3)",
