@@ -52,7 +52,7 @@ fn a_28_digit_gross_in_a_row_is_an_error_naming_the_row() {
     // The export of the month's Wix CSV goes through the streamed report: the same error.
     assert!(env.ledger.report_stream(&Period::parse_month("2025-10").unwrap(), true).is_err());
     // Hand-edited text that is not a number, in a fee.
-    sql(&env, &format!("UPDATE txns SET gross = '49.00', net = '47.28', fee = '1,72' WHERE source_id = 'txn_c0002'"));
+    sql(&env, "UPDATE txns SET gross = '49.00', net = '47.28', fee = '1,72' WHERE source_id = 'txn_c0002'");
     every_path_refuses(&mut env, "2025-10", &["txn_c0002", "oct.csv", "not a decimal", "`1,72`"]);
     // Repaired, the month reports again.
     sql(&env, "UPDATE txns SET fee = '1.72' WHERE source_id = 'txn_c0002'");
