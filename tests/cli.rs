@@ -693,3 +693,47 @@ fn every_command_prints_one_json_document() {
         assert!(v.is_object(), "{cmd:?}: {v}");
     }
 }
+
+#[test]
+fn impossible_amounts_and_refused_inputs_exit_1_never_101() {
+    let c = Cli::with_sample();
+    let huge = "7922816251426433759354395033";
+    let id: String = {
+        let ledger = pl_ledger::Ledger::open(&c.db).unwrap();
+        let db = ledger.connection();
+        let (id, sid): (i64, String) =
+            db.query_row("SELECT id, source_id FROM txns WHERE kind = 'charge' ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        db.execute(&format!("UPDATE txns SET gross = '{huge}', net = '{huge}' WHERE id = {id}"), []).unwrap();
+        sid
+    };
+    let csv = c.path("wix.csv");
+    for args in [
+        &["report", "--month", "2024-05"][..],
+        &["--json", "report", "--month", "2024-05"],
+        &["report", "--month", "2024-05", "--wix-csv", csv.to_str().unwrap()],
+        &["report", "--quarter", "2024-Q2"],
+        &["exceptions", "list", "--month", "2024-05"],
+        &["approve", "--month", "2024-05"],
+    ] {
+        let out = c.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&id) && err.contains("impossible") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(!csv.exists(), "no export of a month that cannot be computed");
+    // The operator's own inputs: refused with the field and the rule.
+    for (args, words) in [
+        (&["refund", "add", "--instance", "6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31", "--date", "2024-05-20", "--amount", "5", "--fee-returned", "50", "--reason", "x"][..], &["returned fee 50.00", "more than the refund amount"][..]),
+        (&["refund", "add", "--instance", "6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31", "--date", "2024-05-20", "--amount", huge, "--reason", "x"], &["amount", "12 integer digits"]),
+        (&["approve", "--month", "2099-01"], &["has not ended yet"]),
+        (&["settings", "set", "refund_rate", "sometimes"], &["event_date, original_charge"]),
+    ] {
+        let out = c.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        for w in words {
+            assert!(err.contains(w), "{args:?}: `{w}` not in {err}");
+        }
+    }
+    c.json(&["settings", "set", "refund_rate", "original_charge"]);
+}

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use crate::raw::{RawQuery, Val};
 use crate::resolve::T_IS_EVENT_KIND_SQL;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
-use crate::{exceptions, months, settings, EventLine, Exception, Result};
+use crate::{exceptions, months, settings, Error, EventLine, Exception, Result};
 
 /// Everything the rules need besides the rows: settings, rates, FX.
 pub(crate) struct Context {
@@ -22,10 +22,36 @@ pub(crate) struct Context {
     pub rates: RateBook,
     pub fx: FxTable,
     pub app_id: Option<String>,
+    /// Setting `refund_rate` = `original_charge`: a refund or dispute whose original charge is
+    /// in the ledger takes the rate in force on the charge's date.
+    pub rate_of_charge: bool,
 }
 
-fn dec(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap_or_else(|_| panic!("stored amount `{s}` is a decimal"))
+/// A stored decimal; none when the text is not one (a ledger edited by hand).
+fn dec(s: &str) -> Option<Decimal> {
+    Decimal::from_str(s).ok()
+}
+
+/// A stored value that cannot be read: names what holds it and says what to do.
+fn bad_stored(what: &str, value: &str, fix: &str) -> Error {
+    Error::Refused(format!("{what}: the ledger holds `{}`, which cannot be right; {fix}", quote_cell(value)))
+}
+
+/// At most 80 characters of a stored text, control characters escaped (for messages).
+pub(crate) fn quote_cell(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == 80 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
@@ -35,23 +61,39 @@ pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
     let mut stmt = conn.prepare("SELECT effective_from, percent, instance_id FROM rates")?;
     for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))? {
         let (from, pct, inst) = r?;
-        rates.insert(day(&from), dec(&pct), inst.as_deref());
+        let what = || format!("the revenue-share rate from {} ({})", quote_cell(&from), inst.as_deref().unwrap_or("the app"));
+        let fix = "add the rate again with its date and percent";
+        let percent = dec(&pct).filter(|p| rules::valid_rate(*p)).ok_or_else(|| bad_stored(&format!("{} has no percent between 0 and 100", what()), &pct, fix))?;
+        rates.insert(day(&from).ok_or_else(|| bad_stored(&format!("{} has no date", what()), &from, fix))?, percent, inst.as_deref());
     }
     let mut fx = FxTable::default();
     let mut stmt = conn.prepare("SELECT date, currency, usd_per_unit FROM fx_rates")?;
     for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
         let (d, cur, rate) = r?;
-        fx.insert(&cur, day(&d), dec(&rate));
+        let what = format!("the FX rate of {} on {}", quote_cell(&cur), quote_cell(&d));
+        let fix = "import the FX table again with a corrected row";
+        let usd_per_unit = dec(&rate)
+            .filter(|r| *r > Decimal::ZERO)
+            .ok_or_else(|| bad_stored(&format!("{what} is not a positive number of USD per unit"), &rate, fix))?;
+        fx.insert(&cur, day(&d).ok_or_else(|| bad_stored(&format!("{what} has no date"), &d, fix))?, usd_per_unit);
     }
-    Ok(Context { deduct_fees, tz, rates, fx, app_id: settings::get(conn, "app.id")? })
+    let rate_of_charge = match settings::get(conn, "refund_rate")?.as_deref() {
+        None | Some("event_date") => false,
+        Some("original_charge") => true,
+        Some(other) => {
+            return Err(Error::Refused(format!(
+                "the setting refund_rate holds `{}`; set it again to one of: {}",
+                quote_cell(other),
+                settings::REFUND_RATES.join(", ")
+            )))
+        }
+    };
+    Ok(Context { deduct_fees, tz, rates, fx, app_id: settings::get(conn, "app.id")?, rate_of_charge })
 }
 
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|_| panic!("stored date `{s}` is YYYY-MM-DD"))
-}
-
-fn instant(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap_or_else(|_| panic!("stored instant `{s}` is RFC 3339")).with_timezone(&Utc)
+/// A stored date (`YYYY-MM-DD`).
+fn day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// One event, amounts as decimals.
@@ -68,6 +110,8 @@ pub(crate) struct Event {
     pub source_id: Option<String>,
     pub product: String,
     pub expense_note: String,
+    /// Which rate the event took and why ([`RateBasis`]'s words).
+    pub rate_basis: String,
     pub late: bool,
     pub state: String,
 }
@@ -92,6 +136,7 @@ impl Event {
             state: self.state,
             product: self.product,
             expense_note: self.expense_note,
+            rate_basis: self.rate_basis,
         }
     }
 
@@ -209,6 +254,54 @@ pub(crate) enum Product<'a> {
     ManualRefund(&'a str),
 }
 
+/// Which rate an event took: the one in force on its own date, or on its original charge's date
+/// (setting `refund_rate`), as days from the common era; or the words frozen with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RateBasis<'a> {
+    EventDate(i32),
+    OriginalCharge(i32),
+    Stored(&'a str),
+}
+
+impl RateBasis<'_> {
+    /// The live basis of a date.
+    pub fn of(date: NaiveDate, of_charge: bool) -> RateBasis<'static> {
+        let days = date.num_days_from_ce();
+        if of_charge { RateBasis::OriginalCharge(days) } else { RateBasis::EventDate(days) }
+    }
+
+    /// Appends the words: `rate in force on 2026-11-04`, `rate of the original charge of
+    /// 2025-11-03`, or as frozen (empty for an event approved before the words existed).
+    pub fn write(self, out: &mut String) {
+        let (words, days) = match self {
+            RateBasis::Stored(s) => return out.push_str(s),
+            RateBasis::EventDate(d) => ("rate in force on ", d),
+            RateBasis::OriginalCharge(d) => ("rate of the original charge of ", d),
+        };
+        out.push_str(words);
+        match NaiveDate::from_num_days_from_ce_opt(days) {
+            Some(d) if (0..=9999).contains(&d.year()) => {
+                let (y, m, dd) = (d.year() as u32, d.month(), d.day());
+                let b = [
+                    b'0' + (y / 1000) as u8,
+                    b'0' + (y / 100 % 10) as u8,
+                    b'0' + (y / 10 % 10) as u8,
+                    b'0' + (y % 10) as u8,
+                    b'-',
+                    b'0' + (m / 10) as u8,
+                    b'0' + (m % 10) as u8,
+                    b'-',
+                    b'0' + (dd / 10) as u8,
+                    b'0' + (dd % 10) as u8,
+                ];
+                out.push_str(crate::raw::utf8(&b).expect("ASCII digits"));
+            }
+            Some(d) => out.push_str(&d.to_string()),
+            None => out.push('?'),
+        }
+    }
+}
+
 /// An event's expense note: as frozen, or from the rules ([`expense_note`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Note<'a> {
@@ -234,6 +327,7 @@ pub(crate) struct EventRef<'a> {
     pub source_id: Option<&'a str>,
     pub product: Product<'a>,
     pub note: Note<'a>,
+    pub rate_basis: RateBasis<'a>,
     pub late: bool,
     pub state: &'a str,
 }
@@ -273,6 +367,8 @@ impl EventRef<'_> {
         self.write_product(&mut product);
         let mut expense_note = String::new();
         self.write_note(&mut expense_note);
+        let mut rate_basis = String::new();
+        self.rate_basis.write(&mut rate_basis);
         Event {
             id,
             txn_id: self.txn_id,
@@ -285,6 +381,7 @@ impl EventRef<'_> {
             source_id: self.source_id.map(str::to_string),
             product,
             expense_note,
+            rate_basis,
             late: self.late,
             state: self.state.to_string(),
         }
@@ -508,7 +605,6 @@ pub(crate) fn scan_live_txns<'c>(
         let kind = r.text_bytes(1)?;
         let Some(billing) = BillingType::of_kind_bytes(kind) else { continue };
         let ts = r.int(2);
-        let at = DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_else(|| panic!("row {txn_id}: stored instant out of range"));
         let occurred = r.str(3)?;
         // Import writes `occurred_at` and `occurred_ts` from one instant: the text is the seconds
         // written `YYYY-MM-DDTHH:MM:SSZ` (but for a leap second, or a year past 9999).
@@ -516,12 +612,7 @@ pub(crate) fn scan_live_txns<'c>(
         let created_secs = (created == occurred.as_bytes()).then_some(ts);
         // Checked as UTF-8 only when it is not USD (it is then named in notes and exceptions).
         let currency = if r.text_bytes(4)? == b"USD" { "USD" } else { r.str(4)? };
-        let amounts = RowAmounts {
-            gross: dec_bytes(r.text_bytes(5)?),
-            fee: dec_bytes(r.text_bytes(6)?),
-            net: dec_bytes(r.text_bytes(7)?),
-            tax: dec_bytes(r.text_bytes(8)?),
-        };
+        let (gross, fee, net, tax) = (dec_bytes(r.text_bytes(5)?), dec_bytes(r.text_bytes(6)?), dec_bytes(r.text_bytes(7)?), dec_bytes(r.text_bytes(8)?));
         let instance = r.str(9)?;
         let source_id = r.str(10)?;
         let product = r.opt_str(11)?;
@@ -532,6 +623,31 @@ pub(crate) fn scan_live_txns<'c>(
         };
         // The batch always exists (a foreign key); a row without one gives nothing, as a join would.
         let Some((source, file_name)) = this_batch.map(|(s, f)| (s.as_str(), f.as_str())) else { continue };
+        // A value no import writes (a ledger written before the importer's bounds, or edited by
+        // hand): an error naming the row, never a panic.
+        let row_error = |what: String| -> Error {
+            let line = conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get::<_, Option<i64>>(0)).ok().flatten();
+            let at = line.map_or_else(String::new, |l| format!(" line {l}"));
+            Error::Refused(format!(
+                "{source} row {} (file {}{at}, ledger row {txn_id}): {what}; undo its import (batch {batch_id}) and import a corrected file",
+                quote_cell(source_id),
+                quote_cell(file_name),
+            ))
+        };
+        let (Some(gross), Some(fee), Some(net), Some(tax)) = (gross, fee, net, tax) else {
+            let texts = [5, 6, 7, 8].map(|i| r.text_bytes(i).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default());
+            return Err(row_error(format!(
+                "an amount is not a decimal (gross `{}`, fee `{}`, net `{}`, tax `{}`)",
+                quote_cell(&texts[0]),
+                quote_cell(&texts[1]),
+                quote_cell(&texts[2]),
+                quote_cell(&texts[3])
+            )));
+        };
+        let amounts = RowAmounts { gross, fee, net, tax };
+        let Some(at) = DateTime::<Utc>::from_timestamp(ts, 0) else {
+            return Err(row_error(format!("its date ({ts} seconds) is out of range")));
+        };
         let date = at.with_timezone(&ctx.tz).date_naive();
         let problem = |kind_: &str, detail: String| -> Result<Exception> {
             let line: u32 = conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
@@ -568,10 +684,21 @@ pub(crate) fn scan_live_txns<'c>(
             )?);
             continue;
         };
-        let Some(rate) = ctx.rates.rate(instance, date) else {
+        // With refund_rate = original_charge, a refund or dispute whose charge is in the ledger
+        // takes the rate in force on the charge's date (and the charge's instance override).
+        let charge = match (ctx.rate_of_charge && billing == BillingType::Refund, r.opt_str(13)?) {
+            (true, Some(original)) => original_charge(conn, "charge_hash = ?1 AND charge_ref = ?2", rusqlite::params![crate::import::key_hash(original), original], ctx.tz)?,
+            _ => None,
+        };
+        let (rate_date, rate_instance, rate_basis) = match &charge {
+            Some((d, i)) => (*d, i.as_deref().unwrap_or(instance), RateBasis::of(*d, true)),
+            None => (date, instance, RateBasis::of(date, false)),
+        };
+        let Some(rate) = ctx.rates.rate(rate_instance, rate_date) else {
+            let whose = if charge.is_some() { " (the date of its original charge: setting refund_rate is original_charge)" } else { "" };
             problems.push(problem(
                 "no_rate",
-                format!("no revenue-share rate in force on {date}; add one with `partner-ledger rates add --from YYYY-MM-DD --percent P`"),
+                format!("no revenue-share rate in force on {rate_date}{whose}; add one with `partner-ledger rates add --from YYYY-MM-DD --percent P`"),
             )?);
             continue;
         };
@@ -580,7 +707,10 @@ pub(crate) fn scan_live_txns<'c>(
                 // The usual refund is its charge's only one: the scan's own column decides.
                 let over = match r.opt_str(14)? {
                     Some("") => false,
-                    Some(charge) => amounts.gross.abs() > dec(charge).abs(),
+                    Some(charge) => {
+                        let charge = dec(charge).ok_or_else(|| row_error(format!("its original charge's gross `{}` is not a decimal", quote_cell(charge))))?;
+                        amounts.gross.abs() > charge.abs()
+                    }
                     None => refund_check.exceeds(txn_id, original)?,
                 };
                 if over {
@@ -591,7 +721,8 @@ pub(crate) fn scan_live_txns<'c>(
                 }
             }
         }
-        let usd = rules::to_usd(&amounts, conversion);
+        let impossible = || row_error(format!("{} (gross {currency} {gross}, fee {fee}, net {net}, tax {tax})", rules::IMPOSSIBLE_AMOUNT));
+        let usd = rules::to_usd(&amounts, conversion).ok_or_else(impossible)?;
         let converted = match conversion {
             Conversion::Usd => None,
             Conversion::Linked { net_usd } => {
@@ -599,7 +730,7 @@ pub(crate) fn scan_live_txns<'c>(
             }
             Conversion::Table { usd_per_unit } => Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross)),
         };
-        let a = rules::event_amounts(billing, usd, ctx.deduct_fees, rate);
+        let a = rules::event_amounts(billing, usd, ctx.deduct_fees, rate).ok_or_else(impossible)?;
         // Late: its own month (in the reporting time zone) is not the reported one.
         let late = (date.year(), date.month()) != (report_year, report_mon);
         sink(&EventRef {
@@ -615,6 +746,7 @@ pub(crate) fn scan_live_txns<'c>(
             source_id: Some(source_id),
             product: Product::Stored(product.unwrap_or_default()),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: !amounts.tax.is_zero(), converted: converted.as_deref() },
+            rate_basis,
             late,
             state: "draft",
         })?;
@@ -624,8 +756,8 @@ pub(crate) fn scan_live_txns<'c>(
 
 /// A stored amount (a decimal string) from its bytes. The usual form, `-?\d+(\.\d+)?` with at
 /// most 18 digits, is read directly into the decimal `from_str` gives (same digits, same scale);
-/// anything else goes through `from_str`.
-pub(crate) fn dec_bytes(b: &[u8]) -> Decimal {
+/// anything else goes through `from_str`. None when the text is not a decimal.
+pub(crate) fn dec_bytes(b: &[u8]) -> Option<Decimal> {
     let (neg, digits) = match b.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, b),
@@ -647,7 +779,7 @@ pub(crate) fn dec_bytes(b: &[u8]) -> Decimal {
     if int_digits == 0 || (point && scale == 0) {
         return from_str();
     }
-    Decimal::new(if neg { -m } else { m }, scale)
+    Some(Decimal::new(if neg { -m } else { m }, scale))
 }
 
 /// Live events of manual refunds created in `[start, end)`, and their exceptions.
@@ -670,9 +802,19 @@ pub(crate) fn scan_manual_refunds(
         let id: i64 = r.get(0)?;
         let instance = r.get_ref(1)?.as_str()?;
         let created = r.get_ref(2)?.as_str()?;
-        let at = instant(created);
+        let what = |field: &str| format!("manual refund mr-{id} ({field})");
+        let fix = "delete it and enter it again";
+        let at = parse_instant(created).ok_or_else(|| bad_stored(&what("date"), created, fix))?;
         let date = at.with_timezone(&ctx.tz).date_naive();
-        let Some(rate) = ctx.rates.rate(instance, date) else {
+        let charge = match (ctx.rate_of_charge, r.get_ref(5)?.as_str_or_null()?.and_then(|c| c.strip_prefix("tx-")).and_then(|n| n.parse::<i64>().ok())) {
+            (true, Some(txn)) => original_charge(conn, "id = ?1", [txn], ctx.tz)?,
+            _ => None,
+        };
+        let (rate_date, rate_instance, rate_basis) = match &charge {
+            Some((d, i)) => (*d, i.as_deref().unwrap_or(instance), RateBasis::of(*d, true)),
+            None => (date, instance, RateBasis::of(date, false)),
+        };
+        let Some(rate) = ctx.rates.rate(rate_instance, rate_date) else {
             problems.push(Exception {
                 kind: "no_rate".into(),
                 source: "manual".into(),
@@ -681,11 +823,15 @@ pub(crate) fn scan_manual_refunds(
                 row_kind: "refund".into(),
                 created_date: created.to_string(),
                 file: "manual refund".into(),
-                detail: format!("no revenue-share rate in force on {date}"),
+                detail: format!("no revenue-share rate in force on {rate_date}"),
             });
             continue;
         };
-        let a = rules::manual_refund_amounts(dec(r.get_ref(3)?.as_str()?), dec(r.get_ref(4)?.as_str()?), ctx.deduct_fees, rate);
+        let (amount, fee) = (r.get_ref(3)?.as_str()?, r.get_ref(4)?.as_str()?);
+        let amount_d = dec(amount).ok_or_else(|| bad_stored(&what("amount"), amount, fix))?;
+        let fee_d = dec(fee).ok_or_else(|| bad_stored(&what("returned fee"), fee, fix))?;
+        let a = rules::manual_refund_amounts(amount_d, fee_d, ctx.deduct_fees, rate)
+            .ok_or_else(|| bad_stored(&format!("{}: {}", what("amount and returned fee"), rules::IMPOSSIBLE_AMOUNT), &format!("{amount} / {fee}"), fix))?;
         sink(&EventRef {
             id: EventId::Manual(id),
             txn_id: None,
@@ -699,11 +845,25 @@ pub(crate) fn scan_manual_refunds(
             source_id: None,
             product: Product::ManualRefund(r.get_ref(6)?.as_str()?),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: false, converted: None },
+            rate_basis,
             late: months::month_of(at, ctx.tz) != report_month,
             state: "draft",
         })?;
     }
     Ok(())
+}
+
+/// The live charge row `filter` selects (the earliest when several do): its date in the
+/// reporting time zone and its instance. None when no such charge is in the ledger.
+fn original_charge(conn: &Connection, filter: &str, params: impl rusqlite::Params, tz: Tz) -> Result<Option<(NaiveDate, Option<String>)>> {
+    let sql = format!("SELECT id, occurred_ts, instance_id FROM txns WHERE {filter} AND kind = 'charge' AND undone = 0 ORDER BY occurred_ts, id LIMIT 1");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params)?;
+    let Some(r) = rows.next()? else { return Ok(None) };
+    let (id, ts, instance): (i64, i64, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    let at = DateTime::<Utc>::from_timestamp(ts, 0)
+        .ok_or_else(|| Error::Refused(format!("original charge tx-{id}: its date ({ts} seconds) is out of range; undo its import and import a corrected file")))?;
+    Ok(Some((at.with_timezone(&tz).date_naive(), instance)))
 }
 
 /// USD credited (or debited) by PayPal currency conversions, by the payment they convert.
@@ -714,7 +874,18 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        *map.entry(r.get(0)?).or_default() += dec(r.get_ref(1)?.as_str()?);
+        let payment: String = r.get(0)?;
+        let gross = r.get_ref(1)?.as_str()?;
+        let bad = |why: &str| {
+            Error::Refused(format!(
+                "the USD currency conversion of PayPal payment {} {why} (`{}`); undo its import and import a corrected file",
+                quote_cell(&payment),
+                quote_cell(gross)
+            ))
+        };
+        let credit = dec(gross).ok_or_else(|| bad("has an amount that is not a decimal"))?;
+        let sum = map.entry(payment.clone()).or_default();
+        *sum = sum.checked_add(credit).filter(|s| rules::in_bounds(*s)).ok_or_else(|| bad(rules::IMPOSSIBLE_AMOUNT))?;
     }
     Ok(map)
 }
@@ -763,14 +934,19 @@ impl<'c> RefundCheck<'c> {
         self.rows.clear();
         let mut rows = self.stmt.query(rusqlite::params![crate::import::key_hash(original), original])?;
         while let Some(r) = rows.next()? {
-            self.rows.push((r.get(1)?, r.get(0)?, dec(r.get_ref(2)?.as_str()?), dec(r.get_ref(3)?.as_str()?)));
+            let (refund, charge) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
+            let bad = |what: &str, v: &str| bad_stored(&format!("{what} of original charge {}", quote_cell(original)), v, "undo its import and import a corrected file");
+            let refund = dec(refund).ok_or_else(|| bad("a refund's gross", refund))?;
+            let charge = dec(charge).ok_or_else(|| bad("the gross", charge))?;
+            self.rows.push((r.get(1)?, r.get(0)?, refund, charge));
         }
         // In (occurred_at, id) order (a sort here costs less than one in SQL per charge).
         self.rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         let mut over = Vec::new();
         let mut refunded = Decimal::ZERO;
         for (_, rid, gross, charge) in &self.rows {
-            refunded += gross.abs();
+            // Above any charge's gross, the sum is over whatever it adds up to.
+            refunded = refunded.checked_add(gross.abs()).unwrap_or(Decimal::MAX);
             if refunded > charge.abs() {
                 over.push(*rid);
             }
@@ -797,14 +973,25 @@ pub(crate) fn scan_frozen<'c>(
         none => none.insert(RawQuery::new(
             conn,
             "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
-             source, source_id, product, expense_note, late, state FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+             source, source_id, product, expense_note, late, state, rate_basis FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
         )?),
     };
     let mut rows = stmt.rows(&[Val::Text(month), Val::Int(seq_lo), Val::Int(seq_hi)])?;
     while let Some(r) = rows.next()? {
-        let d = |i: usize| -> rusqlite::Result<Decimal> { Ok(dec_bytes(r.text_bytes(i)?)) };
+        let id = r.str(0)?;
+        let d = |i: usize| -> Result<Decimal> {
+            let b = r.text_bytes(i)?;
+            dec_bytes(b).filter(|v| rules::in_bounds(*v)).ok_or_else(|| {
+                const FIELDS: [&str; 11] = ["", "", "", "", "", "", "gross", "expenses", "net", "rate", "Wix share"];
+                bad_stored(
+                    &format!("approved event {} of {month} ({})", quote_cell(id), FIELDS.get(i).copied().unwrap_or("amount")),
+                    &String::from_utf8_lossy(b),
+                    "reopen the month and approve it again",
+                )
+            })
+        };
         sink(&EventRef {
-            id: EventId::Stored(r.str(0)?),
+            id: EventId::Stored(id),
             txn_id: r.opt_int(1),
             manual_id: r.opt_int(2),
             instance_id: r.str(3)?,
@@ -816,6 +1003,7 @@ pub(crate) fn scan_frozen<'c>(
             source_id: r.opt_str(12)?,
             product: Product::Stored(r.str(13)?),
             note: Note::Stored(r.str(14)?),
+            rate_basis: RateBasis::Stored(r.opt_str(17)?.unwrap_or("")),
             late: r.int(15) != 0,
             state: r.str(16)?,
         })?;
@@ -917,7 +1105,7 @@ mod tests {
             ]
         ) {
             if let Ok(want) = Decimal::from_str(&s) {
-                let got = dec_bytes(s.as_bytes());
+                let got = dec_bytes(s.as_bytes()).unwrap();
                 proptest::prop_assert_eq!((got, got.scale(), got.to_string()), (want, want.scale(), want.to_string()), "{}", s);
             }
         }

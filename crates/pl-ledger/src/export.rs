@@ -31,12 +31,12 @@ pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The words of the "Revenue Share Calculation" column.
+/// The words of the "Revenue Share Calculation" column: the rate, the net and the share, then
+/// which rate it was and why (`rate in force on 2026-11-04`, `rate of the original charge of
+/// 2025-11-03`), and for a 0 % rate, the first-year eligibility that gives it.
 pub fn share_note(e: &EventLine) -> String {
-    let mut s = format!("{}% of net {} = {}", e.rate, e.net, e.wix_share);
-    if e.rate == "0" {
-        s.push_str(" (0% revenue share: first-year eligibility)");
-    }
+    let mut s = String::new();
+    write_share_note(&mut s, &e.rate, &e.net, &e.wix_share, &e.rate_basis);
     s
 }
 
@@ -124,11 +124,12 @@ impl WixRows {
         expense_note: &str,
         rate: &str,
         wix_share: &str,
+        rate_basis: &str,
     ) -> Result<()> {
         self.date.clear();
         wix_date_into(created_date, tz, &mut self.date);
         self.share.clear();
-        write_share_note(&mut self.share, rate, net, wix_share);
+        write_share_note(&mut self.share, rate, net, wix_share, rate_basis);
         let w = &mut self.w;
         for cell in [app, &safe_text(instance_id), &self.date, &safe_text(product), gross, net, &safe_text(expense_note), &safe_text(&self.share), wix_share]
         {
@@ -142,16 +143,27 @@ impl WixRows {
     }
 }
 
-/// [`share_note`] from the cells it is made of.
-fn write_share_note(s: &mut String, rate: &str, net: &str, wix_share: &str) {
+/// [`share_note`] from the cells it is made of. An event approved before the rate's basis was
+/// kept (`rate_basis` empty) keeps the words it had then.
+fn write_share_note(s: &mut String, rate: &str, net: &str, wix_share: &str, rate_basis: &str) {
     s.push_str(rate);
     s.push_str("% of net ");
     s.push_str(net);
     s.push_str(" = ");
     s.push_str(wix_share);
-    if rate == "0" {
-        s.push_str(" (0% revenue share: first-year eligibility)");
+    let first_year = rate == "0";
+    if rate_basis.is_empty() {
+        if first_year {
+            s.push_str(" (0% revenue share: first-year eligibility)");
+        }
+        return;
     }
+    s.push_str(" (");
+    s.push_str(rate_basis);
+    if first_year {
+        s.push_str("; 0% revenue share: first-year eligibility");
+    }
+    s.push(')');
 }
 
 /// [`wix_date`] without a chrono format per row.

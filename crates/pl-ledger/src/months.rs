@@ -89,9 +89,24 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
         return Err(Error::Refused(format!("{month} is already {status}")));
     }
     let ctx = events::load_context(&tx)?;
+    // The month must be over where it is reported: a later row could still fall in it.
+    let (_, end) = month_bounds(m, ctx.tz);
+    if Utc::now().timestamp() < bound_ts(&end) {
+        let next = m.checked_add_months(chrono::Months::new(1)).map_or_else(String::new, |n| format!(" It can be approved from {}.", n.format("%Y-%m-%d")));
+        return Err(Error::Refused(format!(
+            "{month} cannot be approved: it has not ended yet in the reporting time zone ({}), so more payments can still fall in it.{next}",
+            ctx.tz.name()
+        )));
+    }
     let me = report::month_events(&tx, &ctx, m)?;
     if !me.exceptions.is_empty() {
         return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: me.exceptions });
+    }
+    if ctx.app_id.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        return Err(Error::Refused(format!(
+            "{month} cannot be approved: the Wix app id is not set, and every event sent to Wix must carry it. \
+             Enter the app's id (from the Wix Dev Center) in the app settings first."
+        )));
     }
     tx.execute(
         "INSERT INTO months (month, status, approved_at, approved_by) VALUES (?1, 'approved', ?2, ?3)",
@@ -100,8 +115,8 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
     {
         let mut insert = tx.prepare(
             "INSERT INTO events (id, month, seq, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, \
-             net, rate, wix_share, source, source_id, product, expense_note, late, payload) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+             net, rate, wix_share, source, source_id, product, expense_note, late, payload, rate_basis) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         )?;
         for (seq, e) in me.events.iter().enumerate() {
             let a = &e.amounts;
@@ -125,6 +140,7 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
                 e.expense_note,
                 e.late,
                 e.payload(ctx.app_id.as_deref()).to_string(),
+                e.rate_basis,
             ])?;
         }
     }

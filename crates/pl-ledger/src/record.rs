@@ -11,7 +11,7 @@
 //! (`records_read_back_what_was_written`).
 use rust_decimal::Decimal;
 
-use crate::events::{EventId, EventRef, Note, Product};
+use crate::events::{EventId, EventRef, Note, Product, RateBasis};
 use crate::rules::{BillingType, EventAmounts};
 
 /// At most so many events in a segment, the unit the writers format (~3.6 MB of JSON).
@@ -30,9 +30,9 @@ pub(crate) struct Segment {
     events: u32,
     /// Repeating strings, as ranges of `text` (their first occurrence).
     names: Vec<(u32, u32)>,
-    /// Per kind of name (source, product, state, frozen note): the index in `names` of the last one written,
-    /// tried first (events in a row mostly repeat them).
-    last_name: [usize; 4],
+    /// Per kind of name (source, product, state, frozen note, frozen rate basis): the index in
+    /// `names` of the last one written, tried first (events in a row mostly repeat them).
+    last_name: [usize; 5],
     /// The previous event's id and instant (seconds): ids and instants are kept as differences.
     prev_id: i64,
     prev_secs: i64,
@@ -70,7 +70,7 @@ impl Default for Segment {
             text: String::with_capacity(TEXT_BYTES),
             events: 0,
             names: Vec::new(),
-            last_name: [0; 4],
+            last_name: [0; 5],
             prev_id: 0,
             prev_secs: 0,
         }
@@ -191,6 +191,15 @@ impl Segment {
             Note::Rules { converted: None, .. } => {}
         }
         self.name(e.state, 2);
+        // The rate basis: a tag in the two low bits, then the days or the frozen words.
+        match e.rate_basis {
+            RateBasis::EventDate(d) => self.varint(zigzag32(d) << 2),
+            RateBasis::OriginalCharge(d) => self.varint(zigzag32(d) << 2 | 1),
+            RateBasis::Stored(s) => {
+                self.varint(2);
+                self.name(s, 4);
+            }
+        }
         self.events += 1;
     }
 
@@ -310,6 +319,16 @@ impl Segment {
                 Note::Rules { deduct_fees: has(NOTE_DEDUCT_FEES), tax: has(NOTE_TAX), converted: has(NOTE_CONVERTED).then(|| r.str()) }
             };
             let state = r.name();
+            let basis = r.varint();
+            let days = || {
+                let z = basis >> 2;
+                ((z >> 1) as i64 ^ -((z & 1) as i64)) as i32
+            };
+            let rate_basis = match basis & 3 {
+                0 => RateBasis::EventDate(days()),
+                1 => RateBasis::OriginalCharge(days()),
+                _ => RateBasis::Stored(r.name()),
+            };
             f(&EventRef {
                 id,
                 txn_id,
@@ -323,6 +342,7 @@ impl Segment {
                 source_id,
                 product,
                 note,
+                rate_basis,
                 late: has(LATE),
                 state,
             })?;
@@ -393,6 +413,11 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// An `i32` zigzagged (small magnitudes, small values).
+fn zigzag32(n: i32) -> u64 {
+    u64::from(((n << 1) ^ (n >> 31)) as u32)
 }
 
 /// The `n` of an id written `tx-<n>` (as `format!("tx-{n}")` writes it, nothing else).
@@ -589,6 +614,7 @@ mod tests {
                 source_id: None,
                 product: Product::Stored("p"),
                 note: Note::Stored("n"),
+                rate_basis: RateBasis::EventDate(739_000),
                 late: false,
                 state: "draft",
             };
@@ -625,6 +651,7 @@ mod tests {
         note: (bool, bool, bool, Option<String>, String),
         late: bool,
         state: String,
+        rate_basis: (u8, i32, String),
     }
 
     fn text() -> impl Strategy<Value = String> {
@@ -647,8 +674,9 @@ mod tests {
             (text(), proptest::option::of(text()), (any::<bool>(), text())),
             (any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of(text()), text()),
             (any::<bool>(), text()),
+            (0u8..3, any::<i32>(), text()),
         )
-            .prop_map(|(id, (txn_id, manual_id, instance_id, refund, created_date), amounts, (source, source_id, product), note, (late, state))| Owned {
+            .prop_map(|(id, (txn_id, manual_id, instance_id, refund, created_date), amounts, (source, source_id, product), note, (late, state), rate_basis)| Owned {
                 id,
                 txn_id,
                 manual_id,
@@ -662,6 +690,7 @@ mod tests {
                 note,
                 late,
                 state,
+                rate_basis,
             })
     }
 
@@ -686,6 +715,11 @@ mod tests {
                 Note::Stored(&o.note.4)
             } else {
                 Note::Rules { deduct_fees: o.note.1, tax: o.note.2, converted: o.note.3.as_deref() }
+            },
+            rate_basis: match o.rate_basis.0 {
+                0 => RateBasis::EventDate(o.rate_basis.1),
+                1 => RateBasis::OriginalCharge(o.rate_basis.1),
+                _ => RateBasis::Stored(&o.rate_basis.2),
             },
             late: o.late,
             state: &o.state,

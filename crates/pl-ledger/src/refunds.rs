@@ -22,29 +22,36 @@ pub struct NewManualRefund {
     pub reason: String,
 }
 
+/// The most a manual refund's amount or returned fee may be (exclusive): 12 integer digits, as
+/// for an imported amount (SPEC §5).
+const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 10^12
+
 fn amount_arg(what: &str, s: &str) -> Result<Decimal> {
-    pl_money::parse_decimal(s, pl_money::NumberStyle::Point)
-        .map_err(|e| Error::Refused(format!("{what} `{s}`: {e}")))
-        .and_then(|d| {
-            if d.scale() > 2 && d.round_dp(2) != d {
-                Err(Error::Refused(format!("{what} `{s}` has more than two decimals")))
-            } else {
-                Ok(pl_money::round_cents(d))
-            }
-        })
+    let shown = crate::events::quote_cell(s);
+    let d = pl_money::parse_decimal(s, pl_money::NumberStyle::Point).map_err(|e| Error::Refused(format!("{what} `{shown}`: {e}")))?;
+    if d.abs() >= MAX_AMOUNT {
+        return Err(Error::Refused(format!("{what} `{shown}` has more than 12 integer digits: no refund is that large; check the amount")));
+    }
+    if d.scale() > 2 && d.round_dp(2) != d {
+        return Err(Error::Refused(format!("{what} `{shown}` has more than two decimals: write it in cents at most")));
+    }
+    Ok(pl_money::round_cents(d))
 }
 
 /// USD gross of a charge row and what its refunds (processor and manual) already took.
 fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)> {
     let ctx = events::load_context(conn)?;
+    // A stored value no import writes (a ledger edited by hand): refused, naming the row.
+    let bad = |source_id: &str, what: &str| {
+        Error::Refused(format!(
+            "cannot check what remains of charge tx-{txn_id}: row {} {what}; undo its import and import a corrected file",
+            crate::events::quote_cell(source_id)
+        ))
+    };
     let usd_gross = |currency: &str, gross: &str, fee: &str, net: &str, tax: &str, source_id: &str, at: &str| -> Result<Decimal> {
-        let a = RowAmounts {
-            gross: Decimal::from_str(gross).unwrap_or_default(),
-            fee: Decimal::from_str(fee).unwrap_or_default(),
-            net: Decimal::from_str(net).unwrap_or_default(),
-            tax: Decimal::from_str(tax).unwrap_or_default(),
-        };
-        let date = chrono::DateTime::parse_from_rfc3339(at).map(|d| d.date_naive()).unwrap_or_default();
+        let d = |v: &str| Decimal::from_str(v).map_err(|_| bad(source_id, &format!("has an amount that is not a decimal (`{}`)", crate::events::quote_cell(v))));
+        let a = RowAmounts { gross: d(gross)?, fee: d(fee)?, net: d(net)?, tax: d(tax)? };
+        let date = chrono::DateTime::parse_from_rfc3339(at).map(|d| d.date_naive()).map_err(|_| bad(source_id, "has a date that is not RFC 3339"))?;
         let conversion = if currency == "USD" {
             Conversion::Usd
         } else {
@@ -55,7 +62,11 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
                 )?
                 .query_map([source_id], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let linked = (!credits.is_empty()).then(|| credits.iter().map(|c| Decimal::from_str(c).unwrap_or_default()).sum::<Decimal>());
+            let mut linked: Option<Decimal> = None;
+            for c in &credits {
+                let c = Decimal::from_str(c).map_err(|_| bad(source_id, "has a currency conversion that is not a decimal"))?;
+                linked = Some(linked.unwrap_or_default().checked_add(c).ok_or_else(|| bad(source_id, rules::IMPOSSIBLE_AMOUNT))?);
+            }
             match linked {
                 Some(net_usd) => Conversion::Linked { net_usd },
                 None => Conversion::Table {
@@ -65,7 +76,7 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
                 },
             }
         };
-        Ok(rules::to_usd(&a, conversion).gross.abs())
+        Ok(rules::to_usd(&a, conversion).ok_or_else(|| bad(source_id, rules::IMPOSSIBLE_AMOUNT))?.gross.abs())
     };
     type Row6 = (String, String, String, String, String, String, String, Option<String>, String);
     let charge: Option<Row6> = conn
@@ -91,7 +102,8 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
             .query_map(params![cref, crate::import::key_hash(&cref)], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?
             .collect::<rusqlite::Result<_>>()?;
         for f in refunds {
-            taken += usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])?;
+            let usd = usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])?;
+            taken = taken.checked_add(usd).ok_or_else(|| bad(&f[5], rules::IMPOSSIBLE_AMOUNT))?;
         }
     }
     let manual: Vec<String> = conn
@@ -99,9 +111,11 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
         .query_map([format!("tx-{txn_id}")], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for m in manual {
-        taken += Decimal::from_str(&m).unwrap_or_default();
+        let amount = Decimal::from_str(&m).ok().filter(|a| rules::in_bounds(*a));
+        taken = amount.and_then(|a| taken.checked_add(a)).ok_or_else(|| bad("of a manual refund", &format!("has an impossible amount (`{}`)", crate::events::quote_cell(&m))))?;
     }
     let instance: Option<String> = conn.query_row("SELECT instance_id FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
+    // Both sums are of values below 10^15 (`to_usd`'s bounds): the difference cannot overflow.
     Ok((instance.unwrap_or_default(), total - taken))
 }
 
@@ -112,18 +126,28 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
         .map_err(|_| Error::Refused(format!("`{}` is not a date; write it YYYY-MM-DD", r.date)))?;
     let today = Utc::now().with_timezone(&tz).date_naive();
     if date > today {
-        return Err(Error::Refused(format!("{date} is in the future (today is {today} in {tz})")));
+        return Err(Error::Refused(format!("date {date} is in the future (today is {today} in {tz}): a refund is entered once it happened")));
     }
     let amount = amount_arg("amount", &r.amount)?;
     if amount <= Decimal::ZERO {
-        return Err(Error::Refused(format!("the refund amount must be above 0, not {}", r.amount)));
+        return Err(Error::Refused(format!(
+            "amount `{}`: a refund amount must be above 0 (the refunded gross in USD, without a sign)",
+            crate::events::quote_cell(&r.amount)
+        )));
     }
     let fee = match &r.fee_returned {
         Some(f) => amount_arg("returned fee", f)?,
         None => Decimal::ZERO,
     };
     if fee < Decimal::ZERO {
-        return Err(Error::Refused("the returned fee cannot be negative".into()));
+        return Err(Error::Refused(format!("returned fee {}: it cannot be negative (0 when no fee came back)", pl_money::fmt2(fee))));
+    }
+    if fee > amount {
+        return Err(Error::Refused(format!(
+            "returned fee {}: it cannot be more than the refund amount {} (a processor returns at most part of what it refunds)",
+            pl_money::fmt2(fee),
+            pl_money::fmt2(amount)
+        )));
     }
     let reason = r.reason.trim();
     if reason.is_empty() {
@@ -143,7 +167,7 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
             }
             if amount > remaining {
                 return Err(Error::Refused(format!(
-                    "refund {} is more than what remains refundable of charge {c}: {}",
+                    "amount {}: it is more than what remains refundable of charge {c} ({})",
                     pl_money::fmt2(amount),
                     pl_money::fmt2(remaining)
                 )));

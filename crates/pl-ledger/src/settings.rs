@@ -58,6 +58,16 @@ fn date_order(v: &str) -> Result<String, String> {
     pl_import::DateOrder::parse(v).map(|d| d.as_str().to_string()).ok_or_else(|| format!("`{v}` is not day-first or month-first"))
 }
 
+/// The values of `refund_rate`.
+pub const REFUND_RATES: [&str; 2] = ["event_date", "original_charge"];
+
+fn refund_rate(v: &str) -> Result<String, String> {
+    let t = v.trim().to_ascii_lowercase().replace('-', "_");
+    REFUND_RATES.iter().find(|r| **r == t).map(|r| r.to_string()).ok_or_else(|| {
+        format!("`{}` is not a refund rate rule; allowed values: {}", crate::events::quote_cell(v), REFUND_RATES.join(", "))
+    })
+}
+
 fn any(v: &str) -> Result<String, String> {
     Ok(v.to_string())
 }
@@ -66,6 +76,12 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef { key: "deduct_processor_fees", default: Some("true"), help: "deduct processor fees as expenses (true/false)", check: boolean },
     SettingDef { key: "timezone", default: Some("UTC"), help: "reporting time zone, an IANA name", check: timezone },
     SettingDef { key: "instance_metadata_key", default: Some("wix_instance_id"), help: "the processor metadata key holding the Wix instance id", check: metadata_key },
+    SettingDef {
+        key: "refund_rate",
+        default: Some("event_date"),
+        help: "the rate of a refund or dispute: event_date (the rate in force on its own date) or original_charge (its original charge's rate, when the charge is in the ledger)",
+        check: refund_rate,
+    },
     SettingDef { key: "date_order", default: None, help: "day/month order for files whose slash dates cannot decide it (day-first, month-first)", check: date_order },
     SettingDef { key: "wix.base_url", default: Some("https://www.wixapis.com"), help: "Wix API base URL", check: url },
     SettingDef { key: "wix.billing_path", default: Some("/apps/v1/billing-event"), help: "path of Report External Billing Event", check: path },

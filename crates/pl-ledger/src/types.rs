@@ -144,6 +144,10 @@ pub struct EventLine {
     pub product: String,
     /// What was deducted from gross, in words (the Wix report's explanation column).
     pub expense_note: String,
+    /// Which rate gave the share and why, in words: `rate in force on 2026-11-04` (the event's own
+    /// date) or `rate of the original charge of 2025-11-03` (setting `refund_rate` =
+    /// `original_charge`); empty for an event approved before these words existed.
+    pub rate_basis: String,
 }
 
 /// A payout against the sum of its items.

@@ -425,3 +425,86 @@ proptest! {
         prop_assert_eq!(owed, d(&t.wix_share));
     }
 }
+
+#[test]
+fn refund_rate_original_charge_takes_the_rate_of_the_charge() {
+    let mut env = Env::new();
+    env.ledger.set_app("157f033e-c1ae-4418-adb0-79d2bcd9d4a8", "Acme Forms", "t").unwrap();
+    // Year one at 0 %, year two at 20 %.
+    env.ledger.add_rate("2024-01-01", "0", None, "t").unwrap();
+    env.ledger.add_rate("2025-01-01", "20", None, "t").unwrap();
+    env.import_str(
+        "a.csv",
+        &itemized(&[
+            Item::charge(1, "2024-11-03 10:00:00", "100.00", "3.20", I1),
+            Item::refund(1, 1, "2025-11-04 10:00:00", "-100.00", I1),
+            // A refund whose charge is not in the ledger keeps its own date's rate.
+            Item::refund(2, 9, "2025-11-05 10:00:00", "-10.00", I1),
+        ]),
+    );
+    let wix = |env: &Env| -> Vec<Vec<String>> {
+        let rep = month(env, "2025-11");
+        let mut csv = Vec::new();
+        pl_ledger::export::write_wix(&rep, chrono_tz::UTC, &mut csv, false).unwrap();
+        csv::Reader::from_reader(&csv[..]).records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+    };
+    // Default (event_date): the refund claws back 20 % of a charge Wix took nothing of.
+    let rep = month(&env, "2025-11");
+    assert_eq!((ev(&rep, "txn_r0001").rate.as_str(), ev(&rep, "txn_r0001").wix_share.as_str()), ("20", "-20.00"));
+    assert_eq!(ev(&rep, "txn_r0001").rate_basis, "rate in force on 2025-11-04");
+    assert_eq!(wix(&env)[0][7], "20% of net -100.00 = -20.00 (rate in force on 2025-11-04)");
+
+    let err = env.ledger.set_setting("refund_rate", "charge_date", "t").unwrap_err().to_string();
+    assert!(err.contains("event_date, original_charge"), "{err}");
+    env.ledger.set_setting("refund_rate", "original_charge", "t").unwrap();
+    let rep = month(&env, "2025-11");
+    let r1 = ev(&rep, "txn_r0001");
+    assert_eq!((r1.rate.as_str(), r1.wix_share.as_str(), r1.rate_basis.as_str()), ("0", "0.00", "rate of the original charge of 2024-11-03"));
+    let r2 = ev(&rep, "txn_r0002");
+    assert_eq!((r2.rate.as_str(), r2.wix_share.as_str(), r2.rate_basis.as_str()), ("20", "-2.00", "rate in force on 2025-11-05"));
+    let rows = wix(&env);
+    assert_eq!(rows[0][7], "0% of net -100.00 = 0.00 (rate of the original charge of 2024-11-03; 0% revenue share: first-year eligibility)");
+    assert_eq!(rows[1][7], "20% of net -10.00 = -2.00 (rate in force on 2025-11-05)");
+
+    // A manual refund of the charge takes its rate too.
+    let charge = format!("tx-{}", env.count("SELECT id FROM txns WHERE source_id = 'txn_c0001'"));
+    let mr = NewManualRefund {
+        instance: I1.into(),
+        date: "2025-11-20".into(),
+        amount: "0.00".into(),
+        fee_returned: None,
+        charge: Some(charge),
+        reason: "goodwill".into(),
+    };
+    assert!(env.ledger.add_manual_refund(&mr, "t").is_err(), "nothing left of the charge to refund");
+    env.ledger.add_rate("2024-01-01", "0", Some(I2), "t").unwrap();
+    env.import_str("b.csv", &itemized(&[Item::charge(3, "2024-12-01 10:00:00", "50.00", "1.00", I2)]));
+    let charge = format!("tx-{}", env.count("SELECT id FROM txns WHERE source_id = 'txn_c0003'"));
+    env.ledger.add_manual_refund(&NewManualRefund { instance: I2.into(), amount: "20.00".into(), charge: Some(charge), ..mr }, "t").unwrap();
+    let rep = month(&env, "2025-11");
+    let m = rep.events.iter().find(|e| e.source == "manual").unwrap();
+    assert_eq!((m.rate.as_str(), m.wix_share.as_str(), m.rate_basis.as_str()), ("0", "0.00", "rate of the original charge of 2024-12-01"));
+
+    // Approval freezes the rate and its words: changing the setting back changes nothing.
+    env.ledger.approve("2025-11", "t").unwrap();
+    env.ledger.set_setting("refund_rate", "event_date", "t").unwrap();
+    let rep = month(&env, "2025-11");
+    assert_eq!((ev(&rep, "txn_r0001").rate.as_str(), ev(&rep, "txn_r0001").rate_basis.as_str()), ("0", "rate of the original charge of 2024-11-03"));
+    assert_eq!(wix(&env)[0][7], rows[0][7]);
+}
+
+#[test]
+fn a_paypal_withdrawal_is_not_checked_as_an_itemized_payout() {
+    let mut env = Env::new();
+    setup(&mut env, "20");
+    env.ledger.set_setting("date_order", "month-first", "t").unwrap();
+    let text = format!(
+        "{PAYPAL_HEADER}\n{}\n{}\n",
+        pp("10/02/2025", "10:00:00", "Express Checkout Payment", "USD", "110.00", "-3.50", "106.50", "PAY1", "0.00", "", I1, "Credit"),
+        pp("10/20/2025", "10:00:00", "General Withdrawal", "USD", "-100.00", "0.00", "-100.00", "WD1", "0.00", "", "", "Debit"),
+    );
+    env.import_str("pp.csv", &text);
+    assert_eq!(env.count("SELECT count(*) FROM txns WHERE kind = 'payout'"), 1, "the withdrawal is a payout row");
+    let rep = month(&env, "2025-10");
+    assert!(rep.payouts.is_empty(), "{:#?}", rep.payouts);
+}

@@ -133,3 +133,46 @@ fn a_report_computed_without_its_events_refuses_to_write_them() {
     let err = summary.write_wix(Vec::new(), false).unwrap_err().to_string();
     assert!(err.contains("without its events"), "{err}");
 }
+
+#[test]
+fn the_streamed_report_says_which_rate_as_the_serialised_report_does() {
+    let mut env = Env::new();
+    env.ledger.set_app("157f033e-c1ae-4418-adb0-79d2bcd9d4a8", "Acme Forms", "t").unwrap();
+    env.ledger.add_rate("2024-01-01", "0", None, "t").unwrap();
+    env.ledger.add_rate("2025-01-01", "20", None, "t").unwrap();
+    env.ledger.add_rate("2024-06-01", "5", Some(I2), "t").unwrap();
+    env.ledger.set_setting("refund_rate", "original_charge", "t").unwrap();
+    let mut rows = vec![Item::charge(1, "2024-11-03 10:00:00", "100.00", "3.20", I1), Item::charge(2, "2024-12-03 10:00:00", "80.00", "2.00", I2)];
+    rows.push(Item::refund(1, 1, "2025-10-04 10:00:00", "-100.00", I1));
+    rows.push(Item::refund(2, 2, "2025-10-05 10:00:00", "-30.00", I2));
+    rows.push(Item::refund(3, 7, "2025-10-06 10:00:00", "-10.00", I1));
+    rows.push(Item::charge(3, "2025-10-07 10:00:00", "10.00", "0.50", I1));
+    let mut dispute = Item::refund(4, 2, "2025-10-08 10:00:00", "-50.00", I2);
+    dispute.category = "dispute";
+    dispute.txn = "txn_d4".into();
+    rows.push(dispute);
+    env.import_str("a.csv", &itemized(&rows));
+    let charge = format!("tx-{}", env.count("SELECT id FROM txns WHERE source_id = 'txn_c0001'"));
+    let _ = env.ledger.add_manual_refund(
+        &NewManualRefund { instance: I1.into(), date: "2025-10-09".into(), amount: "0.01".into(), fee_returned: None, charge: Some(charge), reason: "r".into() },
+        "t",
+    );
+    env.ledger
+        .add_manual_refund(
+            &NewManualRefund { instance: I1.into(), date: "2025-10-10".into(), amount: "5.00".into(), fee_returned: Some("0.20".into()), charge: None, reason: "r".into() },
+            "t",
+        )
+        .unwrap();
+    let period = Period::parse_month("2025-10").unwrap();
+    let rep = env.ledger.report(&period).unwrap();
+    let bases: Vec<&str> = rep.events.iter().map(|e| e.rate_basis.as_str()).collect();
+    assert!(bases.contains(&"rate of the original charge of 2024-11-03") && bases.contains(&"rate of the original charge of 2024-12-03"), "{bases:?}");
+    assert!(bases.contains(&"rate in force on 2025-10-06"), "{bases:?}");
+    same_bytes(&env, &period);
+    env.ledger.approve("2025-10", "t").unwrap();
+    same_bytes(&env, &period);
+    // An event approved before the basis was kept: old words, both paths alike.
+    env.ledger.connection().execute("UPDATE events SET rate_basis = NULL WHERE rowid % 2 = 0", []).unwrap();
+    same_bytes(&env, &period);
+    same_bytes(&env, &Period::parse_quarter("2025-Q4").unwrap());
+}

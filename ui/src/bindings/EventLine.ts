@@ -25,4 +25,10 @@ state: string, product: string,
 /**
  * What was deducted from gross, in words (the Wix report's explanation column).
  */
-expense_note: string, };
+expense_note: string, 
+/**
+ * Which rate gave the share and why, in words: `rate in force on 2026-11-04` (the event's own
+ * date) or `rate of the original charge of 2025-11-03` (setting `refund_rate` =
+ * `original_charge`); empty for an event approved before these words existed.
+ */
+rate_basis: string, };

@@ -274,7 +274,7 @@ describe("MonthView", () => {
             {
               id: "tx-1", instance_id: INSTANCE_A, billing_type: "CHARGE", created_date: "2026-10-02T10:00:00Z", gross: "49.00",
               expenses: "1.72", net: "47.28", rate: "20", wix_share: "9.46", source: "stripe-itemized", source_id: "txn_1",
-              late: false, state: "sent", product: "Pro", expense_note: "",
+              late: false, state: "sent", product: "Pro", expense_note: "", rate_basis: "",
             },
           ],
         }),
