@@ -251,9 +251,11 @@ impl MappedPlan {
             id.push_str(v);
         }
         let mut skip = None;
+        let mut type_name = None;
         let mut kind = match &self.typ {
             Some(c) => {
                 let v = r.get(c)?;
+                type_name = Some(v.to_string());
                 let lv = v.to_lowercase();
                 match self.kinds.iter().find(|(k, _)| *k == lv) {
                     Some((_, k)) => *k,
@@ -280,6 +282,7 @@ impl MappedPlan {
         }
         let mut row = r.row(kind, format!("mapped:{}:{id}", self.m.name), id);
         row.skip_reason = skip;
+        row.type_name = type_name;
         row.occurred_at = self.when(r)?;
         row.currency = match (&self.currency, &self.fixed_currency) {
             (Some(c), _) => r.currency(c)?,
@@ -310,7 +313,9 @@ impl MappedPlan {
         let orig = non_empty(r.opt(self.original_ref.as_ref())?);
         match kind {
             RowKind::Charge => row.charge_ref = Some(row.source_id.clone()),
-            RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal => row.original_ref = orig,
+            // A `sent` row with a reference is a refund candidate (the ledger promotes it when
+            // the reference is a charge it holds).
+            RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal | RowKind::Sent => row.original_ref = orig,
             _ => {}
         }
         Ok(row)

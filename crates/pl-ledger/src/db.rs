@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_ledger", include_str!("../migrations/0001_ledger.sql")),
     ("0002_months", include_str!("../migrations/0002_months.sql")),
     ("0003_outbox", include_str!("../migrations/0003_outbox.sql")),
+    ("0004_direction", include_str!("../migrations/0004_direction.sql")),
 ];
 
 /// The schema version this build writes.
