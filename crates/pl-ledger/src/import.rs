@@ -525,8 +525,9 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         return Ok(report);
     }
     bulk_load_end(&tx, bulk)?;
-    // The operator's classifications apply to the new rows, and refund candidates whose charge
-    // is in the ledger become refunds, in this transaction.
+    // The operator's classifications apply to the new rows (by the batch's format), and refund
+    // candidates whose charge is in the ledger become refunds, in this transaction.
+    tx.execute("UPDATE batches SET format = ?2 WHERE id = ?1", params![batch_id, report.format])?;
     classify::apply(&tx, None)?;
     resolve::resolve_pending(&tx)?;
     if let Some(first) = first_txn {
@@ -566,8 +567,9 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
 /// where they belong now (a classified row as imported or skipped, a promoted refund candidate
 /// as imported).
 fn count_changed_kinds(tx: &Connection, first: i64, last: i64, report: &mut ImportReport) -> Result<()> {
+    // Through the small `kind_from` index (`+id`: not a scan of the batch's rowid range).
     let mut stmt = tx.prepare(
-        "SELECT kind, kind_from, count(*) FROM txns WHERE kind_from IS NOT NULL AND id BETWEEN ?1 AND ?2 GROUP BY kind, kind_from",
+        "SELECT kind, kind_from, count(*) FROM txns WHERE kind_from IS NOT NULL AND +id BETWEEN ?1 AND ?2 GROUP BY kind, kind_from",
     )?;
     let mut rows = stmt.query([first, last])?;
     while let Some(r) = rows.next()? {
