@@ -238,6 +238,24 @@ pub(crate) fn classify(conn: &mut Connection, source: &str, type_name: &str, act
     Ok(outcome)
 }
 
+/// Classifies the type of one `unclassified` row (an `unclassified_type` exception's `txn_id`)
+/// for its source: what the window's exception row offers.
+pub(crate) fn classify_row(conn: &mut Connection, txn_id: i64, action: &str, by: &str) -> Result<ClassifyOutcome> {
+    let (source, type_name): (String, Option<String>) = conn
+        .query_row(
+            "SELECT b.format, t.type_name FROM txns t JOIN batches b ON b.id = t.batch_id \
+             WHERE t.id = ?1 AND t.undone = 0 AND t.kind = 'unclassified'",
+            [txn_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("row {txn_id} among the unclassified rows (it may be classified already)")))?;
+    let type_name = type_name.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        Error::Refused(format!("row {txn_id} has no type to classify it by; correct its file or column mapping and import it again"))
+    })?;
+    classify(conn, &source, &type_name, action, by)
+}
+
 /// Removes the rule for a source format and type: the rows it classified are `unclassified`
 /// again (exceptions), except those an approval froze; audited.
 pub(crate) fn remove(conn: &mut Connection, source: &str, type_name: &str, by: &str) -> Result<ClassifyOutcome> {

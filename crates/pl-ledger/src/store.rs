@@ -184,6 +184,12 @@ impl Ledger {
         classify::classify(&mut self.conn, source, type_name, action, by)
     }
 
+    /// Classifies the type of one `unclassified` row (an `unclassified_type` exception's
+    /// `txn_id`) for its source, as [`Ledger::classify_type`] does.
+    pub fn classify_row_type(&mut self, txn_id: i64, action: &str, by: &str) -> Result<ClassifyOutcome> {
+        classify::classify_row(&mut self.conn, txn_id, action, by)
+    }
+
     /// Removes a classification: the rows it classified are `unclassified` again, except those
     /// an approved month froze; audited.
     pub fn remove_classification(&mut self, source: &str, type_name: &str, by: &str) -> Result<ClassifyOutcome> {
