@@ -373,3 +373,13 @@ fn a_folder_is_not_an_export() {
     assert!(err.contains("not a regular file") && err.contains(&env.dir.path().display().to_string()), "{err}");
     assert_eq!(env.count("SELECT count(*) FROM batches"), 0);
 }
+
+/// The window reaches a month's exceptions through its month list: a month whose only row is
+/// unclassified is listed too.
+#[test]
+fn a_month_with_only_an_unclassified_row_is_listed() {
+    let mut env = env();
+    import(&mut env, "aug.csv", &[bank_row("G1", "2026-08-07 10:00:00", "Allgemeine Zahlung", "10.00", I1, "")]);
+    let months: Vec<String> = env.ledger.months().unwrap().into_iter().map(|m| m.month).collect();
+    assert_eq!(months, ["2026-08"]);
+}
