@@ -33,18 +33,20 @@ fn unclassified_between(conn: &Connection, start: &str, end: &str) -> Result<Vec
         let source: String = r.get(1)?;
         let type_name: Option<String> = r.get(4)?;
         let (gross, currency): (String, String) = (r.get(5)?, r.get(6)?);
-        let detail = match type_name.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let currency = crate::import::cell(&currency);
+        let type_name = type_name.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let detail = match type_name {
             None => format!(
                 "{gross} {currency} came in with no type to classify it by; correct the file or the column mapping and import it again"
             ),
-            Some(t) => match rules.get(&(source.clone(), classify::type_key(t))) {
-                Some(action) => format!(
+            Some(raw) => match (rules.get(&(source.clone(), classify::type_key(raw))), crate::import::cell(raw)) {
+                (Some(action), t) => format!(
                     "type `{t}` of {source} is classified as {}, but this row is money {} ({gross} {currency}); \
                      check the row in its file, or change the classification of `{t}`",
                     action.as_str(),
                     if gross.starts_with('-') { "out" } else { "in" },
                 ),
-                None => format!(
+                (None, t) => format!(
                     "{gross} {currency} came in under type `{t}`, which Partner Ledger does not know for {source}; \
                      classify the type as a charge, a refund or to ignore (Classify): the choice applies to every row of \
                      type `{t}` from {source}, now and in later imports"

@@ -762,7 +762,7 @@ fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Op
 }
 
 /// File content quoted in a message: at most 80 characters, control characters escaped.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let mut out: String = s.chars().take(80).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
     if s.chars().nth(80).is_some() {
         out.push('…');
