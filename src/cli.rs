@@ -40,6 +40,9 @@ enum Command {
     /// Map a processor customer to an instance
     #[command(subcommand)]
     Map(MapCmd),
+    /// Classify a type the importer does not know, for one source format (its rows stop being
+    /// `unclassified_type` exceptions); `--list` shows the saved classifications
+    Classify(ClassifyArgs),
     /// Saved column mappings for `--format mapped:NAME`
     #[command(subcommand)]
     Mapping(MappingCmd),
@@ -263,6 +266,32 @@ enum MapCmd {
     },
 }
 
+#[derive(Args)]
+struct ClassifyArgs {
+    /// The source format: stripe-itemized, stripe-balance, paypal-activity or mapped:NAME
+    #[arg(long, value_name = "FORMAT", required_unless_present = "list")]
+    source: Option<String>,
+    /// The processor's type, as in the file (case is ignored)
+    #[arg(long = "type", value_name = "TEXT", required_unless_present = "list", allow_hyphen_values = true)]
+    type_name: Option<String>,
+    /// What rows of this type are: a charge (money in), a refund (money out), or to ignore
+    #[arg(long = "as", value_enum, required_unless_present_any = ["list", "remove"], conflicts_with = "remove")]
+    action: Option<ClassifyAs>,
+    /// Remove the classification: its rows are exceptions again (except in approved months)
+    #[arg(long)]
+    remove: bool,
+    /// List the saved classifications
+    #[arg(long, conflicts_with_all = ["source", "type_name", "action", "remove"])]
+    list: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClassifyAs {
+    Charge,
+    Refund,
+    Ignore,
+}
+
 #[derive(Subcommand)]
 enum MappingCmd {
     /// Save (or replace) a column mapping from a TOML file
@@ -366,11 +395,14 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
                 if batches.is_empty() {
                     return "No import batches yet: `partner-ledger import FILE.csv` imports a processor export.".into();
                 }
-                let mut t = format!("{:>5}  {:<20}  {:<16}  {:>8} {:>8} {:>6} {:>7}  {}\n", "batch", "imported at", "format", "read", "imported", "dups", "skipped", "file");
+                let mut t = format!(
+                    "{:>5}  {:<20}  {:<16}  {:>8} {:>8} {:>6} {:>7} {:>6} {:>7}  {}\n",
+                    "batch", "imported at", "format", "read", "imported", "dups", "skipped", "sent", "unclass", "file"
+                );
                 for b in &batches {
                     t.push_str(&format!(
-                        "{:>5}  {:<20}  {:<16}  {:>8} {:>8} {:>6} {:>7}  {}{}\n",
-                        b.id, b.imported_at, b.format, b.rows_read, b.imported, b.duplicates, b.skipped, b.file_name,
+                        "{:>5}  {:<20}  {:<16}  {:>8} {:>8} {:>6} {:>7} {:>6} {:>7}  {}{}\n",
+                        b.id, b.imported_at, b.format, b.rows_read, b.imported, b.duplicates, b.skipped, b.sent, b.unclassified, b.file_name,
                         b.undone_at.as_ref().map(|u| format!("  (undone {u})")).unwrap_or_default()
                     ));
                 }
@@ -379,7 +411,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
         }
         Command::Batches(BatchesCmd::Undo { batch_id }) => {
             let b = ctx.open()?.undo_batch(batch_id, &ctx.by)?;
-            ctx.print(&b, || format!("batch {} ({}) undone: its {} rows left the ledger", b.id, b.file_name, b.imported + b.skipped));
+            ctx.print(&b, || {
+                format!("batch {} ({}) undone: its {} rows left the ledger", b.id, b.file_name, b.imported + b.skipped + b.sent + b.unclassified)
+            });
         }
         Command::Exceptions(ExceptionsCmd::List { month }) => {
             let ex = ctx.open()?.exceptions(month.as_deref())?;
@@ -405,6 +439,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
                 format!("customer {key} → instance {}; {n} row(s) resolved", instance.to_lowercase())
             });
         }
+        Command::Classify(args) => classify(ctx, args)?,
         Command::Mapping(MappingCmd::Add { name, file }) => {
             let text = std::fs::read_to_string(&file).map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
             ctx.open()?.add_column_mapping(&name, &text, &ctx.by)?;
@@ -818,7 +853,64 @@ fn print_import(r: &pl_ledger::ImportReport) {
     let verb = if r.dry_run { "would import" } else { "imported" };
     let batch = r.batch_id.map(|b| format!(" as batch {b}")).unwrap_or_default();
     println!(
-        "{}: {} ({}), {} rows read: {verb} {}, {} skipped, {} already in the ledger{batch}",
-        r.file, if r.dry_run { "dry run" } else { "ok" }, r.format, r.rows_read, r.imported, r.skipped, r.duplicates
+        "{}: {} ({}), {} rows read: {verb} {}, {} sent (paid out, never reported), {} unclassified, {} skipped, {} already in the ledger{batch}",
+        r.file, if r.dry_run { "dry run" } else { "ok" }, r.format, r.rows_read, r.imported, r.sent, r.unclassified, r.skipped, r.duplicates
     );
+    if r.unclassified > 0 {
+        println!(
+            "  {} row(s) came in under types not known for {}: they are exceptions until their type is classified \
+             (`partner-ledger exceptions list` names them; `partner-ledger classify --source {} --type TYPE --as charge|refund|ignore`)",
+            r.unclassified, r.format, r.format
+        );
+    }
+}
+
+fn classify(ctx: &Ctx, args: ClassifyArgs) -> Result<(), Failure> {
+    if args.list {
+        let rules = ctx.open()?.classify_rules()?;
+        ctx.print(&json!({ "rules": rules }), || {
+            if rules.is_empty() {
+                return "No classifications: `partner-ledger classify --source FORMAT --type TEXT --as charge|refund|ignore` saves one.".into();
+            }
+            rules
+                .iter()
+                .map(|r| format!("{:<20} {:<32} {:<7} (saved {} by {})", r.source, r.type_name, r.action, r.saved_at, r.saved_by))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        return Ok(());
+    }
+    // Clap requires both unless --list.
+    let (source, type_name) = (args.source.unwrap_or_default(), args.type_name.unwrap_or_default());
+    let mut l = ctx.open()?;
+    if args.remove {
+        let out = l.remove_classification(&source, &type_name, &ctx.by)?;
+        ctx.print(&out, || {
+            let mut t = format!("classification of type `{}` for {source} removed: {} row(s) are unclassified again", type_name.trim(), out.unclassified);
+            if out.frozen > 0 {
+                t.push_str(&format!("; {} row(s) of approved months keep their kind", out.frozen));
+            }
+            t
+        });
+        return Ok(());
+    }
+    let action = match args.action {
+        Some(ClassifyAs::Charge) => "charge",
+        Some(ClassifyAs::Refund) => "refund",
+        Some(ClassifyAs::Ignore) => "ignore",
+        None => return Err(Failure("say what the type is: --as charge, refund or ignore".into())),
+    };
+    let out = l.classify_type(&source, &type_name, action, &ctx.by)?;
+    ctx.print(&out, || {
+        let mut t = format!("type `{}` of {source} classified as {action}: {} row(s) classified", type_name.trim(), out.classified);
+        if out.disagreeing > 0 {
+            t.push_str(&format!(
+                "; {} row(s) stay exceptions: their money goes the other way ({})",
+                out.disagreeing,
+                if action == "charge" { "a charge is money in" } else { "a refund is money out" }
+            ));
+        }
+        t
+    });
+    Ok(())
 }

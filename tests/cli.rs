@@ -737,3 +737,100 @@ fn impossible_amounts_and_refused_inputs_exit_1_never_101() {
     }
     c.json(&["settings", "set", "refund_rate", "original_charge"]);
 }
+
+// ---- direction, unknown types, conflicts (SPEC §2) -------------------------------------------
+
+/// A bank export through a saved mapping: `Purchase` is money paid out, an unknown type is
+/// `unclassified`.
+fn bank_cli() -> Cli {
+    let c = Cli::new();
+    c.json(&["app", "set", "--id", APP, "--name", "Acme Forms"]);
+    c.json(&["rates", "add", "--from", "2024-01-01", "--percent", "20"]);
+    let toml = c.write(
+        "bank.toml",
+        r#"
+id = "Ref"
+date = "Booked"
+date_format = "%Y-%m-%d"
+amount = "Amount"
+fixed_currency = "USD"
+instance = "Site"
+type_column = "Kind"
+default_kind = "unclassified"
+
+[kinds]
+"Sale" = "charge"
+"Purchase" = "sent"
+"#,
+    );
+    c.json(&["mapping", "add", "bank", toml.to_str().unwrap()]);
+    c
+}
+
+#[test]
+fn payments_sent_and_unknown_types_are_counted_and_classify_turns_them_into_events() {
+    let c = bank_cli();
+    let csv = c.write(
+        "oct.csv",
+        &format!("Ref,Booked,Amount,Site,Kind\nB-1,2026-10-02,100.00,{I1},Sale\nB-2,2026-10-03,-195.00,,Purchase\nB-3,2026-10-04,10.00,{I1},General Payment\n"),
+    );
+    let out = c.run(&["import", "--format", "mapped:bank", csv.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text.contains("imported 1, 1 sent") && text.contains("1 unclassified"), "{text}");
+    c.json(&["batches", "undo", "1"]);
+    let v = c.json(&["import", "--format", "mapped:bank", csv.to_str().unwrap()]);
+    let f = &v["files"][0];
+    has_keys(f, &["imported", "duplicates", "skipped", "sent", "unclassified"]);
+    assert_eq!((f["imported"].as_u64(), f["sent"].as_u64(), f["unclassified"].as_u64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(c.json(&["batches", "list"])["batches"][0]["sent"], 1);
+
+    // The unclassified row blocks approval; the sent one is never an event.
+    let (v, err) = c.json_code(1, &["approve", "--month", "2026-10"]);
+    assert_eq!(v["exceptions"][0]["kind"], "unclassified_type", "{v}");
+    assert!(err.contains("General Payment"), "{err}");
+    assert_eq!(c.json(&["report", "--month", "2026-10"])["totals"]["events"], 1);
+
+    let v = c.json(&["classify", "--source", "mapped:bank", "--type", "GENERAL payment", "--as", "charge"]);
+    assert_eq!((v["classified"].as_u64(), v["rule"]["action"].as_str()), (Some(1), Some("charge")));
+    let rules = c.json(&["classify", "--list"]);
+    assert_eq!(rules["rules"][0]["type_name"], "GENERAL payment");
+    let r = c.json(&["report", "--month", "2026-10"]);
+    assert_eq!((r["totals"]["events"].as_u64(), r["totals"]["gross"].as_str()), (Some(2), Some("110.00")));
+    let audit = c.json(&["audit", "list"]);
+    assert!(audit["audit"].as_array().unwrap().iter().any(|a| a["action"] == "classify.set" && a["who"] == "tester"), "{audit}");
+    c.json(&["approve", "--month", "2026-10"]);
+    let v = c.json(&["classify", "--remove", "--source", "mapped:bank", "--type", "general payment"]);
+    assert_eq!((v["unclassified"].as_u64(), v["frozen"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(c.json(&["classify", "--list"])["rules"], Value::Array(vec![]));
+}
+
+#[test]
+fn classify_usage_and_refusals() {
+    let c = bank_cli();
+    assert_eq!(c.run(&["classify", "--source", "paypal-activity", "--as", "charge"]).status.code(), Some(2), "--type is required");
+    assert_eq!(c.run(&["classify", "--source", "paypal-activity", "--type", "X", "--as", "revenue"]).status.code(), Some(2));
+    assert_eq!(c.run(&["classify", "--list", "--source", "paypal-activity"]).status.code(), Some(2));
+    let (v, err) = c.json_code(1, &["classify", "--source", "paypal", "--type", "General Payment", "--as", "charge"]);
+    assert!(v["error"].as_str().unwrap().contains("not a source format"), "{v}");
+    assert!(err.contains("paypal-activity"), "{err}");
+    c.json_code(1, &["classify", "--remove", "--source", "paypal-activity", "--type", "General Payment"]);
+}
+
+#[test]
+fn a_conflicting_row_refuses_the_file_naming_the_batch_file_and_line() {
+    let c = Cli::new();
+    let file = sample(ITEMIZED);
+    c.json(&["import", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let second = text.lines().nth(1).unwrap();
+    // Its fee, 1.14, becomes 1.15.
+    let changed = second.replacen("\"1.14\",\"27.86\"", "\"1.15\",\"27.85\"", 1);
+    assert_ne!(changed, second);
+    let copy = c.write("edited.csv", &format!("{}\n{changed}\n", text.lines().next().unwrap()));
+    let out = c.run(&["import", copy.to_str().unwrap()]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("edited.csv:2") && err.contains("conflict") && err.contains(&format!("batch 1 (file `{ITEMIZED}`), line 2")), "{err}");
+    assert_eq!(c.json(&["batches", "list"])["batches"].as_array().unwrap().len(), 1, "nothing imported");
+}

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
-    ApprovalOutcome, BatchSummary, ImportReport, MonthInfo, OutboxEntry, Report, StateCounts, SubmitProgress, SubmitReport,
+    ApprovalOutcome, BatchSummary, ClassifyOutcome, ImportReport, MonthInfo, OutboxEntry, Report, StateCounts, SubmitProgress, SubmitReport,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -79,6 +79,13 @@ pub async fn assign_instance(
     save_mapping: bool,
 ) -> Result<(), String> {
     blocking(&session, move |s| s.assign_instance(txn_id, &instance, save_mapping)).await
+}
+
+/// Classifies the type of an `unclassified_type` exception's row for its source: `action` is
+/// `charge`, `refund` or `ignore`.
+#[tauri::command(rename_all = "camelCase")]
+pub async fn classify_exception(session: Shared<'_>, txn_id: i64, action: String) -> Result<ClassifyOutcome, String> {
+    blocking(&session, move |s| s.classify_exception(txn_id, &action)).await
 }
 
 #[tauri::command]

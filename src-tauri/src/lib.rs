@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
-    ApprovalOutcome, BatchSummary, DateOrder, ImportOptions, ImportReport, Ledger, MonthInfo, OutboxEntry, Period, Report,
+    ApprovalOutcome, BatchSummary, ClassifyOutcome, DateOrder, ImportOptions, ImportReport, Ledger, MonthInfo, OutboxEntry, Period, Report,
     Resolution, StateCounts, SubmitOptions, SubmitProgress, SubmitReport,
 };
 
@@ -117,6 +117,13 @@ impl Session {
         self.with_ledger(|l| l.assign_instance(txn_id, instance.trim(), save_mapping, &self.operator))
     }
 
+    /// Classifies the type of an `unclassified_type` exception's row for its source (`charge`,
+    /// `refund` or `ignore`): the engine saves the rule and applies it to every row of that
+    /// source and type, now and in later imports.
+    pub fn classify_exception(&self, txn_id: i64, action: &str) -> Result<ClassifyOutcome, String> {
+        self.with_ledger(|l| l.classify_row_type(txn_id, action, &self.operator))
+    }
+
     // ---- the submission view --------------------------------------------------------------
 
     /// The outbox, optionally of one state and/or one month.
@@ -193,6 +200,7 @@ pub fn run() {
             commands::approve_month,
             commands::reopen_month,
             commands::assign_instance,
+            commands::classify_exception,
             commands::list_outbox,
             commands::outbox_counts,
             commands::outbox_attempts,
@@ -310,6 +318,35 @@ mod tests {
         }
         assert_eq!(s.list_months().unwrap()[0].status, "open");
         assert!(s.list_outbox(None, Some("2026-10".into())).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unclassified_type_is_classified_from_its_exception() {
+        let (dir, s) = session();
+        with_engine(&s, |l| {
+            let mapping = "id = \"Ref\"\ndate = \"Booked\"\ndate_format = \"%Y-%m-%d\"\namount = \"Amount\"\n\
+                           fixed_currency = \"USD\"\ninstance = \"Site\"\ntype_column = \"Kind\"\n\
+                           default_kind = \"unclassified\"\n[kinds]\n\"Sale\" = \"charge\"\n";
+            l.add_column_mapping("bank", mapping, "t").unwrap();
+            l.add_rate("2020-01-01", "20", None, "t").unwrap();
+        });
+        let file = dir.path().join("bank.csv");
+        std::fs::write(&file, "Ref,Booked,Amount,Site,Kind\nB-1,2026-10-04,10.00,6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31,Mobile Payment\n").unwrap();
+        let r = s.import_file(&file.display().to_string(), Some("mapped:bank".into()), None, false).unwrap();
+        assert_eq!(r.unclassified, 1, "{r:?}");
+        let ex = s.month_report("2026-10").unwrap().exceptions;
+        assert_eq!(ex.len(), 1);
+        assert_eq!(ex[0].kind, "unclassified_type");
+        assert!(!ex[0].detail.contains("partner-ledger"), "the window's words: {}", ex[0].detail);
+        let txn = ex[0].txn_id.unwrap();
+        assert!(s.classify_exception(txn, "revenue").unwrap_err().contains("charge, refund or ignore"));
+        let out = s.classify_exception(txn, "charge").unwrap();
+        assert_eq!(out.classified, 1);
+        assert_eq!(out.rule.unwrap().type_name, "Mobile Payment");
+        let report = s.month_report("2026-10").unwrap();
+        assert!(report.exceptions.is_empty());
+        assert_eq!(report.totals.events, 1);
+        assert!(s.classify_exception(txn, "charge").is_err(), "the row is classified already");
     }
 
     #[test]

@@ -5,6 +5,7 @@ import { open } from "@tauri-apps/plugin-dialog";
 import type { ApprovalOutcome } from "./bindings/ApprovalOutcome";
 import type { AttemptInfo } from "./bindings/AttemptInfo";
 import type { BatchSummary } from "./bindings/BatchSummary";
+import type { ClassifyOutcome } from "./bindings/ClassifyOutcome";
 import type { ImportReport } from "./bindings/ImportReport";
 import type { MonthInfo } from "./bindings/MonthInfo";
 import type { OutboxEntry } from "./bindings/OutboxEntry";
@@ -69,6 +70,17 @@ export function reopenMonth(month: string, reason: string): Promise<void> {
 /** Assigns an instance to an exception's row; `saveMapping` also maps its customer. */
 export function assignInstance(txnId: number, instance: string, saveMapping: boolean): Promise<void> {
   return invoke<void>("assign_instance", { txnId, instance, saveMapping });
+}
+
+/** What the operator can make of a type the importer does not know. */
+export type Classification = "charge" | "refund" | "ignore";
+
+/**
+ * Classifies the type of an `unclassified_type` exception's row for its source: the engine
+ * saves the rule and applies it to every row of that source and type, now and in later imports.
+ */
+export function classifyException(txnId: number, action: Classification): Promise<ClassifyOutcome> {
+  return invoke<ClassifyOutcome>("classify_exception", { txnId, action });
 }
 
 // ---- the submission to Wix --------------------------------------------------------------

@@ -333,7 +333,9 @@ impl MappedPlan {
         let orig = non_empty(r.opt(self.original_ref.as_ref())?);
         match kind {
             RowKind::Charge | RowKind::Unclassified => row.charge_ref = Some(row.source_id.clone()),
-            RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal => row.original_ref = orig,
+            // A `sent` row with a reference is a refund candidate (the ledger promotes it when
+            // the reference is a charge it holds).
+            RowKind::Refund | RowKind::Dispute | RowKind::DisputeReversal | RowKind::Sent => row.original_ref = orig,
             _ => {}
         }
         Ok(row)

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_months", include_str!("../migrations/0002_months.sql")),
     ("0003_outbox", include_str!("../migrations/0003_outbox.sql")),
     ("0004_event_rate_basis", include_str!("../migrations/0004_event_rate_basis.sql")),
+    ("0005_direction", include_str!("../migrations/0005_direction.sql")),
 ];
 
 /// The schema version this build writes.

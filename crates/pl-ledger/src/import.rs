@@ -5,20 +5,21 @@
 use std::io::Read;
 use std::path::Path;
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use pl_import::{Format, ParseOptions, Row, RowKind};
 use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::raw::{RawInsert, Val};
-use crate::{audit, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
+use crate::{audit, classify, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
 
 macro_rules! insert_txn {
     () => {
         "INSERT INTO txns (batch_id, line, key_hash, dedup_key, source_id, kind, skip_reason, \
          occurred_at, occurred_ts, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, charge_hash, \
-         original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+         original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by, type_name, fingerprint) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
     };
 }
 /// A row, unless its key is live (the dedup index decides).
@@ -30,6 +31,48 @@ const INSERT_TXN_BULK: &str = insert_txn!();
 /// Every lookup through it also compares the text itself.
 pub(crate) fn key_hash(s: &str) -> i64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes()) as i64
+}
+
+/// The fingerprint of what a file said of a row: its kind as parsed, currency, UTC date and
+/// amounts (gross, fee, net, tax, by value: `10.00` and `10` are the same amount). A row key
+/// seen again with another fingerprint is a conflict (SPEC §2). Kinds the operator set later (a
+/// classification, a promoted refund candidate) are not in it: the row is fingerprinted as the
+/// file gave it. The date is the day, not the second: a file re-saved by Excel loses seconds.
+pub(crate) fn fingerprint(kind: &str, currency: &str, day: i32, amounts: [Decimal; 4]) -> i64 {
+    // One call on a stack buffer (this runs for every row of every import); texts longer than
+    // it allows (a currency cell of a mapped file can be anything) take the streaming hasher.
+    const FIXED: usize = 2 + 4 + 4 * 16;
+    let mut buf = [0u8; 128];
+    if FIXED + kind.len() + currency.len() > buf.len() {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(&(kind.len() as u64).to_le_bytes());
+        h.update(&(currency.len() as u64).to_le_bytes());
+        for part in [kind.as_bytes(), currency.as_bytes(), &day.to_le_bytes()] {
+            h.update(part);
+        }
+        for a in amounts {
+            h.update(&a.normalize().serialize());
+        }
+        return h.digest() as i64;
+    }
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        buf[n..n + bytes.len()].copy_from_slice(bytes);
+        n += bytes.len();
+    };
+    put(&[kind.len() as u8, currency.len() as u8]);
+    put(kind.as_bytes());
+    put(currency.as_bytes());
+    put(&day.to_le_bytes());
+    for a in amounts {
+        put(&a.normalize().serialize());
+    }
+    xxhash_rust::xxh3::xxh3_64(&buf[..n]) as i64
+}
+
+/// The day of a row's instant, as [`fingerprint`] takes it.
+fn day_of(at: DateTime<Utc>) -> i32 {
+    at.date_naive().num_days_from_ce()
 }
 
 /// The live row keys of a bulk load, in memory while the dedup index is dropped: each 64-bit key
@@ -101,6 +144,8 @@ struct Prepared {
     key_hash: i64,
     charge_hash: Option<i64>,
     original_hash: Option<i64>,
+    /// See [`fingerprint`].
+    fingerprint: i64,
     occurred_at: String,
     occurred_ts: i64,
     gross: String,
@@ -119,6 +164,12 @@ impl Prepared {
             key_hash: key_hash(&row.dedup_key),
             charge_hash: row.charge_ref.as_deref().map(key_hash),
             original_hash: row.original_ref.as_deref().map(key_hash),
+            fingerprint: fingerprint(
+                row.kind.as_str(),
+                &row.currency,
+                day_of(row.occurred_at),
+                [row.gross, row.fee, row.net, row.tax],
+            ),
             occurred_at: row.occurred_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             occurred_ts: row.occurred_at.timestamp(),
             gross: row.gross.to_string(),
@@ -172,7 +223,7 @@ fn same_file_batch(conn: &Connection, sha: &str, opts: &ImportOptions) -> Result
     let found: Option<(String, u32)> = conn
         .query_row(
             "SELECT format, rows_read FROM batches WHERE sha256 = ?1 AND undone_at IS NULL AND rows_read > 0 \
-             AND imported + skipped = rows_read AND format IN ('stripe-itemized', 'stripe-balance') ORDER BY id LIMIT 1",
+             AND imported + skipped + sent + unclassified = rows_read AND format IN ('stripe-itemized', 'stripe-balance') ORDER BY id LIMIT 1",
             [sha],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -184,7 +235,7 @@ fn same_file_batch(conn: &Connection, sha: &str, opts: &ImportOptions) -> Result
 fn may_be_reimport(conn: &Connection) -> Result<bool> {
     Ok(conn
         .query_row(
-            "SELECT 1 FROM batches WHERE undone_at IS NULL AND rows_read > 0 AND imported + skipped = rows_read \
+            "SELECT 1 FROM batches WHERE undone_at IS NULL AND rows_read > 0 AND imported + skipped + sent + unclassified = rows_read \
              AND format IN ('stripe-itemized', 'stripe-balance') LIMIT 1",
             [],
             |_| Ok(()),
@@ -226,7 +277,15 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
 /// Imports a file. A file whose slash dates cannot decide their day/month order uses the
 /// `date_order` setting when the operator saved one (a file's own evidence always wins).
 pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
-    std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    if !meta.is_file() {
+        // A folder, a pipe or a device (`/dev/zero`) is never an export: reading it could block
+        // or never end.
+        return Err(Error::Refused(format!(
+            "{}: not a regular file (a folder, a pipe or a device); choose the export file itself",
+            path.display()
+        )));
+    }
     // A file-level problem names the file.
     let named = |e: Error| match e {
         Error::Import(ie) => Error::Refused(format!("{}: {ie}", path.display())),
@@ -281,6 +340,8 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     imported: 0,
                     duplicates: rows,
                     skipped: 0,
+                    sent: 0,
+                    unclassified: 0,
                     rejected: Vec::new(),
                 });
             }
@@ -309,12 +370,16 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         imported: 0,
         duplicates: 0,
         skipped: 0,
+        sent: 0,
+        unclassified: 0,
         rejected: Vec::new(),
     };
     // Three stages on their own threads: the parser, the file reader (SHA-256 and the compressed
     // copy of the file), and this one, the only writer.
     let mut rejected = Vec::new();
-    let (mut imported, mut skipped, mut duplicates) = (0u32, 0u32, 0u32);
+    let (mut imported, mut skipped, mut duplicates, mut sent, mut unclassified) = (0u32, 0u32, 0u32, 0u32, 0u32);
+    // `sent` rows with an original reference: refund candidates, promoted when it is a charge.
+    let mut candidates = 0u32;
     let (mut first_txn, mut last_txn) = (None::<i64>, 0i64);
     // The new items of each payout: their count and the sum of their nets.
     let mut payouts: std::collections::HashMap<String, (u32, rust_decimal::Decimal)> = Default::default();
@@ -389,15 +454,20 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
         let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
+        let mut bad_rows = false;
         for msg in recv {
-            // Once the file is refused (a bad row) or failed, only its bad rows are still collected.
-            let writing = db_error.is_none() && rejected.is_empty();
+            // Once the file is refused for a bad row (or failed), only its bad rows are still
+            // collected; after a conflict the rows are still written, to name every conflict.
+            let writing = db_error.is_none() && !bad_rows;
             match msg {
-                Msg::Bad(err) => rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason }),
+                Msg::Bad(err) => {
+                    bad_rows = true;
+                    rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason })
+                }
                 Msg::Rows(rows) if writing => {
                     for p in &rows {
                         match insert_row(&tx, &mut insert, batch_id, p, bulk.as_mut()) {
-                            Ok(true) => {
+                            Ok(Inserted::New) => {
                                 let id = tx.last_insert_rowid();
                                 first_txn.get_or_insert(id);
                                 last_txn = id;
@@ -412,13 +482,18 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                                         }
                                     }
                                 }
-                                if p.row.kind == RowKind::Skipped {
-                                    skipped += 1
-                                } else {
-                                    imported += 1
+                                match p.row.kind {
+                                    RowKind::Skipped => skipped += 1,
+                                    RowKind::Unclassified => unclassified += 1,
+                                    RowKind::Sent => {
+                                        sent += 1;
+                                        candidates += u32::from(p.row.original_ref.is_some());
+                                    }
+                                    _ => imported += 1,
                                 }
                             }
-                            Ok(false) => duplicates += 1,
+                            Ok(Inserted::Duplicate) => duplicates += 1,
+                            Ok(Inserted::Conflict(bad)) => rejected.push(bad),
                             Err(e) => {
                                 db_error = Some(e);
                                 break;
@@ -440,8 +515,11 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         let sha = reader.join().expect("the reading thread does not panic");
         (sha, parsed, db_error)
     });
+    // Conflicts are found by the writer, after the parser's bad rows: in line order again.
+    rejected.sort_by_key(|r: &RejectedRow| r.line);
     report.rejected = rejected;
-    (report.imported, report.skipped, report.duplicates) = (imported, skipped, duplicates);
+    (report.imported, report.skipped, report.duplicates, report.sent, report.unclassified) =
+        (imported, skipped, duplicates, sent, unclassified);
     let parsed = parsed?;
     if let Some(e) = db_error {
         return Err(e);
@@ -455,22 +533,48 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         report.imported = 0;
         report.skipped = 0;
         report.duplicates = 0;
+        report.sent = 0;
+        report.unclassified = 0;
         return Ok(report);
     }
-    if opts.dry_run || report.imported + report.skipped == 0 {
-        // A dry run shows what would happen; a file with nothing new leaves no empty batch.
+    let new_rows = report.imported + report.skipped + report.sent + report.unclassified;
+    // A dry run shows what would happen (what the rules and refund candidates make of its rows
+    // too, when it has any); a file with nothing new leaves no empty batch.
+    if new_rows == 0 || (opts.dry_run && candidates == 0 && report.unclassified == 0) {
+        return Ok(report);
+    }
+    bulk_load_end(&tx, bulk)?;
+    // The operator's classifications apply to the new rows (by the batch's format), and refund
+    // candidates whose charge is in the ledger become refunds, in this transaction.
+    tx.execute("UPDATE batches SET format = ?2 WHERE id = ?1", params![batch_id, report.format])?;
+    classify::apply(&tx, None)?;
+    resolve::resolve_pending(&tx)?;
+    if let Some(first) = first_txn {
+        count_changed_kinds(&tx, first, last_txn, &mut report)?;
+    }
+    if opts.dry_run {
         return Ok(report);
     }
     tx.execute(
         "UPDATE batches SET sha256 = ?2, format = ?3, rows_read = ?4, imported = ?5, duplicates = ?6, skipped = ?7, \
-         first_txn = ?8, last_txn = ?9 WHERE id = ?1",
-        params![batch_id, sha, report.format, report.rows_read, report.imported, report.duplicates, report.skipped, first_txn, last_txn],
+         first_txn = ?8, last_txn = ?9, sent = ?10, unclassified = ?11 WHERE id = ?1",
+        params![
+            batch_id,
+            sha,
+            report.format,
+            report.rows_read,
+            report.imported,
+            report.duplicates,
+            report.skipped,
+            first_txn,
+            last_txn,
+            report.sent,
+            report.unclassified
+        ],
     )?;
     for (payout, (items, net)) in &payouts {
         add_payout_items(&tx, payout, *items as i64, *net)?;
     }
-    bulk_load_end(&tx, bulk)?;
-    resolve::resolve_pending(&tx)?;
     report.batch_id = Some(batch_id);
     let summary = batch(&tx, batch_id)?;
     audit::record(&tx, &opts.by, "batch.import", &format!("batch:{batch_id}"), None::<&()>, Some(&summary))?;
@@ -478,16 +582,51 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     Ok(report)
 }
 
-/// Inserts one row; false when its key is already live (a duplicate). In a bulk load the
-/// [`KeySet`] stands for the dedup index, and a refund, dispute or reversal without metadata
-/// takes its charge's instance as it is inserted (see [`Bulk::charges`]).
-fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Prepared, mut bulk: Option<&mut Bulk>) -> Result<bool> {
+/// Rows of the new batch (ids `first..=last`) whose kind changed as it was applied: counted
+/// where they belong now (a classified row as imported or skipped, a promoted refund candidate
+/// as imported).
+fn count_changed_kinds(tx: &Connection, first: i64, last: i64, report: &mut ImportReport) -> Result<()> {
+    // Through the small `kind_from` index (`+id`: not a scan of the batch's rowid range).
+    let mut stmt = tx.prepare(
+        "SELECT kind, kind_from, count(*) FROM txns WHERE kind_from IS NOT NULL AND +id BETWEEN ?1 AND ?2 GROUP BY kind, kind_from",
+    )?;
+    let mut rows = stmt.query([first, last])?;
+    while let Some(r) = rows.next()? {
+        let (kind, from, n): (String, String, u32) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        match from.as_str() {
+            "rule" => report.unclassified = report.unclassified.saturating_sub(n),
+            _ => report.sent = report.sent.saturating_sub(n),
+        }
+        if kind == "skipped" {
+            report.skipped += n;
+        } else {
+            report.imported += n;
+        }
+    }
+    Ok(())
+}
+
+/// What became of one row of a file.
+enum Inserted {
+    New,
+    /// Its key is live with the same content.
+    Duplicate,
+    /// Its key is live with other content: the file is refused.
+    Conflict(RejectedRow),
+}
+
+/// Inserts one row, unless its key is already live (a duplicate, or a conflict when the content
+/// differs). In a bulk load the [`KeySet`] stands for the dedup index, and a refund, dispute or
+/// reversal without metadata takes its charge's instance as it is inserted (see
+/// [`Bulk::charges`]).
+fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Prepared, mut bulk: Option<&mut Bulk>) -> Result<Inserted> {
     let row = &p.row;
     if let Some(id) = bulk.as_ref().and_then(|b| b.keys.get(p.key_hash as u64)) {
-        let live: String = conn
-            .prepare_cached("SELECT dedup_key FROM txns WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))?;
-        return same_key(row, &live).map(|()| false);
+        let (live, print): (String, Option<i64>) = conn
+            .prepare_cached("SELECT dedup_key, fingerprint FROM txns WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        same_key(row, &live)?;
+        return seen_again(conn, batch_id, p, i64::from(id), print);
     }
     let by_charge = match (&bulk, p.original_hash) {
         (Some(Bulk { charges, .. }), Some(hash))
@@ -539,6 +678,8 @@ fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Pr
         row.description.as_deref().into(),
         instance.into(),
         resolved_by.into(),
+        row.type_name.as_deref().into(),
+        Val::Int(p.fingerprint),
     ])?;
     if let Some(bulk) = bulk.as_mut() {
         let id = conn.last_insert_rowid() as u32;
@@ -546,15 +687,87 @@ fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Pr
         if let (Some(hash), Some(_), RowKind::Charge) = (p.charge_hash, &p.instance, row.kind) {
             bulk.charges.insert(hash as u64, id);
         }
-        return Ok(true);
+        return Ok(Inserted::New);
     }
     if n == 1 {
-        return Ok(true);
+        return Ok(Inserted::New);
     }
-    let live: String = conn
-        .prepare_cached("SELECT dedup_key FROM txns WHERE key_hash = ?1 AND undone = 0")?
-        .query_row([p.key_hash], |r| r.get(0))?;
-    same_key(row, &live).map(|()| false)
+    let (id, live, print): (i64, String, Option<i64>) = conn
+        .prepare_cached("SELECT id, dedup_key, fingerprint FROM txns WHERE key_hash = ?1 AND undone = 0")?
+        .query_row([p.key_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    same_key(row, &live)?;
+    seen_again(conn, batch_id, p, id, print)
+}
+
+/// A row whose key is live as row `id` (fingerprint `print`): a duplicate when the file says
+/// the same of it, else a conflict. Only a differing (or, before migration 0004, missing)
+/// fingerprint reads the live row.
+fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Option<i64>) -> Result<Inserted> {
+    if print == Some(p.fingerprint) {
+        return Ok(Inserted::Duplicate);
+    }
+    let (kind, kind_from, currency, ts, amounts, line, other_batch, file): (String, Option<String>, String, i64, [String; 4], u32, i64, String) =
+        conn.prepare_cached(
+            "SELECT t.kind, t.kind_from, t.currency, t.occurred_ts, t.gross, t.fee, t.net, t.tax, t.line, t.batch_id, b.file_name \
+             FROM txns t JOIN batches b ON b.id = t.batch_id WHERE t.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?], r.get(8)?, r.get(9)?, r.get(10)?))
+        })?;
+    // What the file of the live row said of its kind, before the operator's changes.
+    let file_kind = match kind_from.as_deref() {
+        Some("rule") => "unclassified",
+        Some("charge") => "sent",
+        _ => kind.as_str(),
+    };
+    let row = &p.row;
+    let mut differs = Vec::new();
+    if file_kind != row.kind.as_str() {
+        differs.push(format!("kind {file_kind} (this row {})", row.kind));
+    }
+    if currency != row.currency {
+        differs.push(format!("currency {} (this row {})", cell(&currency), cell(&row.currency)));
+    }
+    let day = DateTime::<Utc>::from_timestamp(ts, 0).map(|d| d.date_naive());
+    if day != Some(row.occurred_at.date_naive()) {
+        let there = day.map_or_else(|| format!("at {ts} s"), |d| d.to_string());
+        differs.push(format!("date {there} (this row {})", row.occurred_at.date_naive()));
+    }
+    for (name, (stored, here)) in ["gross", "fee", "net", "tax"].iter().zip(amounts.iter().zip([row.gross, row.fee, row.net, row.tax])) {
+        if stored.parse::<Decimal>().ok() != Some(here) {
+            differs.push(format!("{name} {} (this row {here})", cell(stored)));
+        }
+    }
+    if differs.is_empty() {
+        return Ok(Inserted::Duplicate);
+    }
+    let there = if other_batch == batch_id {
+        format!("line {line} of this file")
+    } else {
+        format!("batch {other_batch} (file `{}`), line {line},", cell(&file))
+    };
+    let mut reason = format!(
+        "conflict: row key `{}` is already in the ledger with other content: {there} has {}; a processor never changes a row, \
+         so one of the two files is wrong or was edited: correct it (or undo the wrong batch) and import again",
+        cell(&row.dedup_key),
+        differs.join(", ")
+    );
+    if print.is_none() && file_kind != row.kind.as_str() {
+        reason.push_str(&format!(
+            " (batch {other_batch} was imported by an earlier version of Partner Ledger, which read this row as {file_kind}: \
+             undo batch {other_batch} and import its file again)"
+        ));
+    }
+    Ok(Inserted::Conflict(RejectedRow { line: row.line, column: None, reason }))
+}
+
+/// File content quoted in a message: at most 80 characters, control characters escaped.
+pub(crate) fn cell(s: &str) -> String {
+    let mut out: String = s.chars().take(80).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+    if s.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The hash of a row's key is taken by a live row: the same key (a duplicate), or,
@@ -702,7 +915,7 @@ pub(crate) fn batch(conn: &Connection, id: i64) -> Result<BatchSummary> {
 }
 
 const BATCH_SELECT: &str = "SELECT id, file_name, sha256, format, imported_at, imported_by, rows_read, imported, \
-     duplicates, skipped, undone_at FROM batches";
+     duplicates, skipped, undone_at, sent, unclassified FROM batches";
 
 fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
     Ok(BatchSummary {
@@ -716,6 +929,8 @@ fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
         imported: r.get(7)?,
         duplicates: r.get(8)?,
         skipped: r.get(9)?,
+        sent: r.get(11)?,
+        unclassified: r.get(12)?,
         undone_at: r.get(10)?,
     })
 }
@@ -770,7 +985,29 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
 
 #[cfg(test)]
 mod tests {
-    use super::KeySet;
+    use super::{fingerprint, KeySet};
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_fingerprint_is_the_content_by_value() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let base = fingerprint("charge", "USD", 739_000, [d("10.00"), d("0.59"), d("9.41"), d("0")]);
+        assert_eq!(base, fingerprint("charge", "USD", 739_000, [d("10"), d("0.590"), d("9.41"), d("-0")]), "by value");
+        for other in [
+            fingerprint("refund", "USD", 739_000, [d("10.00"), d("0.59"), d("9.41"), d("0")]),
+            fingerprint("charge", "EUR", 739_000, [d("10.00"), d("0.59"), d("9.41"), d("0")]),
+            fingerprint("charge", "USD", 739_001, [d("10.00"), d("0.59"), d("9.41"), d("0")]),
+            fingerprint("charge", "USD", 739_000, [d("10.00"), d("0.59"), d("9.41"), d("0.01")]),
+            fingerprint("charge", "USD", 739_000, [d("0.59"), d("10.00"), d("9.41"), d("0")]),
+        ] {
+            assert_ne!(base, other);
+        }
+        // A currency cell longer than the stack buffer takes the streaming hasher, consistently.
+        let long = "X".repeat(500);
+        let a = fingerprint("charge", &long, 1, [d("1"); 4]);
+        assert_eq!(a, fingerprint("charge", &long, 1, [d("1.0"); 4]));
+        assert_ne!(a, fingerprint("charge", &long[..499], 1, [d("1"); 4]));
+    }
 
     #[test]
     fn the_key_set_finds_what_it_holds_and_grows() {

@@ -2,6 +2,7 @@
 //! reports and the outbox. Never depends on Tauri; the CLI and the desktop shell both call it.
 
 mod audit;
+mod classify;
 pub mod db;
 mod error;
 mod events;

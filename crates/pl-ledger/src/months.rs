@@ -210,7 +210,7 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<crate::MonthInfo>> {
         out.insert(r.month.clone(), r);
     }
     let mut stmt = conn.prepare(&format!(
-        "SELECT min(occurred_ts), max(occurred_ts) FROM txns WHERE undone = 0 AND kind IN {}",
+        "SELECT min(occurred_ts), max(occurred_ts) FROM txns WHERE undone = 0 AND (kind IN {} OR kind = 'unclassified')",
         crate::resolve::EVENT_KINDS_SQL
     ))?;
     let (lo, hi): (Option<i64>, Option<i64>) = stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;

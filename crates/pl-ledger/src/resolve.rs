@@ -4,6 +4,11 @@
 //! 2. a refund, dispute or dispute reversal without metadata takes its original charge's instance;
 //! 3. the operator's customer mapping;
 //! 4. otherwise the row stays unresolved (an exception), or the operator assigns one.
+//!
+//! Refunds are tied to their charges here too: a `sent` row (money paid out) whose original
+//! reference is a live charge of the ledger pays that customer back, so it is a refund (SPEC §2
+//! "Direction"); [`resolve_pending`] promotes it, whenever its charge arrives, and puts it back
+//! to `sent` when the charge leaves (its batch undone, its classification removed).
 use rusqlite::{params, Connection};
 
 use crate::{audit, now_rfc3339, Error, Result};
@@ -16,8 +21,25 @@ pub const EVENT_KINDS_SQL: &str = "('charge', 'refund', 'dispute', 'dispute_reve
 /// little else.
 pub(crate) const T_IS_EVENT_KIND_SQL: &str = "(t.kind = 'charge' OR t.kind = 'refund' OR t.kind = 'dispute' OR t.kind = 'dispute_reversal')";
 
-/// Resolves every live row still without an instance, by original charge then customer mapping.
+/// A `sent` refund candidate whose original reference is a live charge becomes a refund
+/// (`kind_from = 'charge'`); a promoted row whose charge is no longer live is `sent` again
+/// (and loses the instance it took from that charge), unless an approval froze it.
+const PROMOTE: &str = "UPDATE txns SET kind = 'refund', kind_from = 'charge' WHERE kind = 'sent' AND original_hash IS NOT NULL \
+    AND undone = 0 AND EXISTS (SELECT 1 FROM txns c WHERE c.charge_hash = txns.original_hash \
+        AND c.charge_ref = txns.original_ref AND c.kind = 'charge' AND c.undone = 0)";
+const DEMOTE: &str = "UPDATE txns SET kind = 'sent', kind_from = NULL, \
+        instance_id = CASE WHEN resolved_by = 'charge' THEN NULL ELSE instance_id END, \
+        resolved_by = CASE WHEN resolved_by = 'charge' THEN NULL ELSE resolved_by END \
+    WHERE kind_from = 'charge' AND undone = 0 \
+    AND NOT EXISTS (SELECT 1 FROM txns c WHERE c.charge_hash = txns.original_hash \
+        AND c.charge_ref = txns.original_ref AND c.kind = 'charge' AND c.undone = 0) \
+    AND NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = txns.id)";
+
+/// Resolves every live row still without an instance, by original charge then customer mapping,
+/// after promoting the refund candidates whose charge is live (see [`PROMOTE`]).
 pub(crate) fn resolve_pending(conn: &Connection) -> Result<()> {
+    conn.prepare_cached(DEMOTE)?.execute([])?;
+    conn.prepare_cached(PROMOTE)?.execute([])?;
     // Each unresolved refund looks its charge up once (the first live charge of that id with an
     // instance), and only those that found one are updated.
     let by_charge = "UPDATE txns SET resolved_by = 'charge', instance_id = m.instance_id FROM ( \
@@ -87,11 +109,7 @@ fn apply_mapping(tx: &Connection, key: &str, instance: &str, by: &str) -> Result
         "UPDATE txns SET instance_id = NULL, resolved_by = NULL WHERE undone = 0 AND resolved_by = 'customer' AND customer_key = ?1",
         [key],
     )?;
-    tx.execute(
-        "UPDATE txns SET instance_id = NULL, resolved_by = NULL WHERE undone = 0 AND resolved_by = 'charge'",
-        [],
-    )?;
-    resolve_pending(tx)?;
+    resolve_again(tx)?;
     let resolved = unresolved_before.saturating_sub(count_unresolved(tx)?);
     audit::record(
         tx,
@@ -102,6 +120,14 @@ fn apply_mapping(tx: &Connection, key: &str, instance: &str, by: &str) -> Result
         Some(&Mapping { customer_key: key, instance_id: instance }),
     )?;
     Ok(resolved)
+}
+
+/// Resolves again every row that took its instance from a charge, after a change that can
+/// move charges (a customer mapping, a classification): rows of approved months are frozen as
+/// events, whatever their row says.
+pub(crate) fn resolve_again(conn: &Connection) -> Result<()> {
+    conn.execute("UPDATE txns SET instance_id = NULL, resolved_by = NULL WHERE undone = 0 AND resolved_by = 'charge'", [])?;
+    resolve_pending(conn)
 }
 
 fn count_unresolved(conn: &Connection) -> Result<u32> {

@@ -9,8 +9,8 @@ use crate::refunds::{self, NewManualRefund};
 use crate::report::{self, Period};
 use crate::schedule::{self, FxImportReport};
 use crate::{
-    audit, db, events, exceptions, import, months, now_rfc3339, resolve, settings, AuditEntry, BatchSummary, ColumnMappingInfo,
-    Error, Exception, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
+    audit, classify, db, events, exceptions, import, months, now_rfc3339, resolve, settings, AuditEntry, BatchSummary,
+    ClassifyOutcome, ClassifyRule, ColumnMappingInfo, Error, Exception, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
 };
 
 /// Options of one import.
@@ -173,6 +173,32 @@ impl Ledger {
                 Ok(ex)
             }
         }
+    }
+
+    // ---- classification of unknown types ---------------------------------------------------
+
+    /// Classifies a type the importer does not know, for one source format (`charge`, `refund`
+    /// or `ignore`; SPEC §2): the rule is saved, applied now to the live `unclassified` rows of
+    /// that source and type (matched ignoring case) and by later imports; audited.
+    pub fn classify_type(&mut self, source: &str, type_name: &str, action: &str, by: &str) -> Result<ClassifyOutcome> {
+        classify::classify(&mut self.conn, source, type_name, action, by)
+    }
+
+    /// Classifies the type of one `unclassified` row (an `unclassified_type` exception's
+    /// `txn_id`) for its source, as [`Ledger::classify_type`] does.
+    pub fn classify_row_type(&mut self, txn_id: i64, action: &str, by: &str) -> Result<ClassifyOutcome> {
+        classify::classify_row(&mut self.conn, txn_id, action, by)
+    }
+
+    /// Removes a classification: the rows it classified are `unclassified` again, except those
+    /// an approved month froze; audited.
+    pub fn remove_classification(&mut self, source: &str, type_name: &str, by: &str) -> Result<ClassifyOutcome> {
+        classify::remove(&mut self.conn, source, type_name, by)
+    }
+
+    /// The saved classifications, by source and type.
+    pub fn classify_rules(&self) -> Result<Vec<ClassifyRule>> {
+        classify::list(&self.conn)
     }
 
     // ---- rates and FX ---------------------------------------------------------------------

@@ -15,9 +15,17 @@ pub struct ImportReport {
     pub batch_id: Option<i64>,
     pub dry_run: bool,
     pub rows_read: u32,
+    /// New rows other than the `skipped`, `sent` and `unclassified` ones (charges, refunds,
+    /// fees, payouts, ...): `rows_read` = imported + duplicates + skipped + sent + unclassified.
     pub imported: u32,
     pub duplicates: u32,
     pub skipped: u32,
+    /// New rows of money the account paid out (a purchase, a payment to a supplier): kept and
+    /// shown, never a billing event. A refund candidate promoted to a refund is `imported`.
+    pub sent: u32,
+    /// New rows of money in under a type nobody classified yet: each is an `unclassified_type`
+    /// exception of its month until its type is classified.
+    pub unclassified: u32,
     /// Rows that made the whole file refused; when not empty, nothing was imported.
     pub rejected: Vec<RejectedRow>,
 }
@@ -46,6 +54,10 @@ pub struct BatchSummary {
     pub imported: u32,
     pub duplicates: u32,
     pub skipped: u32,
+    /// As in [`ImportReport::sent`].
+    pub sent: u32,
+    /// As in [`ImportReport::unclassified`].
+    pub unclassified: u32,
     /// RFC 3339, UTC, when the batch was undone.
     pub undone_at: Option<String>,
 }
@@ -53,7 +65,7 @@ pub struct BatchSummary {
 /// Something that needs the operator before a month can be approved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Exception {
-    /// `unresolved_instance`, `invalid_instance`, ...
+    /// `unresolved_instance`, `invalid_instance`, `unclassified_type`, ...
     pub kind: String,
     /// The format id of the row's batch (`manual` for manual refunds).
     pub source: String,
@@ -62,7 +74,7 @@ pub struct Exception {
     /// The ledger row, for `exceptions assign`.
     #[ts(type = "number | null")]
     pub txn_id: Option<i64>,
-    /// charge, refund, dispute, dispute_reversal.
+    /// charge, refund, dispute, dispute_reversal, unclassified.
     pub row_kind: String,
     /// RFC 3339, UTC.
     pub created_date: String,
@@ -70,6 +82,38 @@ pub struct Exception {
     pub file: String,
     /// What is wrong and what to do about it.
     pub detail: String,
+}
+
+/// The operator's classification of a type the importer does not know, for one source format
+/// (SPEC §2): rows of that source and type (matched ignoring case) that came in as
+/// `unclassified` become charges (money in), refunds (money out) or skipped rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ClassifyRule {
+    /// The format id: `paypal-activity`, `stripe-balance`, `mapped:<name>`, ...
+    pub source: String,
+    /// The type as the operator wrote it.
+    pub type_name: String,
+    /// `charge`, `refund` or `ignore`.
+    pub action: String,
+    /// RFC 3339, UTC.
+    pub saved_at: String,
+    pub saved_by: String,
+}
+
+/// What saving or removing a classification rule did to the rows already in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ClassifyOutcome {
+    /// The rule saved; none after a removal.
+    pub rule: Option<ClassifyRule>,
+    /// Rows of this source and type the rule now classifies (charges, refunds or skipped).
+    pub classified: u32,
+    /// Rows of this source and type whose money goes the other way than the rule says (a
+    /// `charge` rule on money out, a `refund` rule on money in): they stay exceptions.
+    pub disagreeing: u32,
+    /// Rows of this type that are `unclassified` again (after a removal or a change of rule).
+    pub unclassified: u32,
+    /// Rows left as they were because an approved month froze them.
+    pub frozen: u32,
 }
 
 /// One line of the append-only audit log.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
-    ApprovalOutcome, BatchSummary, EventLine, Exception, ImportReport, InstanceLine, MonthInfo, OutboxEntry, PayoutCheck,
+    ApprovalOutcome, BatchSummary, ClassifyOutcome, ClassifyRule, EventLine, Exception, ImportReport, InstanceLine, MonthInfo, OutboxEntry, PayoutCheck,
     RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals,
 };
 use ts_rs::TS;
@@ -41,6 +41,9 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<Exception>(),
         file_of::<PayoutCheck>(),
         file_of::<ApprovalOutcome>(),
+        // Classifying an unclassified_type exception.
+        file_of::<ClassifyRule>(),
+        file_of::<ClassifyOutcome>(),
         // The submission view.
         file_of::<OutboxEntry>(),
         file_of::<StateCounts>(),

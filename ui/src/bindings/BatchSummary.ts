@@ -9,6 +9,14 @@ export type BatchSummary = { id: number, file_name: string, sha256: string, form
  */
 imported_at: string, imported_by: string, rows_read: number, imported: number, duplicates: number, skipped: number, 
 /**
+ * As in [`ImportReport::sent`].
+ */
+sent: number, 
+/**
+ * As in [`ImportReport::unclassified`].
+ */
+unclassified: number, 
+/**
  * RFC 3339, UTC, when the batch was undone.
  */
 undone_at: string | null, };

@@ -5,7 +5,7 @@
  */
 export type Exception = { 
 /**
- * `unresolved_instance`, `invalid_instance`, ...
+ * `unresolved_instance`, `invalid_instance`, `unclassified_type`, ...
  */
 kind: string, 
 /**
@@ -21,7 +21,7 @@ source_id: string,
  */
 txn_id: number | null, 
 /**
- * charge, refund, dispute, dispute_reversal.
+ * charge, refund, dispute, dispute_reversal, unclassified.
  */
 row_kind: string, 
 /**

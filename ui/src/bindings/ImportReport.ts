@@ -13,7 +13,22 @@ format: string,
  * The new batch, or none when nothing was imported (a dry run, a rejected file, or a file
  * whose every row was already in the ledger).
  */
-batch_id: number | null, dry_run: boolean, rows_read: number, imported: number, duplicates: number, skipped: number, 
+batch_id: number | null, dry_run: boolean, rows_read: number, 
+/**
+ * New rows other than the `skipped`, `sent` and `unclassified` ones (charges, refunds,
+ * fees, payouts, ...): `rows_read` = imported + duplicates + skipped + sent + unclassified.
+ */
+imported: number, duplicates: number, skipped: number, 
+/**
+ * New rows of money the account paid out (a purchase, a payment to a supplier): kept and
+ * shown, never a billing event. A refund candidate promoted to a refund is `imported`.
+ */
+sent: number, 
+/**
+ * New rows of money in under a type nobody classified yet: each is an `unclassified_type`
+ * exception of its month until its type is classified.
+ */
+unclassified: number, 
 /**
  * Rows that made the whole file refused; when not empty, nothing was imported.
  */

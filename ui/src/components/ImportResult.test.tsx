@@ -16,8 +16,16 @@ describe("ImportResult", () => {
     expect(count("Imported")).toBe("10");
     expect(count("Duplicates")).toBe("1");
     expect(count("Skipped")).toBe("1");
+    expect(count("Sent")).toBe("0");
+    expect(count("Unclassified")).toBe("0");
     expect(screen.getByRole("heading")).toHaveTextContent("stripe_itemized.csv");
     expect(screen.queryByRole("table")).toBeNull();
+  });
+
+  it("counts payments sent and unclassified rows", () => {
+    render(<ImportResult report={report({ rows_read: 9, imported: 5, skipped: 1, sent: 2, unclassified: 1 })} />);
+    expect(count("Sent")).toBe("2");
+    expect(count("Unclassified")).toBe("1");
   });
 
   it("says a dry run imported nothing", () => {

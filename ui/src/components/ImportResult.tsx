@@ -8,6 +8,10 @@ export function ImportResult({ report }: { report: ImportReport }) {
     ["Imported", report.imported],
     ["Duplicates", report.duplicates],
     ["Skipped", report.skipped],
+    // Money paid out (a purchase, a payment to a supplier): kept, never reported to Wix.
+    ["Sent", report.sent],
+    // Money in under a type nobody classified: exceptions until classified in Month review.
+    ["Unclassified", report.unclassified],
   ];
   let headline: string;
   if (refused) {

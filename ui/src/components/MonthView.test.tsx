@@ -2,6 +2,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ApprovalOutcome } from "../bindings/ApprovalOutcome";
+import type { ClassifyOutcome } from "../bindings/ClassifyOutcome";
 import type { MonthInfo } from "../bindings/MonthInfo";
 import type { Report } from "../bindings/Report";
 import { cellTexts, exception, INSTANCE_A, INSTANCE_B, instanceLine, monthInfo, monthReport } from "../test/fixtures";
@@ -49,6 +50,15 @@ function fakeShell(opts: Shell = {}) {
       case "assign_instance":
         reports["2026-10"] = { ...reports["2026-10"]!, exceptions: [] };
         return null;
+      case "classify_exception":
+        reports["2026-10"] = { ...reports["2026-10"]!, exceptions: [] };
+        return {
+          rule: { source: "paypal-activity", type_name: "General Payment", action: String(args!.action), saved_at: "2026-11-02T09:00:00Z", saved_by: "ana" },
+          classified: 2,
+          disagreeing: 0,
+          unclassified: 0,
+          frozen: 0,
+        } satisfies ClassifyOutcome;
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
@@ -204,6 +214,48 @@ describe("MonthView", () => {
     await user.type(screen.getByLabelText("Wix instance ID (GUID)"), "not-a-guid{Enter}");
     expect(await screen.findByRole("alert")).toHaveTextContent("`not-a-guid` is not a Wix instance id (a GUID)");
     expect(screen.getByLabelText("Wix instance ID (GUID)")).toBeEnabled();
+  });
+
+  it("classifies an unclassified type from its exception and shows the engine's answer", async () => {
+    const user = userEvent.setup();
+    const unclassified = exception({
+      kind: "unclassified_type",
+      source: "paypal-activity",
+      source_id: "8PX12345",
+      txn_id: 21,
+      row_kind: "unclassified",
+      file: "paypal.csv:7",
+      detail: "10.00 USD came in under type `General Payment`, which Partner Ledger does not know for paypal-activity",
+    });
+    fakeShell({ reports: { "2026-10": monthReport({ exceptions: [unclassified] }) } });
+    render(<MonthView active />);
+    const group = await screen.findByRole("group", { name: "Classify the type of 8PX12345" });
+    expect(within(group).getAllByRole("button").map((b) => b.textContent)).toEqual([
+      "Classify as charge",
+      "Classify as refund",
+      "Ignore this type",
+    ]);
+    // Not an instance problem: no assignment is offered.
+    expect(screen.queryByRole("button", { name: "Assign an instance to 8PX12345" })).toBeNull();
+    await user.click(within(group).getByRole("button", { name: "Classify as charge" }));
+    expect(calls("classify_exception")).toEqual([["classify_exception", { txnId: 21, action: "charge" }]]);
+    expect(await screen.findByTestId("month-notice")).toHaveTextContent(
+      "Rows of type “General Payment” from paypal-activity are classified as charge: 2 rows now, and later imports follow.",
+    );
+    expect(await screen.findByTestId("no-exceptions")).toBeInTheDocument();
+  });
+
+  it("shows the engine's reason when a classification is refused", async () => {
+    const user = userEvent.setup();
+    fakeShell({ reports: { "2026-10": monthReport({ exceptions: [exception({ kind: "unclassified_type", source_id: "G1", txn_id: 5 })] }) } });
+    const base = invoke.getMockImplementation()!;
+    invoke.mockImplementation((cmd: string, args?: unknown) =>
+      cmd === "classify_exception" ? Promise.reject("row 5 has no type to classify it by") : base(cmd, args),
+    );
+    render(<MonthView active />);
+    await user.click(await screen.findByRole("button", { name: "Ignore this type" }));
+    expect(await screen.findByTestId("month-notice")).toHaveTextContent("G1 was not classified: row 5 has no type to classify it by");
+    expect(screen.getByRole("button", { name: "Ignore this type" })).toBeEnabled();
   });
 
   it("approves an exception-free month and shows its new status", async () => {

@@ -110,6 +110,26 @@ export function MonthView({ active }: { active: boolean }) {
     if (selected !== null) await loadReport(selected);
   }
 
+  async function classify(ex: Exception, action: api.Classification) {
+    setNotice(null);
+    try {
+      const out = await api.classifyException(ex.txn_id!, action);
+      const rule = out.rule;
+      const what = action === "ignore" ? "ignored" : `classified as ${action}`;
+      let text = rule
+        ? `Rows of type “${rule.type_name}” from ${rule.source} are ${what}: ${out.classified} ${out.classified === 1 ? "row" : "rows"} now, and later imports follow.`
+        : `${ex.source_id} ${what}.`;
+      if (out.disagreeing > 0) {
+        text += ` ${out.disagreeing} ${out.disagreeing === 1 ? "row stays an exception" : "rows stay exceptions"}: their money goes the other way.`;
+      }
+      setNotice({ kind: "ok", text });
+      setRefusal(null);
+    } catch (e) {
+      setNotice({ kind: "error", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
+    }
+    if (selected !== null) await loadReport(selected);
+  }
+
   const info = months?.find((m) => m.month === selected) ?? null;
 
   return (
@@ -166,6 +186,7 @@ export function MonthView({ active }: { active: boolean }) {
               onApprove={approve}
               onReopen={reopen}
               onAssign={assign}
+              onClassify={classify}
             />
           )}
         </>
@@ -199,9 +220,10 @@ interface ReportProps {
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
+  onClassify: (ex: Exception, action: api.Classification) => Promise<void>;
 }
 
-function MonthReport({ report, info, busy, onApprove, onReopen, onAssign }: ReportProps) {
+function MonthReport({ report, info, busy, onApprove, onReopen, onAssign, onClassify }: ReportProps) {
   const month = report.month ?? "";
   const t = report.totals;
   const totals: Array<[string, string, string]> = [
@@ -237,7 +259,7 @@ function MonthReport({ report, info, busy, onApprove, onReopen, onAssign }: Repo
 
       <ApprovalPanel report={report} onApprove={onApprove} onReopen={onReopen} />
 
-      <Exceptions exceptions={report.exceptions} onAssign={onAssign} />
+      <Exceptions exceptions={report.exceptions} onAssign={onAssign} onClassify={onClassify} />
 
       <Payouts payouts={report.payouts} />
 
@@ -448,9 +470,11 @@ function ReopenForm({
 function Exceptions({
   exceptions,
   onAssign,
+  onClassify,
 }: {
   exceptions: Exception[];
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
+  onClassify: (ex: Exception, action: api.Classification) => Promise<void>;
 }) {
   const [assigning, setAssigning] = useState<number | null>(null);
   if (exceptions.length === 0) {
@@ -491,6 +515,7 @@ function Exceptions({
                     await onAssign(ex, instance, save);
                     setAssigning(null);
                   }}
+                  onClassify={(action) => onClassify(ex, action)}
                 />
               );
             })}
@@ -507,12 +532,14 @@ function ExceptionRow({
   onOpen,
   onClose,
   onAssign,
+  onClassify,
 }: {
   ex: Exception;
   open: boolean;
   onOpen: () => void;
   onClose: () => void;
   onAssign: (instance: string, saveMapping: boolean) => Promise<void>;
+  onClassify: (action: api.Classification) => Promise<void>;
 }) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const wasOpen = useRef(false);
@@ -533,7 +560,9 @@ function ExceptionRow({
         <td>{formatTimestamp(ex.created_date)}</td>
         <td className="detail">{ex.detail}</td>
         <td className="actions">
-          {ex.txn_id !== null && !open && (
+          {ex.kind === "unclassified_type" && ex.txn_id !== null ? (
+            <ClassifyButtons sourceId={ex.source_id} onClassify={onClassify} />
+          ) : ex.txn_id !== null && !open && (
             <button
               type="button"
               className="secondary"
@@ -554,6 +583,38 @@ function ExceptionRow({
         </tr>
       )}
     </>
+  );
+}
+
+/** An unclassified row's type, classified for its source: the engine applies it to every row. */
+function ClassifyButtons({ sourceId, onClassify }: { sourceId: string; onClassify: (action: api.Classification) => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const choices: Array<[api.Classification, string]> = [
+    ["charge", "Classify as charge"],
+    ["refund", "Classify as refund"],
+    ["ignore", "Ignore this type"],
+  ];
+  return (
+    <div className="classify-actions" role="group" aria-label={`Classify the type of ${sourceId}`}>
+      {choices.map(([action, label]) => (
+        <button
+          key={action}
+          type="button"
+          className="secondary"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await onClassify(action);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          {label}
+        </button>
+      ))}
+    </div>
   );
 }
 

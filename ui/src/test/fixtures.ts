@@ -19,6 +19,8 @@ export function batch(over: Partial<BatchSummary> = {}): BatchSummary {
     imported: 4,
     duplicates: 0,
     skipped: 1,
+    sent: 0,
+    unclassified: 0,
     undone_at: null,
     ...over,
   };
@@ -34,6 +36,8 @@ export function report(over: Partial<ImportReport> = {}): ImportReport {
     imported: 4,
     duplicates: 0,
     skipped: 1,
+    sent: 0,
+    unclassified: 0,
     rejected: [],
     ...over,
   };

@@ -1,0 +1,291 @@
+//! The operator's classification of types the importer does not know (SPEC §2 "unknown types").
+//!
+//! Money that came in under an unknown type is imported as `unclassified`: an
+//! `unclassified_type` exception of its month. The operator classifies the type once per source
+//! format (`charge`, `refund` or `ignore`); the rule is saved (audited) and applied, in the same
+//! transaction, to every live `unclassified` row of that source and type, and by every later
+//! import to its new rows. A classified row keeps what the file said in its fingerprint and
+//! says why its kind changed (`kind_from = 'rule'`), so the rule can be taken back.
+//!
+//! - `charge` applies to money in (gross > 0), `refund` to money out (gross < 0); a row whose
+//!   money goes the other way stays `unclassified`, an exception that says so. `ignore` makes
+//!   the row `skipped` with reason `classified as ignore`.
+//! - Rows dated in an approved month are classified too: an unclassified row was never an event
+//!   (its exception blocked approval; it arrived after), so it becomes a *late* event of the
+//!   first open month after its own, as any row imported late does (SPEC §5).
+//! - Removing (or changing) a rule puts the rows it classified back to `unclassified`, except
+//!   those an approval froze as events: an approved event never changes.
+use std::collections::HashMap;
+
+use pl_import::Format;
+use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
+
+use crate::{audit, import, now_rfc3339, resolve, ClassifyOutcome, ClassifyRule, Error, Result};
+
+/// What a rule makes of its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Charge,
+    Refund,
+    Ignore,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Action> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "charge" => Some(Action::Charge),
+            "refund" => Some(Action::Refund),
+            "ignore" => Some(Action::Ignore),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Charge => "charge",
+            Action::Refund => "refund",
+            Action::Ignore => "ignore",
+        }
+    }
+
+    /// Whether a row of this gross goes the way the action needs: a charge is money in, a
+    /// refund money out; anything can be ignored.
+    pub fn agrees(self, gross: Decimal) -> bool {
+        match self {
+            Action::Charge => gross > Decimal::ZERO,
+            Action::Refund => gross < Decimal::ZERO,
+            Action::Ignore => true,
+        }
+    }
+}
+
+/// The match key of a type: trimmed, lower case (Unicode: German types have umlauts).
+pub(crate) fn type_key(type_name: &str) -> String {
+    type_name.trim().to_lowercase()
+}
+
+/// The saved rules by (source, type key).
+pub(crate) fn rules(conn: &Connection) -> Result<HashMap<(String, String), Action>> {
+    let mut stmt = conn.prepare("SELECT source, type_key, action FROM classify_rules")?;
+    let mut rows = stmt.query([])?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let action: String = r.get(2)?;
+        if let Some(a) = Action::parse(&action) {
+            out.insert((r.get(0)?, r.get(1)?), a);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn list(conn: &Connection) -> Result<Vec<ClassifyRule>> {
+    let mut stmt = conn.prepare("SELECT source, type_name, action, saved_at, saved_by FROM classify_rules ORDER BY source, type_key")?;
+    let rows = stmt.query_map([], rule_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn rule_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClassifyRule> {
+    Ok(ClassifyRule { source: r.get(0)?, type_name: r.get(1)?, action: r.get(2)?, saved_at: r.get(3)?, saved_by: r.get(4)? })
+}
+
+fn rule(conn: &Connection, source: &str, key: &str) -> Result<Option<ClassifyRule>> {
+    Ok(conn
+        .query_row(
+            "SELECT source, type_name, action, saved_at, saved_by FROM classify_rules WHERE source = ?1 AND type_key = ?2",
+            [source, key],
+            rule_from_row,
+        )
+        .optional()?)
+}
+
+/// A stored gross, or an error naming its row.
+fn gross_of(id: i64, text: &str) -> Result<Decimal> {
+    text.parse().map_err(|_| Error::Refused(format!("ledger row {id}: its stored gross `{text}` is not an amount; undo its batch and import the file again")))
+}
+
+/// Applies every saved rule to the live `unclassified` rows (few: each is an exception).
+/// Returns how many rows of `only` (source, type key) — of every rule when `None` — it
+/// classified, and how many stay unclassified because their money goes the other way.
+pub(crate) fn apply(conn: &Connection, only: Option<(&str, &str)>) -> Result<(u32, u32)> {
+    let rules = rules(conn)?;
+    if rules.is_empty() {
+        return Ok((0, 0));
+    }
+    let mut todo = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT t.id, b.format, t.type_name, t.gross, t.source_id FROM txns t JOIN batches b ON b.id = t.batch_id \
+             WHERE t.kind = 'unclassified' AND t.undone = 0",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, source, type_name): (i64, String, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let Some(key) = type_name.as_deref().map(type_key) else { continue };
+            let Some(&action) = rules.get(&(source.clone(), key.clone())) else { continue };
+            let counted = only.is_none_or(|(s, k)| s == source && k == key);
+            todo.push((id, action, gross_of(id, &r.get::<_, String>(3)?)?, r.get::<_, String>(4)?, counted));
+        }
+    }
+    let (mut classified, mut disagreeing) = (0u32, 0u32);
+    for (id, action, gross, source_id, counted) in todo {
+        if !action.agrees(gross) {
+            disagreeing += u32::from(counted);
+            continue;
+        }
+        match action {
+            // A charge is what refunds point back to: by its own processor id when the file
+            // gave no other (kept if the rule is removed: only charges are looked up by it).
+            Action::Charge => conn.execute(
+                "UPDATE txns SET kind = 'charge', kind_from = 'rule', charge_ref = coalesce(charge_ref, ?2), \
+                 charge_hash = coalesce(charge_hash, ?3) WHERE id = ?1",
+                params![id, source_id, import::key_hash(&source_id)],
+            )?,
+            Action::Refund => conn.execute("UPDATE txns SET kind = 'refund', kind_from = 'rule' WHERE id = ?1", [id])?,
+            Action::Ignore => conn.execute(
+                "UPDATE txns SET kind = 'skipped', kind_from = 'rule', skip_reason = 'classified as ignore' WHERE id = ?1",
+                [id],
+            )?,
+        };
+        classified += u32::from(counted);
+    }
+    Ok((classified, disagreeing))
+}
+
+/// Puts the rows a rule of (source, type key) classified back to `unclassified`, except those
+/// an approval froze. Returns (rows put back, rows frozen).
+fn take_back(conn: &Connection, source: &str, key: &str) -> Result<(u32, u32)> {
+    let mut rows_of_rule = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT t.id, b.format, t.type_name, EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id) \
+             FROM txns t JOIN batches b ON b.id = t.batch_id WHERE t.kind_from = 'rule' AND t.undone = 0",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, format, type_name, frozen): (i64, String, Option<String>, bool) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            if format == source && type_name.as_deref().map(type_key).as_deref() == Some(key) {
+                rows_of_rule.push((id, frozen));
+            }
+        }
+    }
+    let (mut back, mut frozen) = (0u32, 0u32);
+    for (id, is_frozen) in rows_of_rule {
+        if is_frozen {
+            frozen += 1;
+            continue;
+        }
+        // The instance it found as a charge or refund (by its charge, by its customer) is found
+        // again if it is classified again; metadata and an operator's assignment stay.
+        conn.execute(
+            "UPDATE txns SET kind = 'unclassified', kind_from = NULL, skip_reason = NULL, \
+             instance_id = CASE WHEN resolved_by IN ('charge', 'customer') THEN NULL ELSE instance_id END, \
+             resolved_by = CASE WHEN resolved_by IN ('charge', 'customer') THEN NULL ELSE resolved_by END WHERE id = ?1",
+            [id],
+        )?;
+        back += 1;
+    }
+    Ok((back, frozen))
+}
+
+/// Checks a source format id and a type given by the operator; returns the format id as
+/// stored and the type trimmed.
+fn checked(conn: &Connection, source: &str, type_name: &str) -> Result<(String, String)> {
+    let format = Format::from_id(source).ok_or_else(|| {
+        Error::Refused(format!(
+            "`{}` is not a source format; use stripe-itemized, stripe-balance, paypal-activity or mapped:<name>",
+            source.trim()
+        ))
+    })?;
+    if let Format::Mapped(name) = &format {
+        let known: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM column_mappings WHERE name = ?1)", [name], |r| r.get(0))?;
+        if !known {
+            return Err(Error::Refused(format!("there is no saved column mapping named `{name}`")));
+        }
+    }
+    let type_name = type_name.trim();
+    if type_name.is_empty() {
+        return Err(Error::Refused("the type to classify is empty".into()));
+    }
+    if type_name.chars().count() > 200 || type_name.chars().any(char::is_control) {
+        return Err(Error::Refused("the type to classify must be at most 200 characters, without control characters".into()));
+    }
+    Ok((format.id(), type_name.to_string()))
+}
+
+/// Saves (or changes) the rule for a source format and type, and applies it to the rows
+/// already in the ledger; audited.
+pub(crate) fn classify(conn: &mut Connection, source: &str, type_name: &str, action: &str, by: &str) -> Result<ClassifyOutcome> {
+    let act = Action::parse(action)
+        .ok_or_else(|| Error::Refused(format!("`{}` is not a classification; use charge, refund or ignore", action.trim())))?;
+    let tx = conn.transaction()?;
+    let (source, type_name) = checked(&tx, source, type_name)?;
+    let key = type_key(&type_name);
+    let before = rule(&tx, &source, &key)?;
+    // A changed rule starts from the rows as the files gave them.
+    let (_, frozen) = take_back(&tx, &source, &key)?;
+    tx.execute(
+        "INSERT INTO classify_rules (source, type_key, type_name, action, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT(source, type_key) DO UPDATE SET type_name = excluded.type_name, action = excluded.action, \
+         saved_at = excluded.saved_at, saved_by = excluded.saved_by",
+        params![source, key, type_name, act.as_str(), now_rfc3339(), by],
+    )?;
+    let (classified, disagreeing) = apply(&tx, Some((&source, &key)))?;
+    resolve::resolve_again(&tx)?;
+    let outcome = ClassifyOutcome { rule: rule(&tx, &source, &key)?, classified, disagreeing, unclassified: disagreeing, frozen };
+    audit::record(&tx, by, "classify.set", &format!("classify:{source}:{type_name}"), before.as_ref(), Some(&outcome))?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Classifies the type of one `unclassified` row (an `unclassified_type` exception's `txn_id`)
+/// for its source: what the window's exception row offers.
+pub(crate) fn classify_row(conn: &mut Connection, txn_id: i64, action: &str, by: &str) -> Result<ClassifyOutcome> {
+    let (source, type_name): (String, Option<String>) = conn
+        .query_row(
+            "SELECT b.format, t.type_name FROM txns t JOIN batches b ON b.id = t.batch_id \
+             WHERE t.id = ?1 AND t.undone = 0 AND t.kind = 'unclassified'",
+            [txn_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("row {txn_id} among the unclassified rows (it may be classified already)")))?;
+    let type_name = type_name.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        Error::Refused(format!("row {txn_id} has no type to classify it by; correct its file or column mapping and import it again"))
+    })?;
+    classify(conn, &source, &type_name, action, by)
+}
+
+/// Removes the rule for a source format and type: the rows it classified are `unclassified`
+/// again (exceptions), except those an approval froze; audited.
+pub(crate) fn remove(conn: &mut Connection, source: &str, type_name: &str, by: &str) -> Result<ClassifyOutcome> {
+    let tx = conn.transaction()?;
+    let (source, type_name) = checked(&tx, source, type_name)?;
+    let key = type_key(&type_name);
+    let before = rule(&tx, &source, &key)?
+        .ok_or_else(|| Error::NotFound(format!("a classification of type `{type_name}` for {source}")))?;
+    let (unclassified, frozen) = take_back(&tx, &source, &key)?;
+    tx.execute("DELETE FROM classify_rules WHERE source = ?1 AND type_key = ?2", [&source, &key])?;
+    resolve::resolve_again(&tx)?;
+    let outcome = ClassifyOutcome { rule: None, classified: 0, disagreeing: 0, unclassified, frozen };
+    audit::record(&tx, by, "classify.remove", &format!("classify:{source}:{}", before.type_name), Some(&before), Some(&outcome))?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_agree_with_the_direction_of_money() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert!(Action::Charge.agrees(d("10.00")) && !Action::Charge.agrees(d("-10.00")) && !Action::Charge.agrees(d("0")));
+        assert!(Action::Refund.agrees(d("-0.01")) && !Action::Refund.agrees(d("5")));
+        assert!(Action::Ignore.agrees(d("0")) && Action::Ignore.agrees(d("-3")));
+        assert_eq!(Action::parse(" Charge "), Some(Action::Charge));
+        assert_eq!(Action::parse("refunds"), None);
+        assert_eq!(type_key("  Allgemeine ZAHLUNG "), "allgemeine zahlung");
+        assert_eq!(type_key("RÜCKZAHLUNG"), type_key("Rückzahlung"));
+    }
+}
