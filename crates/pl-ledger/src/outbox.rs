@@ -10,8 +10,22 @@
 //! - a process that dies mid-request leaves `sending`; the next run (holding the submit lock)
 //!   turns it into `uncertain`.
 //!
-//! Invariant: at most one process submits from a ledger file at a time (an OS file lock beside
-//! it), so a `sending` seen by the lock holder was left by a crash.
+//! Invariant: at most one process submits from a ledger file at a time, so a `sending` seen by
+//! the lock holder was left by a crash. The lock follows the file's identity, not the name it
+//! was opened by (SPEC §6):
+//! - a ledger file with more than one hard link is refused at open (`db::refuse_second_names`),
+//!   and again when the lock is taken: two names would also give SQLite two WALs for one file;
+//! - the lock is an OS lock (`flock` on Unix, `LockFileEx` on Windows, through
+//!   `File::try_lock`) on `<canonical path>.submit.lock`: symlinks, `..` and relative paths all
+//!   resolve to the one canonical path of the one remaining name, so every process names the
+//!   same lock file. The OS drops the lock when its process dies (SIGKILL included).
+//!
+//! Why not an OS lock on the ledger file itself: SQLite locks the file with POSIX `fcntl`
+//! locks, which a process loses on *every* descriptor of the file as soon as it closes any one
+//! of them, so a second descriptor of our own would silently release SQLite's locks when the
+//! submit lock is dropped; on Windows a whole-file `LockFileEx` would block SQLite's own reads.
+//! (Two mounts of one folder, e.g. a bind mount, still give two canonical paths: that is outside
+//! what a path can tell, and SQLite's WAL would be split by it as well.)
 //! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`.
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -134,16 +148,20 @@ pub struct SubmitLock {
     _file: std::fs::File,
 }
 
-fn lock_path(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
+/// The submit lock file of the ledger at `db`: `<canonical path>.submit.lock`, the same for every
+/// name (symlink, relative path) of the one file. Refuses a ledger with a second hard link.
+pub fn lock_path(db: &Path) -> Result<PathBuf> {
+    crate::db::refuse_second_names(db)?;
+    let real = db.canonicalize().map_err(|source| Error::Io { path: db.to_path_buf(), source })?;
+    let mut p = real.into_os_string();
     p.push(".submit.lock");
-    PathBuf::from(p)
+    Ok(PathBuf::from(p))
 }
 
 impl SubmitLock {
     /// Takes the lock, or says that another submission is running.
     pub fn acquire(db: &Path) -> Result<SubmitLock> {
-        let path = lock_path(db);
+        let path = lock_path(db)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
