@@ -26,7 +26,9 @@
 //! submit lock is dropped; on Windows a whole-file `LockFileEx` would block SQLite's own reads.
 //! (Two mounts of one folder, e.g. a bind mount, still give two canonical paths: that is outside
 //! what a path can tell, and SQLite's WAL would be split by it as well.)
-//! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`.
+//! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`, and
+//! every text stored (attempts' `response` and `message`, `events.last_error`, the audit of a
+//! stopped run) goes through `Client::scrub` again here (every encoding, every token).
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -211,11 +213,17 @@ pub fn wix_config(conn: &Connection) -> Result<WixConfig> {
     let app_id = settings::get(conn, "app.id")?
         .ok_or_else(|| Error::Refused("no Wix app id: `partner-ledger app set --id GUID --name NAME`".into()))?;
     let mut cfg = WixConfig::new(app_id);
-    cfg.base_url = std::env::var("WIX_API_BASE")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or(settings::get(conn, "wix.base_url")?)
-        .unwrap_or(cfg.base_url);
+    let env = std::env::var("WIX_API_BASE").ok().filter(|v| !v.trim().is_empty());
+    let (source, base) = match env {
+        Some(v) => ("the environment variable WIX_API_BASE", Some(v)),
+        None => ("the setting wix.base_url", settings::get(conn, "wix.base_url")?),
+    };
+    if let Some(base) = base {
+        // Checked when used as well as when set: the environment and older ledgers are not
+        // checked by `settings set`.
+        pl_wix::check_base_url(&base).map_err(|why| Error::Refused(format!("{why} (from {source})")))?;
+        cfg.base_url = base;
+    }
     if let Some(p) = settings::get(conn, "wix.billing_path")? {
         cfg.billing_path = p;
     }
@@ -353,11 +361,12 @@ enum Next {
     Stop(String),
 }
 
-fn record(tx: &Connection, p: &Pending, attempt_row: i64, outcome: &Outcome, retry_left: bool) -> Result<&'static str> {
+fn record(tx: &Connection, client: &Client, p: &Pending, attempt_row: i64, outcome: &Outcome, retry_left: bool) -> Result<&'static str> {
     let now = now_millis();
     let flow = |f: pl_wix::AuthFlow| format!("{f:?}");
+    // `pl-wix` scrubs what it returns; scrubbed again here, where it is stored (SPEC §6).
     let (state, kind, status, body, message, auth) = match outcome {
-        Ok(a) => ("sent", "sent", Some(a.status), Some(a.body.clone()), None, Some(flow(a.flow))),
+        Ok(a) => ("sent", "sent", Some(a.status), Some(client.scrub(&a.body)), None, Some(flow(a.flow))),
         Err(f) => {
             let (state, kind) = match f.class {
                 FailureClass::NotSent => ("queued", "retry"),
@@ -365,7 +374,7 @@ fn record(tx: &Connection, p: &Pending, attempt_row: i64, outcome: &Outcome, ret
                 FailureClass::Rejected => ("rejected", "rejected"),
                 FailureClass::Config => ("queued", "stopped"),
             };
-            (state, kind, f.status, f.body.clone(), Some(f.message.clone()), None)
+            (state, kind, f.status, f.body.as_deref().map(|b| client.scrub(b)), Some(client.scrub(&f.message)), None)
         }
     };
     tx.prepare_cached(
@@ -497,10 +506,10 @@ pub async fn submit(
             inflight -= 1;
             p.attempts += 1;
             let retry_left = p.attempts < opts.max_attempts;
-            let kind = record(&tx_db, &p, row, &outcome, retry_left)?;
+            let kind = record(&tx_db, &client, &p, row, &outcome, retry_left)?;
             next.push(match (kind, outcome) {
                 ("retry", _) if retry_left && stopped.is_none() => Next::Retry(p),
-                ("stopped", Err(f)) => Next::Stop(f.message),
+                ("stopped", Err(f)) => Next::Stop(client.scrub(&f.message)),
                 (k, _) => {
                     match k {
                         "sent" => progress.sent += 1,

@@ -308,6 +308,15 @@ impl Ledger {
         outbox::resolve(&mut self.conn, event_id, how, reason, by)
     }
 
+    /// Audits that a credential (`app-secret`, ...) was stored in the OS keyring; its value is
+    /// never in the ledger.
+    pub fn note_credential_stored(&mut self, name: &str, by: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        audit::record(&tx, by, "credentials.set", &format!("credential:{name}"), None::<&()>, Some(&"stored in the OS keyring"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     // ---- audit ----------------------------------------------------------------------------
 
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {

@@ -223,6 +223,10 @@ fn keyring_set(kind: &'static str, app_id: &str, value: &str) -> Result<(), Keyr
     }));
     match res {
         Ok(Ok(())) => Ok(()),
+        // What the Linux kernel keyring answers when the process has no login session keyring.
+        Ok(Err(keyring::Error::NoEntry)) => {
+            Err(KeyringError { what: kind, reason: "no OS keyring is available to this process (no login session keyring)".into() })
+        }
         Ok(Err(e)) => Err(KeyringError { what: kind, reason: e.to_string() }),
         Err(_) => Err(KeyringError { what: kind, reason: "the keyring backend panicked".into() }),
     }
