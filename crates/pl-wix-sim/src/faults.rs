@@ -238,6 +238,10 @@ mod tests {
         .unwrap();
         assert_eq!(a.rules.len(), 4);
         assert_eq!(a.rules[0].fault, Fault::Status { code: 503, processed: None });
+        let e = FaultPlan::from_json(r#"[{"kind":"echo_auth"},{"kind":"echo_auth","code":403}]"#).unwrap();
+        assert_eq!(e.rules[0].fault, Fault::EchoAuth { code: None });
+        assert!(!e.rules[1].fault.processes_event());
+        assert!(FaultPlan::from_json(r#"[{"kind":"echo_auth","code":200}]"#).is_err());
         let b = FaultPlan::from_json(r#"[{"kind":"drop_before_processing"}]"#).unwrap();
         assert_eq!(b.rules[0].fault, Fault::DropBeforeProcessing);
         assert!(FaultPlan::from_json(r#"[{"kind":"status","code":200}]"#).is_err());
