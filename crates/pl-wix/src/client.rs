@@ -62,9 +62,9 @@ pub struct Client {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, InstanceAuth>>,
-    /// Every access token this client was given, kept (unlike the cache, which forgets a token
-    /// on a 401) so that a token echoed in an error body is scrubbed.
-    issued: Mutex<Vec<Secret>>,
+    /// The app secret, the API key and every access token this client was given (kept, unlike
+    /// the cache, which forgets a token on a 401), so that one echoed in a body is scrubbed.
+    scrubber: Mutex<crate::scrub::Scrubber>,
     token_lock: tokio::sync::Mutex<()>,
 }
 
@@ -121,13 +121,14 @@ impl Client {
                     format!("Could not initialise the HTTPS client: {}", root_cause(&e)),
                 )
             })?;
+        let scrubber = crate::scrub::Scrubber::new(&secrets.secret_values());
         Ok(Client {
             config,
             secrets,
             http,
             clock: Arc::new(SystemClock),
             cache: Mutex::new(HashMap::new()),
-            issued: Mutex::new(Vec::new()),
+            scrubber: Mutex::new(scrubber),
             token_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -151,9 +152,7 @@ impl Client {
     /// given) replaced by `***`, in every form it can be echoed in (verbatim, JSON-escaped,
     /// URL-encoded: see [`crate::scrub_secrets`]). Callers scrub again what they store.
     pub fn scrub(&self, s: &str) -> String {
-        let mut values = self.secrets.secret_values();
-        values.extend(self.issued.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|t| t.expose().to_string()));
-        crate::scrub::scrub_secrets(s, &values)
+        self.scrubber.lock().unwrap_or_else(|e| e.into_inner()).scrub(s)
     }
 
     fn scrubbed(&self, mut f: SendFailure) -> SendFailure {
@@ -268,7 +267,7 @@ impl Client {
                 Ok(t) if !t.access_token.is_empty() => {
                     let ttl = t.expires_in.unwrap_or(14_400).max(0);
                     let token = Secret::new(t.access_token);
-                    self.issued.lock().unwrap_or_else(|e| e.into_inner()).push(token.clone());
+                    self.scrubber.lock().unwrap_or_else(|e| e.into_inner()).add(token.expose());
                     let expires_at = self.clock.now() + ChronoDuration::seconds(ttl);
                     self.cache().insert(
                         instance.to_string(),

@@ -16,7 +16,7 @@ mod secrets;
 pub use client::{Accepted, AuthFlow, Client, RenderedRequest};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{check_base_url, WixConfig};
-pub use scrub::scrub_secrets;
+pub use scrub::{scrub_secrets, Scrubber};
 pub use event::{BillingEvent, BillingType};
 pub use failure::{FailureClass, SendFailure};
 pub use secrets::{

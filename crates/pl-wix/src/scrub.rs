@@ -103,31 +103,76 @@ impl Pattern {
     }
 }
 
+/// Secrets compiled once into their forms, to scrub many texts.
+pub struct Scrubber {
+    patterns: Vec<Pattern>,
+    /// Bytes a match can start with (the first byte of a form of a secret's first character).
+    starts: [bool; 256],
+}
+
+impl Default for Scrubber {
+    fn default() -> Self {
+        Scrubber { patterns: Vec::new(), starts: [false; 256] }
+    }
+}
+
+impl std::fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scrubber({} secrets)", self.patterns.len())
+    }
+}
+
+impl Scrubber {
+    /// A scrubber for these secrets (empty ones ignored).
+    pub fn new<S: AsRef<str>>(secrets: &[S]) -> Scrubber {
+        let mut s = Scrubber::default();
+        for secret in secrets {
+            s.add(secret.as_ref());
+        }
+        s
+    }
+
+    /// Adds a secret (an access token just issued); an empty one is ignored.
+    pub fn add(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let p = Pattern::new(secret);
+        for f in p.chars.first().into_iter().flatten() {
+            if let Some(&b) = f.first() {
+                self.starts[b as usize] = true;
+            }
+        }
+        self.patterns.push(p);
+    }
+
+    /// `text` with every occurrence of each secret, in any of its forms, replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let (mut i, mut copied) = (0usize, 0usize);
+        while i < bytes.len() {
+            let candidate = bytes.get(i).is_some_and(|&b| self.starts[b as usize]);
+            let end = if candidate { self.patterns.iter().filter_map(|p| p.match_at(bytes, i)).max() } else { None };
+            match end {
+                Some(end) if end > i => {
+                    // Matches start and end on character boundaries: every form is whole characters.
+                    out.push_str(text.get(copied..i).unwrap_or_default());
+                    out.push_str("***");
+                    i = end;
+                    copied = end;
+                }
+                _ => i += 1,
+            }
+        }
+        out.push_str(text.get(copied..).unwrap_or_default());
+        out
+    }
+}
+
 /// `text` with every occurrence of each non-empty secret, in any of its forms, replaced by `***`.
 pub fn scrub_secrets<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
-    let patterns: Vec<Pattern> =
-        secrets.iter().map(AsRef::as_ref).filter(|s| !s.is_empty()).map(Pattern::new).collect();
-    if patterns.is_empty() {
-        return text.to_string();
-    }
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let (mut i, mut copied) = (0usize, 0usize);
-    while i < bytes.len() {
-        let end = patterns.iter().filter_map(|p| p.match_at(bytes, i)).max();
-        match end {
-            Some(end) if end > i => {
-                // Matches start and end on character boundaries: every form is whole characters.
-                out.push_str(text.get(copied..i).unwrap_or_default());
-                out.push_str("***");
-                i = end;
-                copied = end;
-            }
-            _ => i += 1,
-        }
-    }
-    out.push_str(text.get(copied..).unwrap_or_default());
-    out
+    Scrubber::new(secrets).scrub(text)
 }
 
 #[cfg(test)]
