@@ -78,13 +78,13 @@ pub fn refuse_second_names(path: &Path) -> Result<()> {
             let list: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
             format!("the other name(s): {}", list.join(", "))
         };
-        return Err(Error::Refused(format!(
+        Err(Error::Refused(format!(
             "the ledger file {} has {} names (hard links); SQLite keeps a journal per name, so two names \
              corrupt the ledger and let two submissions send the same events. Remove every name but one \
              ({names}), or if you meant a separate ledger, make a real copy with `cp` instead of `ln`",
             path.display(),
             meta.nlink()
-        )));
+        )))
     }
     #[cfg(not(unix))]
     {

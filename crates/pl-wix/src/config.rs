@@ -88,6 +88,12 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
     }
 }
 
+impl Default for WixConfig {
+    fn default() -> Self {
+        WixConfig::new("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_base_url;
@@ -102,11 +108,5 @@ mod tests {
             assert!(!e.is_empty(), "{bad}");
         }
         assert!(check_base_url("http://example.com").unwrap_err().contains("unencrypted"));
-    }
-}
-
-impl Default for WixConfig {
-    fn default() -> Self {
-        WixConfig::new("")
     }
 }
