@@ -282,6 +282,15 @@ fn a_write_during_another_process_write_waits_for_it_then_succeeds() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(t0.elapsed() >= Duration::from_millis(1400), "it waited for the other write");
     assert_eq!(c.ok(&["settings", "list"])["timezone"], "Europe/Berlin");
+    // Reads do not wait for a write at all (WAL), `outbox list` included.
+    holder.connection().execute_batch("BEGIN IMMEDIATE; UPDATE settings SET value = value WHERE key = 'app.id';").unwrap();
+    let t0 = Instant::now();
+    for args in [&["outbox", "list"][..], &["report", "--month", "2026-10"], &["audit", "list"]] {
+        let out = c.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    assert!(t0.elapsed() < Duration::from_secs(10), "reads waited for the write: {:?}", t0.elapsed());
+    holder.connection().execute_batch("COMMIT").unwrap();
 }
 
 /// Reads the first `n` bytes of the command's stdout, closes the pipe, and returns how it ended.

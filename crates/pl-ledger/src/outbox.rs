@@ -182,6 +182,11 @@ impl SubmitLock {
 
 /// Turns `sending` events left by a dead process into `uncertain`. Call only with the lock.
 pub(crate) fn recover(conn: &mut Connection, by: &str) -> Result<u32> {
+    // Looked at first without the write lock: `outbox list` must not wait for an import.
+    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE state = 'sending')", [], |r| r.get(0))?;
+    if !any {
+        return Ok(0);
+    }
     let tx = conn.transaction()?;
     let ids: Vec<String> = tx
         .prepare("SELECT id FROM events WHERE state = 'sending' ORDER BY id")?
