@@ -5,6 +5,67 @@ use pl_ledger::{DateOrder, ImportOptions, Ledger};
 use serde::Serialize;
 use serde_json::json;
 
+/// A line on standard output ([`out`]).
+macro_rules! outln {
+    ($($arg:tt)*) => { out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// A line on standard error ([`err`]).
+macro_rules! errln {
+    () => { err("\n") };
+    ($($arg:tt)*) => { err(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Writes to standard output. A reader that went away (`partner-ledger report --json | head -1`)
+/// ends the process quietly with exit 0: whatever the command did is done and committed, only
+/// its output was no longer wanted. Any other failure (a full disk) is exit 1 with a message.
+/// (Rust ignores SIGPIPE, so without this `println!` would panic on the closed pipe.)
+fn out(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(text.as_bytes()).and_then(|_| o.flush()) {
+        stdout_failed(&e);
+    }
+}
+
+/// Ends the process after standard output failed: quietly (exit 0) on a closed pipe.
+fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    err(&format!("error: cannot write to standard output: {e}\n"));
+    std::process::exit(1);
+}
+
+/// Writes to standard error, ignoring failure: a closed stderr must not stop a submission
+/// half-way (its progress lines go there).
+fn err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Standard output for bulk writes: a closed pipe ends the process quietly ([`stdout_failed`])
+/// even when the writing happens deep in the engine, which would only see an error.
+struct QuietPipe<W>(W);
+
+impl<W: std::io::Write> std::io::Write for QuietPipe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).inspect_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                stdout_failed(e)
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().inspect_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                stdout_failed(e)
+            }
+        })
+    }
+}
+
 #[derive(Parser)]
 #[command(name = "partner-ledger", version, about = "Reconcile a Wix Partner Billed App's revenue and report it to Wix")]
 struct Cli {
@@ -86,6 +147,37 @@ enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Wix credentials in the OS keyring (an environment variable wins over the keyring)
+    #[command(subcommand)]
+    Credentials(CredentialsCmd),
+}
+
+#[derive(Subcommand)]
+enum CredentialsCmd {
+    /// Store a credential in the OS keyring; its value is read from standard input, never an argument
+    Set {
+        #[arg(value_enum)]
+        name: CredentialName,
+    },
+    /// Which credentials are set, where each comes from, masked
+    Show,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CredentialName {
+    AppSecret,
+    ApiKey,
+    AccountId,
+}
+
+impl CredentialName {
+    fn kind(self) -> pl_wix::CredentialKind {
+        match self {
+            CredentialName::AppSecret => pl_wix::CredentialKind::AppSecret,
+            CredentialName::ApiKey => pl_wix::CredentialKind::ApiKey,
+            CredentialName::AccountId => pl_wix::CredentialKind::AccountId,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -329,11 +421,11 @@ impl Ctx {
     /// Prints `value` as JSON, or `human` as text.
     fn print<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(value).expect("output serialises"));
+            outln!("{}", serde_json::to_string_pretty(value).expect("output serialises"));
         } else {
             let text = human();
             if !text.is_empty() {
-                println!("{text}");
+                outln!("{text}");
             }
         }
     }
@@ -356,9 +448,9 @@ pub fn run() -> i32 {
         Ok(code) => code,
         Err(Failure(msg)) => {
             if ctx.json {
-                println!("{}", json!({ "error": msg }));
+                outln!("{}", json!({ "error": msg }));
             }
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             1
         }
     }
@@ -487,10 +579,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
             });
             if failed {
                 if !ctx.json {
-                    eprintln!("error: {} refused, nothing imported:", r.file);
+                    errln!("error: {} refused, nothing imported:", r.file);
                     for bad in &r.rejected {
                         let col = bad.column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default();
-                        eprintln!("  {}:{}{col}: {}", r.file, bad.line, bad.reason);
+                        errln!("  {}:{}{col}: {}", r.file, bad.line, bad.reason);
                     }
                 }
                 return Ok(1);
@@ -532,11 +624,11 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
                 }),
                 Err(pl_ledger::Error::ApprovalRefused { month, exceptions }) => {
                     if ctx.json {
-                        println!("{}", serde_json::to_string_pretty(&json!({ "error": format!("{month} cannot be approved"), "exceptions": exceptions })).expect("serialises"));
+                        outln!("{}", serde_json::to_string_pretty(&json!({ "error": format!("{month} cannot be approved"), "exceptions": exceptions })).expect("serialises"));
                     }
-                    eprintln!("error: {month} cannot be approved: {} exception(s) to fix first:", exceptions.len());
+                    errln!("error: {month} cannot be approved: {} exception(s) to fix first:", exceptions.len());
                     for e in &exceptions {
-                        eprintln!("  {} {} {} ({}): {}", e.kind, e.source_id, e.created_date, e.file, e.detail);
+                        errln!("  {} {} {} ({}): {}", e.kind, e.source_id, e.created_date, e.file, e.detail);
                     }
                     return Ok(1);
                 }
@@ -598,6 +690,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
             let e = ctx.open()?.resolve_event(&event_id, how, &reason, &ctx.by)?;
             ctx.print(&e, || format!("{} is now {}", e.id, e.state));
         }
+        Command::Credentials(CredentialsCmd::Set { name }) => credentials_set(ctx, name.kind())?,
+        Command::Credentials(CredentialsCmd::Show) => credentials_show(ctx)?,
         Command::Audit(AuditCmd::List) => {
             let log = ctx.open()?.audit_log()?;
             ctx.print(&json!({ "audit": log }), || {
@@ -617,7 +711,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
 /// Standard output for a large write, buffered: on Unix the same file, without the line
 /// buffering of `std::io::stdout()` (which looks for a newline in every byte written: ~3 % of a
 /// 440 MB `report --json`). Nothing else may be written to standard output meanwhile.
-fn bulk_stdout() -> Result<std::io::BufWriter<impl std::io::Write>, Failure> {
+fn bulk_stdout() -> Result<std::io::BufWriter<QuietPipe<impl std::io::Write>>, Failure> {
     #[cfg(unix)]
     let out = {
         use std::os::fd::AsFd;
@@ -626,7 +720,7 @@ fn bulk_stdout() -> Result<std::io::BufWriter<impl std::io::Write>, Failure> {
     #[cfg(not(unix))]
     let out = std::io::Result::Ok(std::io::stdout());
     let out = out.map_err(|e| Failure(format!("cannot write to standard output: {e}")))?;
-    Ok(std::io::BufWriter::with_capacity(1 << 20, out))
+    Ok(std::io::BufWriter::with_capacity(1 << 20, QuietPipe(out)))
 }
 
 fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
@@ -635,9 +729,6 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         (Some(m), _) => pl_ledger::Period::parse_month(m)?,
         (None, Some(q)) => pl_ledger::Period::parse_quarter(q)?,
         (None, None) => unreachable!("clap requires one"),
-    };
-    let create = |p: &std::path::Path| {
-        std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| Failure(format!("cannot write {}: {e}", p.display())))
     };
     let wix_path = |app_name: Option<&str>, p: &PathBuf| -> Result<PathBuf, Failure> {
         Ok(if p.is_dir() {
@@ -654,7 +745,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         let stream = l.report_stream(&period, ctx.json || args.wix_csv.is_some())?;
         if let Some(p) = &args.wix_csv {
             let p = wix_path(stream.app_name(), p)?;
-            stream.write_wix(create(&p)?, args.excel)?;
+            l.write_export(&p, |out| stream.write_wix(out, args.excel))?;
             written.push(p);
         }
         if ctx.json {
@@ -669,16 +760,16 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
         let r = l.report(&period)?;
         let tz = l.timezone()?;
         if let Some(p) = &args.csv {
-            pl_ledger::export::write_events(&r, create(p)?, args.excel)?;
+            l.write_export(p, |out| pl_ledger::export::write_events(&r, out, args.excel))?;
             written.push(p.clone());
         }
         if let Some(p) = &args.instances_csv {
-            pl_ledger::export::write_instances(&r, create(p)?, args.excel)?;
+            l.write_export(p, |out| pl_ledger::export::write_instances(&r, out, args.excel))?;
             written.push(p.clone());
         }
         if let Some(p) = &args.wix_csv {
             let p = wix_path(r.app_name.as_deref(), p)?;
-            pl_ledger::export::write_wix(&r, tz, create(&p)?, args.excel)?;
+            l.write_export(&p, |out| pl_ledger::export::write_wix(&r, tz, out, args.excel))?;
             written.push(p);
         }
         if ctx.json {
@@ -715,7 +806,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> Result<(), Failure> {
     for p in written {
         let _ = writeln!(text, "wrote {}", p.display());
     }
-    print!("{text}");
+    out(&text);
     Ok(())
 }
 
@@ -760,13 +851,13 @@ fn submit(ctx: &Ctx, month: &str, dry_run: bool) -> Result<i32, Failure> {
             p.done, p.total, p.sent, p.rejected, p.uncertain, p.retrying
         );
         if tty {
-            eprint!("\r{line}");
+            err(&format!("\r{line}"));
         } else {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }))?;
     if show_progress && tty {
-        eprintln!();
+        errln!();
     }
     let c = &report.counts;
     ctx.print(&report, || {
@@ -787,10 +878,102 @@ fn submit(ctx: &Ctx, month: &str, dry_run: bool) -> Result<i32, Failure> {
         t
     });
     if let Some(msg) = &report.stopped {
-        eprintln!("error: the submission stopped: {msg}");
+        errln!("error: the submission stopped: {msg}");
         return Ok(1);
     }
     Ok(0)
+}
+
+/// The longest credential value read from standard input.
+const MAX_CREDENTIAL_BYTES: u64 = 64 * 1024;
+
+/// Reads a credential from standard input (a prompt on a terminal; one line there, else all of
+/// it), trimmed. Never from an argument: arguments show in `ps` and shell histories.
+fn read_credential(kind: pl_wix::CredentialKind) -> Result<String, Failure> {
+    use std::io::{BufRead, IsTerminal, Read};
+    let stdin = std::io::stdin();
+    let mut value = String::new();
+    if stdin.is_terminal() {
+        err(&format!("{}: paste the value, then Enter: ", kind.name()));
+        stdin.lock().take(MAX_CREDENTIAL_BYTES).read_line(&mut value)
+    } else {
+        stdin.lock().take(MAX_CREDENTIAL_BYTES + 1).read_to_string(&mut value)
+    }
+    .map_err(|e| Failure(format!("cannot read the {} from standard input: {e}", kind.name())))?;
+    if value.len() as u64 > MAX_CREDENTIAL_BYTES {
+        return Err(Failure(format!("the {} on standard input is longer than {MAX_CREDENTIAL_BYTES} bytes: not a credential", kind.name())));
+    }
+    let value = value.trim().to_string();
+    if value.is_empty() {
+        return Err(Failure(format!(
+            "no {} on standard input: `printf %s \"$VALUE\" | partner-ledger credentials set {}`",
+            kind.name(),
+            kind.name()
+        )));
+    }
+    Ok(value)
+}
+
+fn app_id_for_credentials(l: &Ledger) -> Result<String, Failure> {
+    l.setting("app.id")?.ok_or_else(|| Failure("no Wix app id: credentials are kept per app; `partner-ledger app set --id GUID --name NAME` first".into()))
+}
+
+fn credentials_set(ctx: &Ctx, kind: pl_wix::CredentialKind) -> Result<(), Failure> {
+    let mut l = ctx.open()?;
+    let app_id = app_id_for_credentials(&l)?;
+    let value = read_credential(kind)?;
+    pl_wix::store_credential(kind, &app_id, &value).map_err(|e| Failure(e.to_string()))?;
+    l.note_credential_stored(kind.name(), &ctx.by)?;
+    let env_wins = std::env::var(kind.env_var()).is_ok_and(|v| !v.trim().is_empty());
+    let masked = pl_wix::mask(&value);
+    ctx.print(&json!({ "name": kind.name(), "app_id": app_id, "stored": "keyring", "masked": masked, "env_overrides": env_wins }), || {
+        let mut t = format!("{} stored in the OS keyring for app {app_id} ({masked})", kind.name());
+        if env_wins {
+            t.push_str(&format!("\nnote: {} is set in this environment and wins over the keyring", kind.env_var()));
+        }
+        t
+    });
+    Ok(())
+}
+
+fn credentials_show(ctx: &Ctx) -> Result<(), Failure> {
+    let l = ctx.open()?;
+    let app_id = l.setting("app.id")?;
+    // Without an app id no keyring entry can be named: only the environment counts.
+    let statuses = pl_wix::credential_status(app_id.as_deref().unwrap_or(""));
+    let keyring = if pl_wix::keyring_enabled() { "on" } else { "off" };
+    let list: Vec<_> = statuses
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.kind.name(), "set": c.source.is_some(), "source": c.source, "masked": c.masked,
+                "env_var": c.kind.env_var(), "in_keyring": c.in_keyring,
+            })
+        })
+        .collect();
+    ctx.print(&json!({ "app_id": app_id, "keyring": keyring, "precedence": ["env", "keyring"], "credentials": list }), || {
+        let mut t = String::new();
+        for c in &statuses {
+            let line = match (c.source, &c.masked) {
+                (Some("env"), Some(m)) => {
+                    let also = if c.in_keyring { " (also in the OS keyring, unused while it is set)" } else { "" };
+                    format!("{:<11} set ({m}) from {}{also}", format!("{}:", c.kind.name()), c.kind.env_var())
+                }
+                (Some(_), Some(m)) => format!("{:<11} set ({m}) from the OS keyring", format!("{}:", c.kind.name())),
+                _ => format!("{:<11} not set", format!("{}:", c.kind.name())),
+            };
+            t.push_str(&line);
+            t.push('\n');
+        }
+        if keyring == "off" {
+            t.push_str(&format!("the OS keyring is turned off ({}=off): only the environment counts\n", pl_wix::KEYRING_ENV));
+        } else if app_id.is_none() {
+            t.push_str("no app id yet (`partner-ledger app set`): only the environment counts\n");
+        }
+        t.push_str("an environment variable wins over the keyring");
+        t
+    });
+    Ok(())
 }
 
 fn app_show(ctx: &Ctx, l: &Ledger) -> Result<(), Failure> {
@@ -824,40 +1007,40 @@ fn import(ctx: &Ctx, args: ImportArgs) -> Result<i32, Failure> {
                 if !ctx.json {
                     print_import(&r);
                 } else if !r.rejected.is_empty() {
-                    eprintln!("error: {} refused, nothing imported: {} bad row(s)", r.file, r.rejected.len());
+                    errln!("error: {} refused, nothing imported: {} bad row(s)", r.file, r.rejected.len());
                 }
                 reports.push(json!(r));
             }
             Err(e) => {
                 failed = true;
-                eprintln!("error: {}: {e}", file.display());
+                errln!("error: {}: {e}", file.display());
                 reports.push(json!({ "file": file.display().to_string(), "error": e.to_string() }));
             }
         }
     }
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "files": reports })).expect("serialises"));
+        outln!("{}", serde_json::to_string_pretty(&json!({ "files": reports })).expect("serialises"));
     }
     Ok(if failed { 1 } else { 0 })
 }
 
 fn print_import(r: &pl_ledger::ImportReport) {
     if !r.rejected.is_empty() {
-        eprintln!("error: {} refused, nothing imported: {} bad row(s)", r.file, r.rejected.len());
+        errln!("error: {} refused, nothing imported: {} bad row(s)", r.file, r.rejected.len());
         for bad in &r.rejected {
             let col = bad.column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default();
-            eprintln!("  {}:{}{col}: {}", r.file, bad.line, bad.reason);
+            errln!("  {}:{}{col}: {}", r.file, bad.line, bad.reason);
         }
         return;
     }
     let verb = if r.dry_run { "would import" } else { "imported" };
     let batch = r.batch_id.map(|b| format!(" as batch {b}")).unwrap_or_default();
-    println!(
+    outln!(
         "{}: {} ({}), {} rows read: {verb} {}, {} sent (paid out, never reported), {} unclassified, {} skipped, {} already in the ledger{batch}",
         r.file, if r.dry_run { "dry run" } else { "ok" }, r.format, r.rows_read, r.imported, r.sent, r.unclassified, r.skipped, r.duplicates
     );
     if r.unclassified > 0 {
-        println!(
+        outln!(
             "  {} row(s) came in under types not known for {}: they are exceptions until their type is classified \
              (`partner-ledger exceptions list` names them; `partner-ledger classify --source {} --type TYPE --as charge|refund|ignore`)",
             r.unclassified, r.format, r.format

@@ -1,8 +1,22 @@
 //! Opening the SQLite file and migrating it. The migrations are numbered SQL files embedded in
 //! the binary; each is applied in its own transaction and bumps `PRAGMA user_version`.
-use std::path::Path;
+//!
+//! Several processes may open the same file at once (the CLI and the desktop app, or three
+//! scripts on a new ledger), so opening is race-tolerant:
+//! - a file with more than one name (hard link) is refused before SQLite sees it: SQLite keeps a
+//!   WAL per *name*, so two names corrupt the file and defeat the submit lock (SPEC §6);
+//! - the page size is set only on an empty file (a no-op once another process wrote it), and
+//!   the switch to WAL waits on the busy timeout like any write;
+//! - each migration takes the write lock first (`BEGIN IMMEDIATE`) and reads `user_version`
+//!   again inside it, so two processes never apply the same migration;
+//! - every write transaction is `IMMEDIATE` (takes the write lock when it begins), so a write
+//!   that meets a busy ledger waits on the busy timeout instead of failing at its first write
+//!   with a stale snapshot; after the timeout the error says in words what holds the ledger
+//!   ([`crate::Error::Db`]).
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::{Error, Result};
 
@@ -16,6 +30,9 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_direction", include_str!("../migrations/0005_direction.sql")),
 ];
 
+/// How long a write waits for another process's write (an import, a submission) to finish.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
@@ -27,19 +44,67 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
         }
     }
-    let conn = Connection::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
-    configure(&conn).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    refuse_second_names(path)?;
+    let mut conn = Connection::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    configure(&mut conn).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
     migrate_to(&conn, path, latest_version())?;
+    // A process that created the file between our check and SQLite's open has had its say by now.
+    refuse_second_names(path)?;
     Ok(conn)
+}
+
+/// Refuses a ledger file with more than one hard link (SPEC §6), naming the other names found
+/// in its folder and saying how to fix it. A symlink is fine: it resolves to the one file.
+pub fn refuse_second_names(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+        if meta.nlink() <= 1 || !meta.is_file() {
+            return Ok(());
+        }
+        let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let others: Vec<PathBuf> = real
+            .parent()
+            .and_then(|dir| std::fs::read_dir(dir).ok())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| *p != real)
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino()))
+            .collect();
+        let names = if others.is_empty() {
+            format!("its other name(s) are outside {} (`find / -xdev -samefile {}` lists them)", real.parent().unwrap_or(Path::new("/")).display(), real.display())
+        } else {
+            let list: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+            format!("the other name(s): {}", list.join(", "))
+        };
+        Err(Error::Refused(format!(
+            "the ledger file {} has {} names (hard links); SQLite keeps a journal per name, so two names \
+             corrupt the ledger and let two submissions send the same events. Remove every name but one \
+             ({names}), or if you meant a separate ledger, make a real copy with `cp` instead of `ln`",
+            path.display(),
+            meta.nlink()
+        )))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
 }
 
 /// Page size of a new ledger file (SQLite fixes it at creation in WAL mode).
 const PAGE_SIZE: i64 = 16384;
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Every `conn.transaction()` takes the write lock when it begins (see the module doc).
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
     let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
     if pages == 0 {
+        // Ignored by SQLite when another process has written the file since we looked.
         conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     }
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))?;
@@ -53,18 +118,36 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Applies the migrations after the file's current version, up to `target`.
+fn user_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Applies the migrations after the file's current version, up to `target`. Each one runs in
+/// its own `BEGIN IMMEDIATE` transaction that reads the version again, so processes migrating
+/// the same file at once apply each migration once.
 pub fn migrate_to(conn: &Connection, path: &Path, target: i64) -> Result<()> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let too_new = |found: i64| Error::SchemaTooNew { path: path.to_path_buf(), found, known: latest_version() };
+    let current = user_version(conn)?;
     if current > latest_version() {
-        return Err(Error::SchemaTooNew { path: path.to_path_buf(), found: current, known: latest_version() });
+        return Err(too_new(current));
     }
-    for (i, (_name, sql)) in MIGRATIONS.iter().enumerate().take(target as usize).skip(current as usize) {
-        let version = i as i64 + 1;
-        let tx = conn.unchecked_transaction()?;
+    if current >= target {
+        return Ok(()); // nothing to do: no write lock taken (an import may be running)
+    }
+    loop {
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let current = user_version(&tx)?;
+        if current > latest_version() {
+            return Err(too_new(current));
+        }
+        if current >= target {
+            return Ok(());
+        }
+        let Some((_name, sql)) = usize::try_from(current).ok().and_then(|i| MIGRATIONS.get(i)) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }

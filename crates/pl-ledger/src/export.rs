@@ -2,7 +2,10 @@
 //! event lines. UTF-8, optionally with a BOM for Excel.
 //!
 //! Invariant: every text cell goes through [`safe_text`]; amounts are written as plain numbers.
+//! Invariant: a file is written only by [`write_file`]: into a temporary file beside its target,
+//! renamed into place; never onto the ledger or its `-wal`/`-shm`, nor over a file that is not a CSV.
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 use chrono_tz::Tz;
@@ -236,6 +239,115 @@ pub fn write_events<W: Write>(report: &Report, out: W, excel: bool) -> Result<()
     }
     w.flush().map_err(io)?;
     Ok(())
+}
+
+// ---- writing an export file (SPEC §7) ----------------------------------------------------------
+
+fn refused(target: &Path, why: &str) -> crate::Error {
+    crate::Error::Refused(format!("not writing {}: {why}", target.display()))
+}
+
+/// The (device, inode) of a file, following symlinks; `None` where the OS has no such identity.
+#[cfg(unix)]
+fn identity(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(p: &Path) -> Option<PathBuf> {
+    p.canonicalize().ok()
+}
+
+/// The names SQLite uses for the ledger at `ledger` (canonical): the file, its WAL, its shared
+/// memory and its rollback journal.
+fn ledger_names(ledger: &Path) -> Vec<PathBuf> {
+    let real = ledger.canonicalize().unwrap_or_else(|_| ledger.to_path_buf());
+    let mut names = vec![real.clone()];
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut n = real.clone().into_os_string();
+        n.push(suffix);
+        names.push(PathBuf::from(n));
+    }
+    names
+}
+
+/// How many bytes of an existing file are looked at to decide that it is text.
+const SNIFF_BYTES: usize = 8192;
+
+/// Where an export to `target` really goes (symlinks resolved), or why it may not go there:
+/// the ledger or one of its SQLite files (by name or by identity), a folder, a device, a
+/// dangling link, or an existing file that is not a CSV (name not ending in `.csv`, or binary
+/// content: a NUL byte or SQLite's header in its first 8 KiB).
+pub fn check_target(ledger: &Path, target: &Path) -> Result<PathBuf> {
+    let Some(name) = target.file_name() else {
+        return Err(refused(target, "it names no file"));
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = dir.canonicalize().map_err(|e| refused(target, &format!("its folder {} cannot be used ({e})", dir.display())))?;
+    let exists = std::fs::symlink_metadata(target).is_ok();
+    let real = if exists {
+        target.canonicalize().map_err(|_| refused(target, "it is a link to nothing; remove it or choose another name"))?
+    } else {
+        dir.join(name)
+    };
+    let names = ledger_names(ledger);
+    let ids: Vec<_> = names.iter().filter_map(|n| identity(n)).collect();
+    let is_ledger = names.contains(&real) || (exists && identity(&real).is_some_and(|id| ids.contains(&id)));
+    if is_ledger {
+        return Err(refused(target, "it is the ledger itself (or one of its SQLite files); choose a .csv file name elsewhere"));
+    }
+    if !exists {
+        return Ok(real);
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| refused(target, &e.to_string()))?;
+    if meta.is_dir() {
+        return Err(refused(target, "it is a folder"));
+    }
+    if !meta.is_file() {
+        return Err(refused(target, "it is not a regular file"));
+    }
+    let csv_name = real.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if !csv_name {
+        return Err(refused(target, "a file that is not a CSV exists there (its name does not end in .csv); choose another name or remove it first"));
+    }
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    {
+        use std::io::Read;
+        let f = std::fs::File::open(&real).map_err(|e| refused(target, &format!("it cannot be read ({e})")))?;
+        f.take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(|e| refused(target, &format!("it cannot be read ({e})")))?;
+    }
+    if head.contains(&0) || head.starts_with(b"SQLite format 3") {
+        return Err(refused(target, "the existing file is binary, not a CSV (it may be a database); choose another name or remove it first"));
+    }
+    Ok(real)
+}
+
+/// Writes an export to `target` (SPEC §7): checks it with [`check_target`], writes through
+/// `write` into a temporary file beside it, syncs it and renames it into place. On any failure
+/// the temporary file is removed and `target` is untouched. Returns the path written.
+pub fn write_file(ledger: &Path, target: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {
+    let real = check_target(ledger, target)?;
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let cannot = |e: std::io::Error| crate::Error::Refused(format!("cannot write {}: {e}", target.display()));
+    let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut tmp =
+        tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir).map_err(cannot)?;
+    {
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out)?;
+        out.flush().map_err(cannot)?;
+    }
+    if let Ok(old) = std::fs::metadata(&real) {
+        // An overwritten CSV keeps its permissions; a new one is readable by its owner only.
+        let _ = tmp.as_file().set_permissions(old.permissions());
+    }
+    tmp.as_file().sync_all().map_err(cannot)?;
+    tmp.persist(&real).map_err(|e| cannot(e.error))?;
+    Ok(real)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub mod settings;
 mod store;
 pub mod types;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, BUSY_MESSAGE};
 pub use pl_import::DateOrder;
 pub use refunds::NewManualRefund;
 pub use outbox::{OutboxEntry, Resolution, StateCounts, SubmitLock, SubmitOptions, SubmitProgress, SubmitReport};

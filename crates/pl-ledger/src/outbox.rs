@@ -10,9 +10,25 @@
 //! - a process that dies mid-request leaves `sending`; the next run (holding the submit lock)
 //!   turns it into `uncertain`.
 //!
-//! Invariant: at most one process submits from a ledger file at a time (an OS file lock beside
-//! it), so a `sending` seen by the lock holder was left by a crash.
-//! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`.
+//! Invariant: at most one process submits from a ledger file at a time, so a `sending` seen by
+//! the lock holder was left by a crash. The lock follows the file's identity, not the name it
+//! was opened by (SPEC §6):
+//! - a ledger file with more than one hard link is refused at open (`db::refuse_second_names`),
+//!   and again when the lock is taken: two names would also give SQLite two WALs for one file;
+//! - the lock is an OS lock (`flock` on Unix, `LockFileEx` on Windows, through
+//!   `File::try_lock`) on `<canonical path>.submit.lock`: symlinks, `..` and relative paths all
+//!   resolve to the one canonical path of the one remaining name, so every process names the
+//!   same lock file. The OS drops the lock when its process dies (SIGKILL included).
+//!
+//! Why not an OS lock on the ledger file itself: SQLite locks the file with POSIX `fcntl`
+//! locks, which a process loses on *every* descriptor of the file as soon as it closes any one
+//! of them, so a second descriptor of our own would silently release SQLite's locks when the
+//! submit lock is dropped; on Windows a whole-file `LockFileEx` would block SQLite's own reads.
+//! (Two mounts of one folder, e.g. a bind mount, still give two canonical paths: that is outside
+//! what a path can tell, and SQLite's WAL would be split by it as well.)
+//! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`, and
+//! every text stored (attempts' `response` and `message`, `events.last_error`, the audit of a
+//! stopped run) goes through `Client::scrub` again here (every encoding, every token).
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -134,16 +150,20 @@ pub struct SubmitLock {
     _file: std::fs::File,
 }
 
-fn lock_path(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
+/// The submit lock file of the ledger at `db`: `<canonical path>.submit.lock`, the same for every
+/// name (symlink, relative path) of the one file. Refuses a ledger with a second hard link.
+pub fn lock_path(db: &Path) -> Result<PathBuf> {
+    crate::db::refuse_second_names(db)?;
+    let real = db.canonicalize().map_err(|source| Error::Io { path: db.to_path_buf(), source })?;
+    let mut p = real.into_os_string();
     p.push(".submit.lock");
-    PathBuf::from(p)
+    Ok(PathBuf::from(p))
 }
 
 impl SubmitLock {
     /// Takes the lock, or says that another submission is running.
     pub fn acquire(db: &Path) -> Result<SubmitLock> {
-        let path = lock_path(db);
+        let path = lock_path(db)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -162,6 +182,11 @@ impl SubmitLock {
 
 /// Turns `sending` events left by a dead process into `uncertain`. Call only with the lock.
 pub(crate) fn recover(conn: &mut Connection, by: &str) -> Result<u32> {
+    // Looked at first without the write lock: `outbox list` must not wait for an import.
+    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE state = 'sending')", [], |r| r.get(0))?;
+    if !any {
+        return Ok(0);
+    }
     let tx = conn.transaction()?;
     let ids: Vec<String> = tx
         .prepare("SELECT id FROM events WHERE state = 'sending' ORDER BY id")?
@@ -193,11 +218,17 @@ pub fn wix_config(conn: &Connection) -> Result<WixConfig> {
     let app_id = settings::get(conn, "app.id")?
         .ok_or_else(|| Error::Refused("no Wix app id: `partner-ledger app set --id GUID --name NAME`".into()))?;
     let mut cfg = WixConfig::new(app_id);
-    cfg.base_url = std::env::var("WIX_API_BASE")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or(settings::get(conn, "wix.base_url")?)
-        .unwrap_or(cfg.base_url);
+    let env = std::env::var("WIX_API_BASE").ok().filter(|v| !v.trim().is_empty());
+    let (source, base) = match env {
+        Some(v) => ("the environment variable WIX_API_BASE", Some(v)),
+        None => ("the setting wix.base_url", settings::get(conn, "wix.base_url")?),
+    };
+    if let Some(base) = base {
+        // Checked when used as well as when set: the environment and older ledgers are not
+        // checked by `settings set`.
+        pl_wix::check_base_url(&base).map_err(|why| Error::Refused(format!("{why} (from {source})")))?;
+        cfg.base_url = base;
+    }
     if let Some(p) = settings::get(conn, "wix.billing_path")? {
         cfg.billing_path = p;
     }
@@ -335,11 +366,12 @@ enum Next {
     Stop(String),
 }
 
-fn record(tx: &Connection, p: &Pending, attempt_row: i64, outcome: &Outcome, retry_left: bool) -> Result<&'static str> {
+fn record(tx: &Connection, client: &Client, p: &Pending, attempt_row: i64, outcome: &Outcome, retry_left: bool) -> Result<&'static str> {
     let now = now_millis();
     let flow = |f: pl_wix::AuthFlow| format!("{f:?}");
+    // `pl-wix` scrubs what it returns; scrubbed again here, where it is stored (SPEC §6).
     let (state, kind, status, body, message, auth) = match outcome {
-        Ok(a) => ("sent", "sent", Some(a.status), Some(a.body.clone()), None, Some(flow(a.flow))),
+        Ok(a) => ("sent", "sent", Some(a.status), Some(client.scrub(&a.body)), None, Some(flow(a.flow))),
         Err(f) => {
             let (state, kind) = match f.class {
                 FailureClass::NotSent => ("queued", "retry"),
@@ -347,7 +379,7 @@ fn record(tx: &Connection, p: &Pending, attempt_row: i64, outcome: &Outcome, ret
                 FailureClass::Rejected => ("rejected", "rejected"),
                 FailureClass::Config => ("queued", "stopped"),
             };
-            (state, kind, f.status, f.body.clone(), Some(f.message.clone()), None)
+            (state, kind, f.status, f.body.as_deref().map(|b| client.scrub(b)), Some(client.scrub(&f.message)), None)
         }
     };
     tx.prepare_cached(
@@ -479,10 +511,10 @@ pub async fn submit(
             inflight -= 1;
             p.attempts += 1;
             let retry_left = p.attempts < opts.max_attempts;
-            let kind = record(&tx_db, &p, row, &outcome, retry_left)?;
+            let kind = record(&tx_db, &client, &p, row, &outcome, retry_left)?;
             next.push(match (kind, outcome) {
                 ("retry", _) if retry_left && stopped.is_none() => Next::Retry(p),
-                ("stopped", Err(f)) => Next::Stop(f.message),
+                ("stopped", Err(f)) => Next::Stop(client.scrub(&f.message)),
                 (k, _) => {
                     match k {
                         "sent" => progress.sent += 1,

@@ -34,13 +34,11 @@ fn metadata_key(v: &str) -> Result<String, String> {
     Ok(v.to_string())
 }
 
+/// The Wix base URL: `https://`, or `http://` only to a loopback address (SPEC §6).
 fn url(v: &str) -> Result<String, String> {
     let v = v.trim().trim_end_matches('/');
-    if v.starts_with("https://") || v.starts_with("http://") {
-        Ok(v.to_string())
-    } else {
-        Err(format!("`{v}` is not an http(s) URL"))
-    }
+    pl_wix::check_base_url(v)?;
+    Ok(v.to_string())
 }
 
 fn path(v: &str) -> Result<String, String> {

@@ -55,6 +55,19 @@ impl Ledger {
         &self.path
     }
 
+    /// How long a write waits for another process's write before it fails with
+    /// [`crate::BUSY_MESSAGE`] (default [`db::BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(timeout)?)
+    }
+
+    /// Writes a CSV export to `target` through a temporary file renamed into place, refusing
+    /// the ledger's own files and existing files that are not CSVs (SPEC §7,
+    /// [`crate::export::write_file`]). Returns the path written (symlinks resolved).
+    pub fn write_export(&self, target: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>) -> Result<PathBuf> {
+        crate::export::write_file(&self.path, target, write)
+    }
+
     /// The raw connection, for tests and benchmarks that inspect the file.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -319,6 +332,15 @@ impl Ledger {
     /// Resolves an uncertain event as `sent` (checked at Wix) or `resend`; audited.
     pub fn resolve_event(&mut self, event_id: &str, how: Resolution, reason: &str, by: &str) -> Result<OutboxEntry> {
         outbox::resolve(&mut self.conn, event_id, how, reason, by)
+    }
+
+    /// Audits that a credential (`app-secret`, ...) was stored in the OS keyring; its value is
+    /// never in the ledger.
+    pub fn note_credential_stored(&mut self, name: &str, by: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        audit::record(&tx, by, "credentials.set", &format!("credential:{name}"), None::<&()>, Some(&"stored in the OS keyring"))?;
+        tx.commit()?;
+        Ok(())
     }
 
     // ---- audit ----------------------------------------------------------------------------

@@ -69,7 +69,7 @@ fn ambiguous(f: &Fault) -> bool {
     match f {
         Fault::Status { code, .. } => matches!(code, 500 | 504),
         Fault::DropAfterProcessing | Fault::DropBeforeProcessing | Fault::DelayMs { .. } => true,
-        Fault::Reject => false,
+        Fault::Reject | Fault::EchoAuth { .. } => false,
     }
 }
 

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Kinds: `reject` (400 validation error), `status` + `code`, `drop_after_processing`,
-//! `drop_before_processing`, `delay_ms` + `ms`. The first matching rule wins; requests are
+//! `drop_before_processing`, `delay_ms` + `ms`, `echo_auth` (+ optional `code`, default 401:
+//! an error body echoing the Authorization header in every encoding). The first matching rule wins; requests are
 //! counted from 1 since the plan was installed (or the last reset).
 
 use rand::rngs::StdRng;
@@ -43,13 +44,22 @@ pub enum Fault {
         /// Delay in milliseconds.
         ms: u64,
     },
+    /// Answer `code` (default 401) with an error body that echoes the request's `Authorization`
+    /// header (the access token or the API key) in every form a careless server might use:
+    /// verbatim and JSON-escaped (`message`), JSON-escaped with non-ASCII as `\uXXXX`
+    /// (`description`), and URL-encoded with `%20` and with `+` (`data`). Not recorded.
+    EchoAuth {
+        /// HTTP status, default 401.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<u16>,
+    },
 }
 
 impl Fault {
     /// True when the event is recorded as accepted before the fault shows.
     pub fn processes_event(&self) -> bool {
         match self {
-            Fault::Reject | Fault::DropBeforeProcessing => false,
+            Fault::Reject | Fault::DropBeforeProcessing | Fault::EchoAuth { .. } => false,
             Fault::Status { code, processed } => {
                 matches!(code, 500 | 504) && processed.unwrap_or(true)
             }
@@ -160,7 +170,11 @@ impl FaultPlan {
             if r.nth == Some(0) || r.every == Some(0) {
                 return Err(format!("rule {}: nth and every count from 1", i + 1));
             }
-            if let Fault::Status { code, .. } = r.fault {
+            let code = match r.fault {
+                Fault::Status { code, .. } | Fault::EchoAuth { code: Some(code) } => Some(code),
+                _ => None,
+            };
+            if let Some(code) = code {
                 if !(400..=599).contains(&code) {
                     return Err(format!("rule {}: status code must be 400..=599", i + 1));
                 }
@@ -224,6 +238,10 @@ mod tests {
         .unwrap();
         assert_eq!(a.rules.len(), 4);
         assert_eq!(a.rules[0].fault, Fault::Status { code: 503, processed: None });
+        let e = FaultPlan::from_json(r#"[{"kind":"echo_auth"},{"kind":"echo_auth","code":403}]"#).unwrap();
+        assert_eq!(e.rules[0].fault, Fault::EchoAuth { code: None });
+        assert!(!e.rules[1].fault.processes_event());
+        assert!(FaultPlan::from_json(r#"[{"kind":"echo_auth","code":200}]"#).is_err());
         let b = FaultPlan::from_json(r#"[{"kind":"drop_before_processing"}]"#).unwrap();
         assert_eq!(b.rules[0].fault, Fault::DropBeforeProcessing);
         assert!(FaultPlan::from_json(r#"[{"kind":"status","code":200}]"#).is_err());

@@ -37,6 +37,9 @@ pub struct SimConfig {
     pub token_ttl_secs: u64,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// A refused token request (wrong app secret) echoes the `client_secret` it received in its
+    /// error body, in every encoding (like [`Fault::EchoAuth`]): tests that secrets are scrubbed.
+    pub echo_client_secret: bool,
 }
 
 impl Default for SimConfig {
@@ -51,6 +54,7 @@ impl Default for SimConfig {
             external_billing_enabled: true,
             token_ttl_secs: 14_400,
             port: 0,
+            echo_client_secret: false,
         }
     }
 }
@@ -176,6 +180,11 @@ impl SimHandle {
     /// Number of `/oauth2/token` calls.
     pub fn token_requests(&self) -> u64 {
         self.shared.state().stats.token_requests
+    }
+
+    /// Every access token issued so far (tests look for them where they must not be).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.state().issued_tokens()
     }
 
     /// Number of billing-event calls.

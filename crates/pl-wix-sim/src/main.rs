@@ -41,6 +41,9 @@ struct Args {
     /// Lifetime of issued access tokens in seconds.
     #[arg(long, default_value_t = 14_400)]
     token_ttl_secs: u64,
+    /// A refused token request (wrong app secret) echoes the secret it got, in every encoding.
+    #[arg(long)]
+    echo_client_secret: bool,
     /// Fault plan (JSON) to install at start.
     #[arg(long, value_name = "FILE")]
     faults: Option<PathBuf>,
@@ -73,6 +76,7 @@ async fn main() -> ExitCode {
         external_billing_enabled: !args.no_external_billing,
         token_ttl_secs: args.token_ttl_secs,
         port: args.port,
+        echo_client_secret: args.echo_client_secret,
     };
     let handle = match Simulator::start(config).await {
         Ok(h) => h,

@@ -153,6 +153,47 @@ fn status_body(code: u16) -> (u16, Value) {
     app_error(code, c, m)
 }
 
+/// `s` URL-encoded: every byte but `A-Z a-z 0-9 - _ . ~` as `%XX`, a space as `+` when `plus`.
+fn url_encode(s: &str, plus: bool) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' if plus => "+".to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A JSON string literal of `s` with every non-ASCII character as `\uXXXX`.
+fn ascii_json(s: &str) -> String {
+    let mut out = String::new();
+    for c in serde_json::to_string(s).unwrap_or_default().chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// An error answer echoing `secret` verbatim, JSON-escaped, `\u`-escaped and URL-encoded (both
+/// forms): what a careless server does with a credential it refuses.
+fn echo_answer(status: u16, what: &str, secret: &str) -> Response {
+    let verbatim = serde_json::to_string(&format!("{what} {secret} is not valid")).unwrap_or_default();
+    let body = format!(
+        r#"{{"message":{verbatim},"details":{{"applicationError":{{"code":"UNAUTHENTICATED","description":{},"data":{{"url":"{}","form":"{}"}}}}}}}}"#,
+        ascii_json(&format!("rejected {what}: {secret}")),
+        url_encode(secret, false),
+        url_encode(secret, true),
+    );
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 fn respond((status, body): (u16, Value)) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(body)).into_response()
@@ -166,11 +207,22 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let answer = st.issue_token(&body);
     if answer.0 >= 400 {
         st.stats.token_refusals += 1;
+        if answer.0 == 401 && st.config.echo_client_secret {
+            let sent = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("client_secret").and_then(Value::as_str).map(String::from))
+                .unwrap_or_default();
+            return echo_answer(401, "client_secret", &sent);
+        }
     }
     respond(answer)
 }
 
 impl SimState {
+    pub(crate) fn issued_tokens(&self) -> Vec<String> {
+        self.tokens.keys().cloned().collect()
+    }
+
     fn issue_token(&mut self, body: &[u8]) -> (u16, Value) {
         let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
             return validation_error(&[("body".into(), "must be a JSON object".into())]);
@@ -211,6 +263,8 @@ impl SimState {
 // ---------- billing ----------
 
 enum Outcome {
+    /// An error body echoing a credential ([`Fault::EchoAuth`]).
+    Echo(u16, String),
     Answer((u16, Value)),
     AnswerAfter(Duration, (u16, Value)),
     Drop,
@@ -227,7 +281,7 @@ async fn billing(
         st.stats.billing_requests += 1;
         let outcome = st.process_billing(&headers, &body);
         match &outcome {
-            Outcome::Answer((s, _)) | Outcome::AnswerAfter(_, (s, _)) => {
+            Outcome::Answer((s, _)) | Outcome::AnswerAfter(_, (s, _)) | Outcome::Echo(s, _) => {
                 *st.stats.by_status.entry(*s).or_default() += 1;
             }
             Outcome::Drop => st.stats.dropped += 1,
@@ -235,6 +289,7 @@ async fn billing(
         outcome
     };
     match outcome {
+        Outcome::Echo(status, auth) => echo_answer(status, "Authorization", &auth),
         Outcome::Answer(a) => respond(a),
         Outcome::AnswerAfter(d, a) => {
             tokio::time::sleep(d).await;
@@ -282,6 +337,10 @@ impl SimState {
                         "rejected by the simulator's fault plan".into(),
                     )])),
                     Fault::Status { code, .. } => Outcome::Answer(status_body(*code)),
+                    Fault::EchoAuth { code } => Outcome::Echo(
+                        code.unwrap_or(401),
+                        headers.get("authorization").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default(),
+                    ),
                     _ => Outcome::Drop,
                 };
             }

@@ -62,6 +62,9 @@ pub struct Client {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, InstanceAuth>>,
+    /// The app secret, the API key and every access token this client was given (kept, unlike
+    /// the cache, which forgets a token on a 401), so that one echoed in a body is scrubbed.
+    scrubber: Mutex<crate::scrub::Scrubber>,
     token_lock: tokio::sync::Mutex<()>,
 }
 
@@ -102,7 +105,9 @@ fn root_cause(e: &reqwest::Error) -> String {
 impl Client {
     /// A client for `config` with `secrets`. Fails (class `Config`) only if the HTTP stack
     /// cannot be initialised.
+    /// Refused (class `Config`) when the base URL is not `https://` on a non-loopback host.
     pub fn new(config: WixConfig, secrets: Secrets) -> Result<Client, SendFailure> {
+        crate::config::check_base_url(&config.base_url).map_err(|why| SendFailure::new(FailureClass::Config, why))?;
         let connect_timeout = config.connect_timeout.min(config.timeout);
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -116,12 +121,14 @@ impl Client {
                     format!("Could not initialise the HTTPS client: {}", root_cause(&e)),
                 )
             })?;
+        let scrubber = crate::scrub::Scrubber::new(&secrets.secret_values());
         Ok(Client {
             config,
             secrets,
             http,
             clock: Arc::new(SystemClock),
             cache: Mutex::new(HashMap::new()),
+            scrubber: Mutex::new(scrubber),
             token_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -141,21 +148,11 @@ impl Client {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Replaces every secret (app secret, API key, cached tokens) in `s` with `***`.
-    fn scrub(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        let mut values = self.secrets.secret_values();
-        for entry in self.cache().values() {
-            if let InstanceAuth::Token { token, .. } = entry {
-                values.push(token.expose().to_string());
-            }
-        }
-        for v in values.iter().filter(|v| !v.is_empty()) {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), "***");
-            }
-        }
-        out
+    /// `s` with every secret this client knows (app secret, API key, every access token it was
+    /// given) replaced by `***`, in every form it can be echoed in (verbatim, JSON-escaped,
+    /// URL-encoded: see [`crate::scrub_secrets`]). Callers scrub again what they store.
+    pub fn scrub(&self, s: &str) -> String {
+        self.scrubber.lock().unwrap_or_else(|e| e.into_inner()).scrub(s)
     }
 
     fn scrubbed(&self, mut f: SendFailure) -> SendFailure {
@@ -270,6 +267,7 @@ impl Client {
                 Ok(t) if !t.access_token.is_empty() => {
                     let ttl = t.expires_in.unwrap_or(14_400).max(0);
                     let token = Secret::new(t.access_token);
+                    self.scrubber.lock().unwrap_or_else(|e| e.into_inner()).add(token.expose());
                     let expires_at = self.clock.now() + ChronoDuration::seconds(ttl);
                     self.cache().insert(
                         instance.to_string(),
@@ -419,6 +417,7 @@ impl Client {
                 ),
             )
         };
+        let message = self.scrub(&message);
         tracing::warn!(class = class.as_str(), "billing event transport failure: {message}");
         SendFailure::new(class, message)
     }

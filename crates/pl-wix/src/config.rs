@@ -62,8 +62,51 @@ impl WixConfig {
     }
 }
 
+/// Checks a Wix base URL (SPEC §6): `https://`, or `http://` only to a loopback address
+/// (`127.0.0.0/8`, `::1`, `localhost`: the simulator), so that no secret travels in clear.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("`{url}` is not a URL ({e})"))?;
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or("");
+            let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>();
+            let loopback = match ip {
+                Ok(ip) => ip.is_loopback(),
+                Err(_) => host.eq_ignore_ascii_case("localhost"),
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the Wix address `{url}` is http:// to a host that is not this machine: secrets would travel \
+                     unencrypted; use https:// (plain http is only for a simulator on 127.0.0.1, ::1 or localhost)"
+                ))
+            }
+        }
+        _ => Err(format!("the Wix address `{url}` must start with https://")),
+    }
+}
+
 impl Default for WixConfig {
     fn default() -> Self {
         WixConfig::new("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_base_url;
+
+    #[test]
+    fn https_anywhere_http_only_on_loopback() {
+        for ok in ["https://www.wixapis.com", "https://10.0.0.1:8443/x", "http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:9/", "http://localhost:3000", "http://LOCALHOST"] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://www.wixapis.com", "http://10.0.0.1", "http://localhost.evil.com", "http://127.0.0.1.nip.io", "http://[::2]", "ftp://x", "www.wixapis.com", "", "https://"] {
+            let e = check_base_url(bad).unwrap_err();
+            assert!(!e.is_empty(), "{bad}");
+        }
+        assert!(check_base_url("http://example.com").unwrap_err().contains("unencrypted"));
     }
 }

@@ -10,11 +10,16 @@ mod clock;
 mod config;
 mod event;
 mod failure;
+mod scrub;
 mod secrets;
 
 pub use client::{Accepted, AuthFlow, Client, RenderedRequest};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::WixConfig;
+pub use config::{check_base_url, WixConfig};
+pub use scrub::{scrub_secrets, Scrubber};
 pub use event::{BillingEvent, BillingType};
 pub use failure::{FailureClass, SendFailure};
-pub use secrets::{KeyringError, Secret, Secrets, KEYRING_SERVICE};
+pub use secrets::{
+    credential_status, delete_credential, keyring_enabled, mask, store_credential, CredentialKind, CredentialStatus, KeyringError, Secret,
+    Secrets, KEYRING_ENV, KEYRING_SERVICE,
+};

@@ -452,3 +452,29 @@ async fn secrets_never_in_errors_debug_or_logs() {
     assert!(logged.contains("Wix accepted the billing event"), "logs captured: {logged}");
     assert_no_secret(&logged);
 }
+
+#[tokio::test]
+async fn a_401_echoing_the_token_or_the_api_key_comes_back_scrubbed() {
+    let sim = start(sim_config()).await;
+    sim.set_faults(FaultPlan::new(vec![FaultRule::always(Fault::EchoAuth { code: None })]));
+    for secrets in [oauth_only(), api_key_only()] {
+        let client = client_for(&sim.base_url(), secrets);
+        let f = client.report_event(&event("6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31")).await.unwrap_err();
+        assert_eq!((f.class, f.status), (FailureClass::Config, Some(401)));
+        let body = f.body.clone().unwrap_or_default();
+        let mut leaked: Vec<String> = sim.issued_tokens();
+        leaked.push(API_KEY.to_string());
+        for s in &leaked {
+            assert!(!body.contains(s.as_str()) && !f.message.contains(s.as_str()), "{s} in {body} / {}", f.message);
+        }
+        assert!(body.contains("***") && f.message.contains("***"), "{body}");
+    }
+}
+
+#[test]
+fn a_plain_http_address_to_another_host_is_refused() {
+    let f = Client::new(WixConfig::new(APP_ID).with_base_url("http://www.wixapis.com"), oauth_only()).unwrap_err();
+    assert_eq!(f.class, FailureClass::Config);
+    assert!(f.message.contains("unencrypted"), "{}", f.message);
+    assert!(Client::new(WixConfig::new(APP_ID).with_base_url("http://127.0.0.1:1"), oauth_only()).is_ok());
+}
