@@ -355,6 +355,8 @@ mod tests {
         imported(&s);
         with_engine(&s, |l| {
             l.add_rate("2020-01-01", "20", None, "t").unwrap();
+            // Approval needs the app id (SPEC §5).
+            l.set_app("9a1b2c3d-0000-4000-8000-00000000a001", "Demo", "t").unwrap();
         });
         let report = s.month_report(" 2026-10 ").unwrap();
         assert_eq!((report.status.as_str(), report.totals.events), ("open", 3));
