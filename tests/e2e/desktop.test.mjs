@@ -297,7 +297,7 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
   step("imports a Stripe export typed into the path field and shows the new batch", async () => {
     const result = await importPath(goodCsv);
     assert.match(await result.getText(), /Imported as batch \d+\./);
-    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "3", Duplicates: "0", Skipped: "0" });
+    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "3", Duplicates: "0", Sent: "0", Unclassified: "0", Skipped: "0" });
 
     await visible(byTestId("batches-table"));
     const rows = await driver.findElements(By.css('[data-testid="batches-table"] tbody tr'));
@@ -316,7 +316,7 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
   step("adds nothing when the same file is imported again", async () => {
     const result = await importPath(goodCsv);
     assert.match(await result.getText(), /Nothing new/);
-    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "0", Duplicates: "3", Skipped: "0" });
+    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "0", Duplicates: "3", Sent: "0", Unclassified: "0", Skipped: "0" });
     const rows = await driver.findElements(By.css('[data-testid="batches-table"] tbody tr'));
     assert.equal(rows.length, 1);
   });
