@@ -10,6 +10,7 @@ use pl_money::fmt2;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
+use pl_import::clip;
 use crate::raw::{RawQuery, Val};
 use crate::resolve::T_IS_EVENT_KIND_SQL;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
@@ -34,24 +35,7 @@ fn dec(s: &str) -> Option<Decimal> {
 
 /// A stored value that cannot be read: names what holds it and says what to do.
 fn bad_stored(what: &str, value: &str, fix: &str) -> Error {
-    Error::Refused(format!("{what}: the ledger holds `{}`, which cannot be right; {fix}", quote_cell(value)))
-}
-
-/// At most 80 characters of a stored text, control characters escaped (for messages).
-pub(crate) fn quote_cell(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == 80 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    Error::Refused(format!("{what}: the ledger holds `{}`, which cannot be right; {fix}", clip(value)))
 }
 
 pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
@@ -61,7 +45,7 @@ pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
     let mut stmt = conn.prepare("SELECT effective_from, percent, instance_id FROM rates")?;
     for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))? {
         let (from, pct, inst) = r?;
-        let what = || format!("the revenue-share rate from {} ({})", quote_cell(&from), inst.as_deref().unwrap_or("the app"));
+        let what = || format!("the revenue-share rate from {} ({})", clip(&from), inst.as_deref().unwrap_or("the app"));
         let fix = "add the rate again with its date and percent";
         let percent = dec(&pct).filter(|p| rules::valid_rate(*p)).ok_or_else(|| bad_stored(&format!("{} has no percent between 0 and 100", what()), &pct, fix))?;
         rates.insert(day(&from).ok_or_else(|| bad_stored(&format!("{} has no date", what()), &from, fix))?, percent, inst.as_deref());
@@ -70,7 +54,7 @@ pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
     let mut stmt = conn.prepare("SELECT date, currency, usd_per_unit FROM fx_rates")?;
     for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
         let (d, cur, rate) = r?;
-        let what = format!("the FX rate of {} on {}", quote_cell(&cur), quote_cell(&d));
+        let what = format!("the FX rate of {} on {}", clip(&cur), clip(&d));
         let fix = "import the FX table again with a corrected row";
         let usd_per_unit = dec(&rate)
             .filter(|r| *r > Decimal::ZERO)
@@ -83,7 +67,7 @@ pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
         Some(other) => {
             return Err(Error::Refused(format!(
                 "the setting refund_rate holds `{}`; set it again to one of: {}",
-                quote_cell(other),
+                clip(other),
                 settings::REFUND_RATES.join(", ")
             )))
         }
@@ -630,18 +614,18 @@ pub(crate) fn scan_live_txns<'c>(
             let at = line.map_or_else(String::new, |l| format!(" line {l}"));
             Error::Refused(format!(
                 "{source} row {} (file {}{at}, ledger row {txn_id}): {what}; undo its import (batch {batch_id}) and import a corrected file",
-                quote_cell(source_id),
-                quote_cell(file_name),
+                clip(source_id),
+                clip(file_name),
             ))
         };
         let (Some(gross), Some(fee), Some(net), Some(tax)) = (gross, fee, net, tax) else {
             let texts = [5, 6, 7, 8].map(|i| r.text_bytes(i).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default());
             return Err(row_error(format!(
                 "an amount is not a decimal (gross `{}`, fee `{}`, net `{}`, tax `{}`)",
-                quote_cell(&texts[0]),
-                quote_cell(&texts[1]),
-                quote_cell(&texts[2]),
-                quote_cell(&texts[3])
+                clip(&texts[0]),
+                clip(&texts[1]),
+                clip(&texts[2]),
+                clip(&texts[3])
             )));
         };
         let amounts = RowAmounts { gross, fee, net, tax };
@@ -708,7 +692,7 @@ pub(crate) fn scan_live_txns<'c>(
                 let over = match r.opt_str(14)? {
                     Some("") => false,
                     Some(charge) => {
-                        let charge = dec(charge).ok_or_else(|| row_error(format!("its original charge's gross `{}` is not a decimal", quote_cell(charge))))?;
+                        let charge = dec(charge).ok_or_else(|| row_error(format!("its original charge's gross `{}` is not a decimal", clip(charge))))?;
                         amounts.gross.abs() > charge.abs()
                     }
                     None => refund_check.exceeds(txn_id, original)?,
@@ -879,8 +863,8 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
         let bad = |why: &str| {
             Error::Refused(format!(
                 "the USD currency conversion of PayPal payment {} {why} (`{}`); undo its import and import a corrected file",
-                quote_cell(&payment),
-                quote_cell(gross)
+                clip(&payment),
+                clip(gross)
             ))
         };
         let credit = dec(gross).ok_or_else(|| bad("has an amount that is not a decimal"))?;
@@ -935,7 +919,7 @@ impl<'c> RefundCheck<'c> {
         let mut rows = self.stmt.query(rusqlite::params![crate::import::key_hash(original), original])?;
         while let Some(r) = rows.next()? {
             let (refund, charge) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
-            let bad = |what: &str, v: &str| bad_stored(&format!("{what} of original charge {}", quote_cell(original)), v, "undo its import and import a corrected file");
+            let bad = |what: &str, v: &str| bad_stored(&format!("{what} of original charge {}", clip(original)), v, "undo its import and import a corrected file");
             let refund = dec(refund).ok_or_else(|| bad("a refund's gross", refund))?;
             let charge = dec(charge).ok_or_else(|| bad("the gross", charge))?;
             self.rows.push((r.get(1)?, r.get(0)?, refund, charge));
@@ -984,7 +968,7 @@ pub(crate) fn scan_frozen<'c>(
             dec_bytes(b).filter(|v| rules::in_bounds(*v)).ok_or_else(|| {
                 const FIELDS: [&str; 11] = ["", "", "", "", "", "", "gross", "expenses", "net", "rate", "Wix share"];
                 bad_stored(
-                    &format!("approved event {} of {month} ({})", quote_cell(id), FIELDS.get(i).copied().unwrap_or("amount")),
+                    &format!("approved event {} of {month} ({})", clip(id), FIELDS.get(i).copied().unwrap_or("amount")),
                     &String::from_utf8_lossy(b),
                     "reopen the month and approve it again",
                 )

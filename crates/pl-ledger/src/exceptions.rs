@@ -33,13 +33,13 @@ fn unclassified_between(conn: &Connection, start: &str, end: &str) -> Result<Vec
         let source: String = r.get(1)?;
         let type_name: Option<String> = r.get(4)?;
         let (gross, currency): (String, String) = (r.get(5)?, r.get(6)?);
-        let currency = crate::import::cell(&currency);
+        let currency = pl_import::clip(&currency);
         let type_name = type_name.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let detail = match type_name {
             None => format!(
                 "{gross} {currency} came in with no type to classify it by; correct the file or the column mapping and import it again"
             ),
-            Some(raw) => match (rules.get(&(source.clone(), classify::type_key(raw))), crate::import::cell(raw)) {
+            Some(raw) => match (rules.get(&(source.clone(), classify::type_key(raw))), pl_import::clip(raw)) {
                 (Some(action), t) => format!(
                     "type `{t}` of {source} is classified as {}, but this row is money {} ({gross} {currency}); \
                      check the row in its file, or change the classification of `{t}`",

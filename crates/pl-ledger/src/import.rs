@@ -277,15 +277,12 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
 /// Imports a file. A file whose slash dates cannot decide their day/month order uses the
 /// `date_order` setting when the operator saved one (a file's own evidence always wins).
 pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    if !meta.is_file() {
-        // A folder, a pipe or a device (`/dev/zero`) is never an export: reading it could block
-        // or never end.
-        return Err(Error::Refused(format!(
-            "{}: not a regular file (a folder, a pipe or a device); choose the export file itself",
-            path.display()
-        )));
-    }
+    // A folder, a pipe or a device (`/dev/zero`) is never an export, nor a file past the size
+    // limit: refused before any thread opens it (opening a FIFO waits for a writer).
+    pl_import::check_file(path).map_err(|e| match e {
+        pl_import::ImportError::Io(source) => Error::Io { path: path.to_path_buf(), source },
+        e => Error::Refused(e.to_string()),
+    })?;
     // A file-level problem names the file.
     let named = |e: Error| match e {
         Error::Import(ie) => Error::Refused(format!("{}: {ie}", path.display())),
@@ -726,7 +723,7 @@ fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Op
         differs.push(format!("kind {file_kind} (this row {})", row.kind));
     }
     if currency != row.currency {
-        differs.push(format!("currency {} (this row {})", cell(&currency), cell(&row.currency)));
+        differs.push(format!("currency {} (this row {})", pl_import::clip(&currency), pl_import::clip(&row.currency)));
     }
     let day = DateTime::<Utc>::from_timestamp(ts, 0).map(|d| d.date_naive());
     if day != Some(row.occurred_at.date_naive()) {
@@ -735,7 +732,7 @@ fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Op
     }
     for (name, (stored, here)) in ["gross", "fee", "net", "tax"].iter().zip(amounts.iter().zip([row.gross, row.fee, row.net, row.tax])) {
         if stored.parse::<Decimal>().ok() != Some(here) {
-            differs.push(format!("{name} {} (this row {here})", cell(stored)));
+            differs.push(format!("{name} {} (this row {here})", pl_import::clip(stored)));
         }
     }
     if differs.is_empty() {
@@ -744,12 +741,12 @@ fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Op
     let there = if other_batch == batch_id {
         format!("line {line} of this file")
     } else {
-        format!("batch {other_batch} (file `{}`), line {line},", cell(&file))
+        format!("batch {other_batch} (file `{}`), line {line},", pl_import::clip(&file))
     };
     let mut reason = format!(
         "conflict: row key `{}` is already in the ledger with other content: {there} has {}; a processor never changes a row, \
          so one of the two files is wrong or was edited: correct it (or undo the wrong batch) and import again",
-        cell(&row.dedup_key),
+        pl_import::clip(&row.dedup_key),
         differs.join(", ")
     );
     if print.is_none() && file_kind != row.kind.as_str() {
@@ -759,15 +756,6 @@ fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Op
         ));
     }
     Ok(Inserted::Conflict(RejectedRow { line: row.line, column: None, reason }))
-}
-
-/// File content quoted in a message: at most 80 characters, control characters escaped.
-pub(crate) fn cell(s: &str) -> String {
-    let mut out: String = s.chars().take(80).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
-    if s.chars().nth(80).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 /// The hash of a row's key is taken by a live row: the same key (a duplicate), or,

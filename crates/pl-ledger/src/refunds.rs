@@ -27,7 +27,7 @@ pub struct NewManualRefund {
 const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 10^12
 
 fn amount_arg(what: &str, s: &str) -> Result<Decimal> {
-    let shown = crate::events::quote_cell(s);
+    let shown = pl_import::clip(s);
     let d = pl_money::parse_decimal(s, pl_money::NumberStyle::Point).map_err(|e| Error::Refused(format!("{what} `{shown}`: {e}")))?;
     if d.abs() >= MAX_AMOUNT {
         return Err(Error::Refused(format!("{what} `{shown}` has more than 12 integer digits: no refund is that large; check the amount")));
@@ -45,11 +45,11 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
     let bad = |source_id: &str, what: &str| {
         Error::Refused(format!(
             "cannot check what remains of charge tx-{txn_id}: row {} {what}; undo its import and import a corrected file",
-            crate::events::quote_cell(source_id)
+            pl_import::clip(source_id)
         ))
     };
     let usd_gross = |currency: &str, gross: &str, fee: &str, net: &str, tax: &str, source_id: &str, at: &str| -> Result<Decimal> {
-        let d = |v: &str| Decimal::from_str(v).map_err(|_| bad(source_id, &format!("has an amount that is not a decimal (`{}`)", crate::events::quote_cell(v))));
+        let d = |v: &str| Decimal::from_str(v).map_err(|_| bad(source_id, &format!("has an amount that is not a decimal (`{}`)", pl_import::clip(v))));
         let a = RowAmounts { gross: d(gross)?, fee: d(fee)?, net: d(net)?, tax: d(tax)? };
         let date = chrono::DateTime::parse_from_rfc3339(at).map(|d| d.date_naive()).map_err(|_| bad(source_id, "has a date that is not RFC 3339"))?;
         let conversion = if currency == "USD" {
@@ -112,7 +112,7 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
         .collect::<rusqlite::Result<_>>()?;
     for m in manual {
         let amount = Decimal::from_str(&m).ok().filter(|a| rules::in_bounds(*a));
-        taken = amount.and_then(|a| taken.checked_add(a)).ok_or_else(|| bad("of a manual refund", &format!("has an impossible amount (`{}`)", crate::events::quote_cell(&m))))?;
+        taken = amount.and_then(|a| taken.checked_add(a)).ok_or_else(|| bad("of a manual refund", &format!("has an impossible amount (`{}`)", pl_import::clip(&m))))?;
     }
     let instance: Option<String> = conn.query_row("SELECT instance_id FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
     // Both sums are of values below 10^15 (`to_usd`'s bounds): the difference cannot overflow.
@@ -132,7 +132,7 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
     if amount <= Decimal::ZERO {
         return Err(Error::Refused(format!(
             "amount `{}`: a refund amount must be above 0 (the refunded gross in USD, without a sign)",
-            crate::events::quote_cell(&r.amount)
+            pl_import::clip(&r.amount)
         )));
     }
     let fee = match &r.fee_returned {

@@ -62,7 +62,7 @@ pub const REFUND_RATES: [&str; 2] = ["event_date", "original_charge"];
 fn refund_rate(v: &str) -> Result<String, String> {
     let t = v.trim().to_ascii_lowercase().replace('-', "_");
     REFUND_RATES.iter().find(|r| **r == t).map(|r| r.to_string()).ok_or_else(|| {
-        format!("`{}` is not a refund rate rule; allowed values: {}", crate::events::quote_cell(v), REFUND_RATES.join(", "))
+        format!("`{}` is not a refund rate rule; allowed values: {}", pl_import::clip(v), REFUND_RATES.join(", "))
     })
 }
 
