@@ -871,7 +871,21 @@ fn add_payout_items(conn: &Connection, payout: &str, items: i64, net: rust_decim
         .query_row([payout], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (n, sum) = match before {
-        Some((n, s)) => (n + items, s.parse::<rust_decimal::Decimal>().unwrap_or_default() + net),
+        Some((n, s)) => {
+            // Imported nets have at most 12 integer digits, but a ledger edited by hand can hold
+            // anything: an impossible running sum is an error naming the payout, never a panic.
+            let sum = s.parse::<rust_decimal::Decimal>().ok().and_then(|s| s.checked_add(net));
+            match (n.checked_add(items), sum) {
+                (Some(n), Some(sum)) => (n, sum),
+                _ => {
+                    return Err(Error::Refused(format!(
+                        "payout {}: its running item count or net (`{}`) in the ledger cannot be right; undo the batches that hold its rows and import them again",
+                        pl_import::clip(payout),
+                        pl_import::clip(&s)
+                    )))
+                }
+            }
+        }
         None => (items, net),
     };
     conn.prepare_cached(
