@@ -17,3 +17,8 @@ fuzz_target!(|data: &[u8]| {
     });
     bench.run(data);
 });
+
+// Cell- and record-level mutations beside libFuzzer's own (see `partner_ledger_fuzz::mutator`).
+libfuzzer_sys::fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+    partner_ledger_fuzz::mutator::mutate(data, size, max_size, seed)
+});

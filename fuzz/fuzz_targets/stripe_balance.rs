@@ -12,3 +12,8 @@ static MAPPINGS: OnceLock<HashMap<String, Mapping>> = OnceLock::new();
 fuzz_target!(|data: &[u8]| {
     importer::run(Target::StripeBalance, data, MAPPINGS.get_or_init(importer::mappings));
 });
+
+// Cell- and record-level mutations beside libFuzzer's own (see `partner_ledger_fuzz::mutator`).
+libfuzzer_sys::fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+    partner_ledger_fuzz::mutator::mutate(data, size, max_size, seed)
+});
