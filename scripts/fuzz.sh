@@ -10,7 +10,8 @@
 #   FUZZ_SANITIZER=none    or `address` (needs nightly features: RUSTC_BOOTSTRAP=1 is set for it)
 #
 # The corpus (fuzz/corpus/<target>, kept between runs, not committed) is seeded from the test
-# fixtures and fuzz/regressions/<target>; the dictionary is fuzz/dict/csv.dict. A crash leaves its
+# fixtures, fuzz/seeds and fuzz/regressions/<target> (so a run fails at once while a kept crash
+# is not fixed); the dictionary is fuzz/dict/csv.dict. A crash leaves its
 # input in fuzz/artifacts/<target>/: minimise it with
 #   cargo fuzz tmin --sanitizer none <target> fuzz/artifacts/<target>/crash-...
 # and keep it in fuzz/regressions/<target>/ (replayed by the fuzz_regressions tests).
@@ -52,9 +53,10 @@ for t in $FUZZ_TARGETS; do
     corpus="fuzz/corpus/$t"
     artifacts="fuzz/artifacts/$t"
     mkdir -p "$corpus" "$artifacts"
-    # Seeds: every fixture (the forced-format targets learn from the other formats' headers too)
+    # Seeds: every fixture (the forced-format targets learn from the other formats' headers too),
+    # small valid files (fuzz/seeds: few columns, so a cell mutation often lands on an amount)
     # and the kept crash inputs of this target. libFuzzer names its own units by hash.
-    for f in tests/fixtures/samples/*.csv crates/pl-import/tests/fixtures/*.csv; do
+    for f in tests/fixtures/samples/*.csv crates/pl-import/tests/fixtures/*.csv fuzz/seeds/*.csv; do
         cp -n "$f" "$corpus/seed-$(basename "$f")"
     done
     if [ -d "fuzz/regressions/$t" ]; then

@@ -5,10 +5,36 @@
 //! The inputs stay plain CSV files, readable when one is kept as a regression.
 use std::sync::OnceLock;
 
-/// The tokens of `fuzz/dict/csv.dict` (also given to libFuzzer with `-dict`).
-fn tokens() -> &'static [Vec<u8>] {
-    static TOKENS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-    TOKENS.get_or_init(|| include_str!("../dict/csv.dict").lines().filter_map(unescape).collect())
+/// The tokens of `fuzz/dict/csv.dict` (also given to libFuzzer with `-dict`), by section (a
+/// `# name` comment line starts one): the section `amounts` is preferred for numeric cells.
+fn sections() -> &'static [(String, Vec<Vec<u8>>)] {
+    static SECTIONS: OnceLock<Vec<(String, Vec<Vec<u8>>)>> = OnceLock::new();
+    SECTIONS.get_or_init(|| {
+        let mut out: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+        for line in include_str!("../dict/csv.dict").lines() {
+            if let Some(name) = line.strip_prefix("# ") {
+                out.push((name.trim().to_string(), Vec::new()));
+            } else if let (Some(t), Some((_, tokens))) = (unescape(line), out.last_mut()) {
+                tokens.push(t);
+            }
+        }
+        out.retain(|(_, tokens)| !tokens.is_empty());
+        out
+    })
+}
+
+/// A dictionary token for `cell`: for a number, most often another amount.
+fn token_for(cell: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let all = sections();
+    let numeric = !cell.is_empty() && cell.iter().all(|b| b.is_ascii_digit() || b".,-\" ".contains(b));
+    let section = match all.iter().find(|(name, _)| name == "amounts") {
+        Some(amounts) if numeric && rng.below(4) != 0 => amounts,
+        _ => match all.get(rng.below(all.len())) {
+            Some(s) => s,
+            None => return Vec::new(),
+        },
+    };
+    section.1.get(rng.below(section.1.len())).cloned().unwrap_or_default()
 }
 
 /// A dictionary line `"..."` as bytes (`\\`, `\"` and `\xNN` escapes); `None` for other lines.
@@ -102,9 +128,9 @@ fn mutate_csv(input: &[u8], rng: &mut Rng) -> Vec<u8> {
             records[pick] = set_cell(&records[pick], delim, col, &v);
         }
         _ => {
-            let t = tokens();
-            let token = t.get(rng.below(t.len())).cloned().unwrap_or_default();
             let col = rng.below(cells(&records[pick], delim).len());
+            let cell = cells(&records[pick], delim).get(col).cloned().unwrap_or_default();
+            let token = token_for(&cell, rng);
             records[pick] = set_cell(&records[pick], delim, col, &token);
         }
     }
