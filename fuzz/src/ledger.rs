@@ -95,7 +95,7 @@ fn reports(l: &Ledger, period: &Period, excel: bool) {
 fn quarter(month: &str) -> Option<String> {
     let (y, m) = month.split_once('-')?;
     let m: u32 = m.parse().ok()?;
-    (1..=12).contains(&m).then(|| format!("{y}-Q{}", (m + 2) / 3))
+    (1..=12).contains(&m).then(|| format!("{y}-Q{}", m.div_ceil(3)))
 }
 
 fn wal(db: &Path) -> PathBuf {
