@@ -3,6 +3,7 @@
 #   make run     install what is missing, build, start the desktop app on your ledger file
 #   make test    install what is missing, run every test: Rust, UI, desktop end-to-end
 #   make bench   engine benchmarks (BENCHMARKS.md)
+#   make fuzz    fuzz the importers and the report/approval path (FUZZ_SECONDS per target; not in make test)
 #
 # The data file: $PARTNER_LEDGER_DB when set, else the user's data folder
 # (~/.local/share/app.partnerledger.desktop/ledger.sqlite on Linux), as for the CLI.
@@ -13,7 +14,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 DESKTOP_BIN := $(TARGET_DIR)/debug/partner-ledger-desktop
 
-.PHONY: run deps ui desktop test test-rust clippy test-ui e2e bindings bench
+.PHONY: run deps ui desktop test test-rust clippy test-ui e2e bindings bench fuzz
 
 run: deps ui desktop
 	@echo "Starting Partner Ledger ($(DESKTOP_BIN))"
@@ -55,3 +56,7 @@ bindings:
 
 bench:
 	scripts/bench.sh
+
+# Every fuzz target for FUZZ_SECONDS (default 120) each; fails on any crash (scripts/fuzz.sh).
+fuzz:
+	scripts/fuzz.sh
