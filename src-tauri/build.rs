@@ -19,6 +19,7 @@ fn main() {
             "approve_month",
             "reopen_month",
             "assign_instance",
+            "classify_exception",
             "list_outbox",
             "outbox_counts",
             "outbox_attempts",

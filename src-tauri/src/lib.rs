@@ -216,6 +216,29 @@ pub fn run() {
 mod tests {
     use super::*;
 
+    /// Every command the window can call is declared to Tauri's ACL (`build.rs`) and granted to
+    /// the main window (`capabilities/default.json`); a command missing from either is refused
+    /// at run time with "not allowed", which no other test would see before the e2e run.
+    #[test]
+    fn every_registered_command_is_declared_and_granted() {
+        let lib = include_str!("lib.rs");
+        let build = include_str!("../build.rs");
+        let capability = include_str!("../capabilities/default.json");
+        let start = lib.find("generate_handler![").expect("the handler list");
+        let end = start + lib[start..].find("])").expect("its end");
+        let commands: Vec<&str> = lib[start..end]
+            .split("commands::")
+            .skip(1)
+            .map(|c| c.trim().trim_end_matches(',').trim())
+            .collect();
+        assert!(commands.len() > 10, "{commands:?}");
+        for c in commands {
+            assert!(build.contains(&format!("\"{c}\"")), "{c} is not declared in build.rs");
+            let permission = format!("\"allow-{}\"", c.replace('_', "-"));
+            assert!(capability.contains(&permission), "{permission} is not in capabilities/default.json");
+        }
+    }
+
     fn session() -> (tempfile::TempDir, Session) {
         let dir = tempfile::tempdir().unwrap();
         let s = Session::new(dir.path().join("ledger.sqlite"), "tester".into());

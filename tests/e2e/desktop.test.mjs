@@ -36,6 +36,10 @@ const APP_SECRET = "sim-app-secret";
 const MONTH = "2026-10";
 const goodCsv = path.join(here, "fixtures", "stripe_itemized_small.csv");
 const badCsv = path.join(here, "fixtures", "stripe_itemized_bad_amount.csv");
+// A PayPal download of September: a payment received, a payment the account sent (never
+// revenue) and money received under a type the importer does not know (an exception).
+const paypalCsv = path.join(here, "fixtures", "paypal_unknown_type.csv");
+const SEPTEMBER = "2026-09";
 const WAIT = 30_000;
 
 /** A free TCP port on loopback. */
@@ -404,5 +408,36 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
     const states = await panel.findElements(By.css('[data-testid="queue-table"] tbody tr[data-state="sent"]'));
     assert.equal(states.length, 3);
     await screenshot("8-submitted");
+  });
+
+  step("keeps a payment sent out of the month and classifies an unknown type from its exception", async () => {
+    await openTab("imports");
+    const result = await importPath(paypalCsv);
+    assert.deepEqual(await countsOf(result), { "Rows read": "3", Imported: "1", Duplicates: "0", Sent: "1", Unclassified: "1", Skipped: "0" });
+
+    const panel = await openTab("month");
+    const picker = await panel.findElement(byTestId("month-picker"));
+    await driver.wait(async () => (await picker.findElements(By.css(`option[value="${SEPTEMBER}"]`))).length === 1, WAIT, "September never listed");
+    await (await picker.findElement(By.css(`option[value="${SEPTEMBER}"]`))).click();
+    const row = await visible(byTestId("exception-row"));
+    const text = await row.getText();
+    assert.match(text, /General Payment/);
+    assert.doesNotMatch(text, /partner-ledger/, "the window speaks of its own controls");
+    const approve = await panel.findElement(byTestId("approve"));
+    assert.equal(await approve.isEnabled(), false, "an unclassified type blocks approval");
+    await screenshot("9-unclassified-type");
+
+    await (await row.findElement(By.xpath('.//button[normalize-space()="Classify as charge"]'))).click();
+    await visible(byTestId("no-exceptions"));
+    // The window shows the engine's month: the payment and the classified one, not the one sent.
+    const expected = JSON.parse(runCli(["report", "--month", SEPTEMBER, "--json"]));
+    assert.equal(expected.totals.events, 2);
+    assert.equal(expected.totals.gross, "69.00");
+    const totals = await panel.findElement(byTestId("month-totals"));
+    await driver.wait(async () => (await dd(totals, '[data-col="gross"]')) === expected.totals.gross, WAIT, "the totals never showed the classified charge");
+    assert.equal(await dd(totals, '[data-col="events"]'), "2");
+    const audit = runCli(["audit", "list", "--json"]);
+    assert.match(audit, /General Payment/, "the classification is in the audit log");
+    await screenshot("10-classified");
   });
 });

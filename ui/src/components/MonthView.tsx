@@ -557,7 +557,7 @@ function ExceptionRow({
           <code>{ex.source_id}</code>
         </td>
         <td className="file">{ex.file}</td>
-        <td>{formatTimestamp(ex.created_date)}</td>
+        <td className="date">{formatTimestamp(ex.created_date)}</td>
         <td className="detail">{ex.detail}</td>
         <td className="actions">
           {ex.kind === "unclassified_type" && ex.txn_id !== null ? (
