@@ -314,3 +314,55 @@ fn a_closed_stdout_ends_the_output_quietly() {
         assert_eq!(stderr(&out), "", "{args:?}");
     }
 }
+
+/// An import killed at random moments (SIGKILL, no chance to clean up) leaves the ledger whole:
+/// SQLite's integrity check passes and the file is either fully imported or not at all, and the
+/// same file imports afterwards.
+#[cfg(unix)]
+#[test]
+fn an_import_killed_mid_way_leaves_the_ledger_whole_and_importable() {
+    let c = Cli::new();
+    let n = 150_000u32;
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "po_1,txn_{i},2026-10-{:02} 10:{:02}:{:02},usd,{}.00,0.50,{}.50,charge,ch_{i},Pro plan,cus_{i},ch_{i},{:08x}-0000-4000-8000-{:012x}\n",
+            1 + i % 28,
+            i / 60 % 60,
+            i % 60,
+            10 + i % 50,
+            9 + i % 50,
+            0x1000 + i % 500,
+            i % 500
+        ));
+    }
+    let file = c.path("big.csv");
+    std::fs::write(&file, csv).unwrap();
+    c.ok(&["app", "set", "--id", APP, "--name", "Acme Forms"]);
+    let counts = |c: &Cli| -> (i64, i64, String) {
+        let ledger = pl_ledger::Ledger::open(&c.db).unwrap();
+        let conn = ledger.connection();
+        let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let batches: i64 = conn.query_row("SELECT count(*) FROM batches WHERE undone_at IS NULL", [], |r| r.get(0)).unwrap();
+        let rows: i64 = conn.query_row("SELECT count(*) FROM txns WHERE undone = 0", [], |r| r.get(0)).unwrap();
+        (batches, rows, check)
+    };
+    // Kill it early, in the middle and late: each time nothing or everything is in the ledger.
+    for delay_ms in [30u64, 250, 700] {
+        let mut child = c.cmd_on(&c.db, &["import", file.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (batches, rows, check) = counts(&c);
+        assert_eq!(check, "ok", "killed after {delay_ms} ms");
+        assert!((batches, rows) == (0, 0) || (batches, rows) == (1, i64::from(n)), "killed after {delay_ms} ms: {batches} batches, {rows} rows");
+        if batches == 1 {
+            // It had finished: undo it for the next round.
+            let id = c.ok(&["batches", "list"])["batches"][0]["id"].as_i64().unwrap();
+            c.ok(&["batches", "undo", &id.to_string()]);
+        }
+    }
+    let v = c.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(v["files"][0]["imported"], n, "{v}");
+    assert_eq!(counts(&c), (1, i64::from(n), "ok".into()));
+}
