@@ -46,7 +46,7 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     }
     refuse_second_names(path)?;
     let mut conn = Connection::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
-    configure(&mut conn).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    configure_waiting(&mut conn).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
     migrate_to(&conn, path, latest_version())?;
     // A process that created the file between our check and SQLite's open has had its say by now.
     refuse_second_names(path)?;
@@ -97,6 +97,25 @@ pub fn refuse_second_names(path: &Path) -> Result<()> {
 
 /// Page size of a new ledger file (SQLite fixes it at creation in WAL mode).
 const PAGE_SIZE: i64 = 16384;
+
+/// [`configure`], again while another connection holds the lock it needs, up to the busy
+/// timeout. Switching a new file to WAL needs the file to itself, and SQLite answers `SQLITE_BUSY`
+/// at once there, without its busy handler, when another process is opening the same new file
+/// (seen with six threads creating one ledger: one in two runs failed). Every step of
+/// `configure` may run twice.
+fn configure_waiting(conn: &mut Connection) -> rusqlite::Result<()> {
+    let start = std::time::Instant::now();
+    loop {
+        match configure(conn) {
+            Err(e) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => std::thread::sleep(Duration::from_millis(5)),
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
 
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
