@@ -18,10 +18,17 @@ fn export(n: u32, odd: impl Fn(u32) -> Option<(&'static str, &'static str)>) -> 
     out
 }
 
-fn file(name: &str, text: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("pl-one-pass-{}-{name}.csv", std::process::id()));
-    std::fs::write(&p, text).unwrap();
-    p
+/// A CSV file in a folder of its own, removed with it when the test ends.
+struct TempCsv {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn file(name: &str, text: &str) -> TempCsv {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{name}.csv"));
+    std::fs::write(&path, text).unwrap();
+    TempCsv { _dir: dir, path }
 }
 
 fn rows(one_pass: bool, path: &std::path::Path) -> Result<Vec<Row>, ImportError> {
@@ -38,9 +45,9 @@ fn rows(one_pass: bool, path: &std::path::Path) -> Result<Vec<Row>, ImportError>
 #[test]
 fn a_file_whose_first_rows_decide_gives_the_same_rows_in_one_pass() {
     let p = file("same", &export(10_000, |_| None));
-    let one = rows(true, &p).unwrap();
+    let one = rows(true, &p.path).unwrap();
     assert_eq!(one.len(), 10_000);
-    assert_eq!(one, rows(false, &p).unwrap());
+    assert_eq!(one, rows(false, &p.path).unwrap());
 }
 
 #[test]
@@ -48,16 +55,16 @@ fn slash_dates_after_the_first_rows_ask_for_two_passes() {
     // 3/25 can only be month first; the first 4,096 rows had no slash date to decide from, so
     // one pass read it as a row error before the whole file showed its order.
     let p = file("late-slash", &export(6_000, |i| (i == 5_000).then_some(("3/25/2026 10:00", "29.00"))));
-    assert!(matches!(rows(true, &p), Err(ImportError::NeedsTwoPasses)));
-    let two = rows(false, &p).unwrap();
+    assert!(matches!(rows(true, &p.path), Err(ImportError::NeedsTwoPasses)));
+    let two = rows(false, &p.path).unwrap();
     assert_eq!(two[5_000].occurred_at.to_rfc3339(), "2026-03-25T10:00:00+00:00");
 }
 
 #[test]
 fn a_number_style_conflict_after_the_first_rows_is_the_same_error() {
     let p = file("late-comma", &export(6_000, |i| (i == 5_500).then_some(("2026-03-05 10:00:00", "\"1.250,00\""))));
-    let one = rows(true, &p).unwrap_err();
-    let two = rows(false, &p).unwrap_err();
+    let one = rows(true, &p.path).unwrap_err();
+    let two = rows(false, &p.path).unwrap_err();
     assert!(matches!(one, ImportError::ConflictingNumberStyles { .. }), "{one:?}");
     assert_eq!(one.to_string(), two.to_string());
 }
