@@ -54,24 +54,29 @@ impl Cli {
         let c = Cli::new();
         c.ok(&["app", "set", "--id", APP, "--name", "Acme Forms"]);
         c.ok(&["rates", "add", "--from", "2020-01-01", "--percent", "20"]);
-        let mut csv = format!("{HEADER}\n");
-        for i in 0..n {
-            csv.push_str(&format!(
-                "po_1,txn_{i},2026-10-{:02} 10:{:02}:{:02},usd,{}.00,0.50,{}.50,charge,ch_{i},Pro plan,cus_{i},ch_{i},{:08x}-0000-4000-8000-{:012x}\n",
-                1 + i % 28,
-                i / 60 % 60,
-                i % 60,
-                10 + i % 50,
-                9 + i % 50,
-                0x1000 + i,
-                i
-            ));
-        }
         let file = c.path("oct.csv");
-        std::fs::write(&file, csv).unwrap();
+        std::fs::write(&file, october_charges(n, n)).unwrap();
         c.ok(&["import", file.to_str().unwrap()]);
         c
     }
+}
+
+/// A stripe-itemized export of `n` October charges over `instances` instances.
+fn october_charges(n: u32, instances: u32) -> String {
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "po_1,txn_{i},2026-10-{:02} 10:{:02}:{:02},usd,{}.00,0.50,{}.50,charge,ch_{i},Pro plan,cus_{i},ch_{i},{:08x}-0000-4000-8000-{:012x}\n",
+            1 + i % 28,
+            i / 60 % 60,
+            i % 60,
+            10 + i % 50,
+            9 + i % 50,
+            0x1000 + i % instances,
+            i % instances
+        ));
+    }
+    csv
 }
 
 fn stderr(o: &Output) -> String {
@@ -323,21 +328,8 @@ fn a_closed_stdout_ends_the_output_quietly() {
 fn an_import_killed_mid_way_leaves_the_ledger_whole_and_importable() {
     let c = Cli::new();
     let n = 150_000u32;
-    let mut csv = format!("{HEADER}\n");
-    for i in 0..n {
-        csv.push_str(&format!(
-            "po_1,txn_{i},2026-10-{:02} 10:{:02}:{:02},usd,{}.00,0.50,{}.50,charge,ch_{i},Pro plan,cus_{i},ch_{i},{:08x}-0000-4000-8000-{:012x}\n",
-            1 + i % 28,
-            i / 60 % 60,
-            i % 60,
-            10 + i % 50,
-            9 + i % 50,
-            0x1000 + i % 500,
-            i % 500
-        ));
-    }
     let file = c.path("big.csv");
-    std::fs::write(&file, csv).unwrap();
+    std::fs::write(&file, october_charges(n, 500)).unwrap();
     c.ok(&["app", "set", "--id", APP, "--name", "Acme Forms"]);
     let counts = |c: &Cli| -> (i64, i64, String) {
         let ledger = pl_ledger::Ledger::open(&c.db).unwrap();
