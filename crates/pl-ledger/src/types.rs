@@ -280,3 +280,143 @@ impl ApprovalOutcome {
         }
     }
 }
+
+// ---- the window's pages ----------------------------------------------------------------------
+//
+// The window never receives a whole month: it asks for the month's summary (totals, counts,
+// exceptions, payouts) at once, and for instances, events and outbox entries by page, sorted,
+// filtered and searched in Rust (`Ledger::month_summary`, `instance_page`, `event_page`,
+// `outbox_page`). All of them read one scan of the month, kept while the ledger is unchanged.
+
+/// A month's state: `open` → `approved` → `submitted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MonthStatus {
+    Open,
+    Approved,
+    Submitted,
+}
+
+/// An event's state: `draft` while its month is open; after approval, the outbox's
+/// `queued` → `sending` → `sent` | `rejected` | `uncertain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EventState {
+    Draft,
+    Queued,
+    Sending,
+    Sent,
+    Rejected,
+    Uncertain,
+}
+
+/// Everything the Month view shows at once: the month's totals and counts, its exceptions and
+/// payout checks. Its instances and events come by page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MonthSummary {
+    pub month: String,
+    pub status: MonthStatus,
+    pub app_id: Option<String>,
+    pub app_name: Option<String>,
+    pub totals: Totals,
+    /// Charge events (charges and won disputes) and refund events (refunds, disputes, manual).
+    pub charges: u32,
+    pub refunds: u32,
+    /// Events of rows from an earlier, already approved month.
+    pub late: u32,
+    /// Instances with at least one event.
+    pub instances: u32,
+    pub exceptions: Vec<Exception>,
+    pub payouts: Vec<PayoutCheck>,
+}
+
+/// How instance lines are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceSort {
+    #[default]
+    InstanceId,
+    Events,
+    Gross,
+    Expenses,
+    Net,
+    WixShare,
+}
+
+/// A page of a month's instance lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InstanceQuery {
+    pub month: String,
+    /// Instance ids containing this text (case-insensitive); none or empty: all.
+    pub search: Option<String>,
+    pub sort: InstanceSort,
+    pub descending: bool,
+    pub offset: u32,
+    /// At most 1,000.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InstancePage {
+    /// How many lines match the query (the page is `rows` from `offset`).
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<InstanceLine>,
+}
+
+/// How event lines are ordered: `report` is the report's own order (by date, then row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSort {
+    #[default]
+    Report,
+    Instance,
+    Gross,
+    Net,
+    WixShare,
+}
+
+/// A page of a month's event lines; every filter given must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EventQuery {
+    pub month: String,
+    /// Only this instance's events.
+    pub instance: Option<String>,
+    /// `CHARGE` or `REFUND`.
+    pub billing_type: Option<String>,
+    pub late: Option<bool>,
+    pub state: Option<EventState>,
+    /// Events whose id, source id or instance id contains this text (case-insensitive).
+    pub search: Option<String>,
+    pub sort: EventSort,
+    pub descending: bool,
+    pub offset: u32,
+    /// At most 1,000.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EventPage {
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<EventLine>,
+}
+
+/// A page of a month's approved events as the outbox holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OutboxQuery {
+    pub month: String,
+    pub state: Option<EventState>,
+    /// Events whose id or instance id contains this text (case-insensitive).
+    pub search: Option<String>,
+    pub offset: u32,
+    /// At most 1,000.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct OutboxPage {
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<crate::OutboxEntry>,
+}

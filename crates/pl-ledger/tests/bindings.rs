@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
     ApprovalOutcome, BatchSummary, ClassifyOutcome, ClassifyRule, EventLine, Exception, ImportReport, InstanceLine, MonthInfo, OutboxEntry, PayoutCheck,
-    RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals,
+    RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals, MonthStatus, EventState, MonthSummary, InstanceSort,
+    InstanceQuery, InstancePage, EventSort, EventQuery, EventPage, OutboxQuery, OutboxPage,
 };
 use ts_rs::TS;
 
@@ -41,6 +42,18 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<Exception>(),
         file_of::<PayoutCheck>(),
         file_of::<ApprovalOutcome>(),
+        // The month's pages.
+        file_of::<MonthStatus>(),
+        file_of::<EventState>(),
+        file_of::<MonthSummary>(),
+        file_of::<InstanceSort>(),
+        file_of::<InstanceQuery>(),
+        file_of::<InstancePage>(),
+        file_of::<EventSort>(),
+        file_of::<EventQuery>(),
+        file_of::<EventPage>(),
+        file_of::<OutboxQuery>(),
+        file_of::<OutboxPage>(),
         // Classifying an unclassified_type exception.
         file_of::<ClassifyRule>(),
         file_of::<ClassifyOutcome>(),
