@@ -14,7 +14,7 @@ use pl_import::clip;
 use crate::raw::{RawQuery, Val};
 use crate::resolve::T_IS_EVENT_KIND_SQL;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
-use crate::{exceptions, months, settings, Error, EventLine, Exception, Result};
+use crate::{exceptions, months, settings, Error, Exception, Result};
 
 /// Everything the rules need besides the rows: settings, rates, FX.
 pub(crate) struct Context {
@@ -80,67 +80,6 @@ fn day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// One event, amounts as decimals.
-#[derive(Debug, Clone)]
-pub(crate) struct Event {
-    pub id: String,
-    pub txn_id: Option<i64>,
-    pub manual_id: Option<i64>,
-    pub instance_id: String,
-    pub billing: BillingType,
-    pub created_date: String,
-    pub amounts: EventAmounts,
-    pub source: String,
-    pub source_id: Option<String>,
-    pub product: String,
-    pub expense_note: String,
-    /// Which rate the event took and why ([`RateBasis`]'s words).
-    pub rate_basis: String,
-    pub late: bool,
-    pub state: String,
-}
-
-impl Event {
-    /// The event as reports show it, moving its strings (a report of 1M events would otherwise
-    /// hold every string twice).
-    pub fn into_line(self) -> EventLine {
-        EventLine {
-            billing_type: self.billing.as_str().into(),
-            gross: fmt2(self.amounts.gross),
-            expenses: fmt2(self.amounts.expenses),
-            net: fmt2(self.amounts.net),
-            rate: self.amounts.rate.normalize().to_string(),
-            wix_share: fmt2(self.amounts.wix_share),
-            id: self.id,
-            instance_id: self.instance_id,
-            created_date: self.created_date,
-            source: self.source,
-            source_id: self.source_id,
-            late: self.late,
-            state: self.state,
-            product: self.product,
-            expense_note: self.expense_note,
-            rate_basis: self.rate_basis,
-        }
-    }
-
-    /// The Wix Report External Billing Event body for this event (camelCase, decimal strings).
-    pub fn payload(&self, app_id: Option<&str>) -> serde_json::Value {
-        let mut ev = serde_json::json!({
-            "instanceId": self.instance_id,
-            "grossRevenue": fmt2(self.amounts.gross),
-            "netRevenue": fmt2(self.amounts.net),
-            "wixShare": fmt2(self.amounts.wix_share),
-            "createdDate": self.created_date,
-            "billingType": self.billing.as_str(),
-        });
-        if let Some(app) = app_id {
-            ev["appId"] = serde_json::Value::String(app.to_string());
-        }
-        serde_json::json!({ "event": ev })
-    }
-}
-
 fn processor_name(source: &str) -> &str {
     if source.starts_with("stripe") {
         "Stripe"
@@ -176,48 +115,6 @@ pub(crate) fn approved_months(conn: &Connection) -> Result<HashSet<String>> {
     let mut stmt = conn.prepare_cached("SELECT month FROM months")?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Live (not yet frozen) events and their exceptions, of rows whose instant is in
-/// `[start, end)`; `report_month` decides which are late.
-pub(crate) fn live_events(
-    conn: &Connection,
-    ctx: &Context,
-    start: &str,
-    end: &str,
-    report_month: &str,
-) -> Result<(Vec<Event>, Vec<Exception>)> {
-    // Rows are read through a memory map, not one read() call per page.
-    let mmap: i64 = conn.pragma_query_value(None, "mmap_size", |r| r.get(0))?;
-    if mmap < LIVE_MMAP_BYTES {
-        conn.pragma_update(None, "mmap_size", LIVE_MMAP_BYTES)?;
-    }
-    let result = (|| {
-        let batches = Batches::load(conn)?;
-        let scan = LiveScan {
-            ctx,
-            batches: &batches,
-            lo: months::bound_ts(start),
-            hi: months::bound_ts(end),
-            frozen: frozen_txn_bounds(conn)?,
-            report_month,
-        };
-        let mut events = Vec::new();
-        let mut problems = Vec::new();
-        scan_live_txns(conn, &mut ScanStatements::default(), &scan, &mut problems, &mut |e| {
-            events.push(e.to_event());
-            Ok(())
-        })?;
-        scan_manual_refunds(conn, ctx, start, end, report_month, &mut problems, &mut |e| {
-            events.push(e.to_event());
-            Ok(())
-        })?;
-        Ok((events, problems))
-    })();
-    if mmap < LIVE_MMAP_BYTES {
-        conn.pragma_update(None, "mmap_size", mmap)?;
-    }
-    result
 }
 
 /// Memory map used while events are computed (SQLite caps it at its compile-time maximum).
@@ -335,52 +232,12 @@ impl EventRef<'_> {
             }
         }
     }
-
-    pub fn write_note(&self, out: &mut String) {
-        match self.note {
-            Note::Stored(s) => out.push_str(s),
-            Note::Rules { deduct_fees, tax, converted } => write_expense_note(out, &self.amounts, self.source, deduct_fees, tax, converted),
-        }
-    }
-
-    /// The owned event.
-    pub fn to_event(self) -> Event {
-        let mut id = String::new();
-        self.write_id(&mut id);
-        let mut product = String::new();
-        self.write_product(&mut product);
-        let mut expense_note = String::new();
-        self.write_note(&mut expense_note);
-        let mut rate_basis = String::new();
-        self.rate_basis.write(&mut rate_basis);
-        Event {
-            id,
-            txn_id: self.txn_id,
-            manual_id: self.manual_id,
-            instance_id: self.instance_id.to_string(),
-            billing: self.billing,
-            created_date: self.created_date.to_string(),
-            amounts: self.amounts,
-            source: self.source.to_string(),
-            source_id: self.source_id.map(str::to_string),
-            product,
-            expense_note,
-            rate_basis,
-            late: self.late,
-            state: self.state.to_string(),
-        }
-    }
 }
 
 /// What receives each event of a scan, in order.
 pub(crate) type Sink<'s> = dyn FnMut(&EventRef<'_>) -> Result<()> + 's;
 
 /// `fmt2` (two decimals, rounded half away from zero, never `-0.00`) into a stack buffer.
-pub(crate) fn fmt2_str(d: Decimal, buf: &mut [u8; 48]) -> &str {
-    crate::raw::utf8(fmt2_bytes(d, buf)).expect("ASCII digits")
-}
-
-/// [`fmt2_str`]'s bytes.
 pub(crate) fn fmt2_bytes(d: Decimal, buf: &mut [u8; 48]) -> &[u8] {
     // Event amounts are already in cents: rounding them changes nothing.
     let r = if d.scale() <= 2 { d } else { pl_money::round_cents(d) };
@@ -439,14 +296,6 @@ static DIGIT_PAIRS: [u8; 200] = {
     }
     t
 };
-
-/// Appends the words of the Wix report's "How did you calculate your net app revenue" column
-/// ([`expense_note`]).
-pub(crate) fn write_expense_note(note: &mut String, a: &EventAmounts, source: &str, deduct_fees: bool, tax: bool, converted: Option<&str>) {
-    let (mut g, mut x, mut n) = ([0u8; 48], [0u8; 48], [0u8; 48]);
-    let printed = Printed { gross: fmt2_str(a.gross, &mut g), expenses: fmt2_str(a.expenses, &mut x), net: fmt2_str(a.net, &mut n) };
-    write_note_words(note, &printed, a.expenses, source, deduct_fees, tax, converted);
-}
 
 /// An event's gross, expenses and net as [`fmt2_str`] prints them.
 pub(crate) struct Printed<'a> {
@@ -995,18 +844,6 @@ pub(crate) fn scan_frozen<'c>(
     Ok(())
 }
 
-/// Frozen events of the given months, in their approval order.
-pub(crate) fn frozen_events(conn: &Connection, months: &[String]) -> Result<Vec<Event>> {
-    let mut out = Vec::new();
-    for m in months {
-        scan_frozen(conn, &mut ScanStatements::default(), m, i64::MIN, i64::MAX, &mut |e| {
-            out.push(e.to_event());
-            Ok(())
-        })?;
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1054,10 +891,10 @@ mod tests {
     }
 
     #[test]
-    fn fmt2_str_prints_what_fmt2_prints() {
+    fn fmt2_bytes_prints_what_fmt2_prints() {
         for d in samples() {
             let mut b = [0u8; 48];
-            assert_eq!(fmt2_str(d, &mut b), fmt2(d), "{d:?}");
+            assert_eq!(fmt2_bytes(d, &mut b), fmt2(d).as_bytes(), "{d:?}");
         }
     }
 
@@ -1070,7 +907,8 @@ mod tests {
                 let converted = (i % 3 == 0).then_some("EUR 45.00 converted by PayPal to USD 45.77");
                 for (deduct, tax) in [(true, false), (true, true), (false, false), (false, true)] {
                     let mut s = String::new();
-                    write_expense_note(&mut s, &a, source, deduct, tax, converted);
+                    let (g, x, n) = (fmt2(a.gross), fmt2(a.expenses), fmt2(a.net));
+                    write_note_words(&mut s, &Printed { gross: &g, expenses: &x, net: &n }, a.expenses, source, deduct, tax, converted);
                     assert_eq!(s, reference_note(&a, source, deduct, tax, converted));
                 }
             }

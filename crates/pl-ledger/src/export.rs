@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::DateTime;
+
 use chrono_tz::Tz;
 
 use crate::{EventLine, Report, Result};
@@ -58,32 +58,23 @@ pub(crate) fn csv_err(e: csv::Error) -> crate::Error {
     crate::Error::Refused(format!("cannot write the export: {e}"))
 }
 
-/// The transaction date column: the event's date in the reporting time zone, dd/mm/yyyy.
+/// The reference the tests hold [`wix_date_into`] to.
+#[cfg(test)]
 fn wix_date(created: &str, tz: Tz) -> String {
-    DateTime::parse_from_rfc3339(created).map(|d| d.with_timezone(&tz).format("%d/%m/%Y").to_string()).unwrap_or_default()
+    chrono::DateTime::parse_from_rfc3339(created).map(|d| d.with_timezone(&tz).format("%d/%m/%Y").to_string()).unwrap_or_default()
 }
 
-/// Wix's Partner Billed report: one row per event.
-pub fn write_wix<W: Write>(report: &Report, tz: Tz, out: W, excel: bool) -> Result<()> {
-    let mut w = writer(out, excel)?;
-    w.write_record(WIX_COLUMNS).map_err(csv_err)?;
-    let app = report.app_id.as_deref().unwrap_or("");
+/// Wix's Partner Billed report: one row per event (the rows [`WixRows`] writes, as the streamed
+/// report writes them).
+pub fn write_wix<W: Write>(report: &Report, tz: Tz, mut out: W, excel: bool) -> Result<()> {
+    out.write_all(&wix_head(excel)?).map_err(io)?;
+    let app = safe_text(report.app_id.as_deref().unwrap_or("")).into_owned();
+    let mut rows = WixRows::new(Vec::new());
     for e in &report.events {
-        w.write_record([
-            &*safe_text(app),
-            &*safe_text(&e.instance_id),
-            &wix_date(&e.created_date, tz),
-            &*safe_text(&e.product),
-            &e.gross,
-            &e.net,
-            &*safe_text(&e.expense_note),
-            &*safe_text(&share_note(e)),
-            &e.wix_share,
-        ])
-        .map_err(csv_err)?;
+        rows.row(&app, tz, &e.instance_id, &e.created_date, &e.product, &e.gross, &e.net, &e.expense_note, &e.rate, &e.wix_share, &e.rate_basis)?;
     }
-    w.flush().map_err(io)?;
-    Ok(())
+    out.write_all(&rows.into_bytes()?).map_err(io)?;
+    out.flush().map_err(io)
 }
 
 /// The start of a Wix report file: the BOM when `excel`, then the header row; rows written by
@@ -169,7 +160,8 @@ fn write_share_note(s: &mut String, rate: &str, net: &str, wix_share: &str, rate
     s.push(')');
 }
 
-/// [`wix_date`] without a chrono format per row.
+/// The transaction date column: the event's date in the reporting time zone, dd/mm/yyyy
+/// (`wix_date` of the tests, without a chrono format per row).
 fn wix_date_into(created: &str, tz: Tz, out: &mut String) {
     use chrono::Datelike;
     let Some(at) = crate::events::parse_instant(created) else { return };

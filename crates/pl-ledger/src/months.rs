@@ -1,7 +1,6 @@
 //! Months and their locks. A month is `open` → `approved` → `submitted`; rows of an approved
 //! month are frozen.
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use pl_money::fmt2;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{audit, events, now_rfc3339, report, Error, Result};
@@ -80,8 +79,10 @@ struct Approval<'a> {
 
 /// Approves a month: refused while it has exceptions (they are listed); otherwise freezes every
 /// event of the month (amounts, rate, Wix payload) and queues it for submission, in one
-/// transaction.
-pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<crate::Report> {
+/// transaction. The month is scanned once (by worker threads reading `path` when given: the
+/// transaction holds the write lock and has written nothing yet, so they see what it sees), and
+/// its events are written as the scan's records are read back, in report order.
+pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, month: &str, by: &str) -> Result<crate::MonthSummary> {
     let m = parse_month(month)?;
     let tx = conn.transaction()?;
     let status = report::month_status(&tx, month)?;
@@ -98,64 +99,71 @@ pub(crate) fn approve(conn: &mut Connection, month: &str, by: &str) -> Result<cr
             ctx.tz.name()
         )));
     }
-    let me = report::month_events(&tx, &ctx, m)?;
-    if !me.exceptions.is_empty() {
-        return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: me.exceptions });
+    let stream = report::report_stream(&tx, path, &report::Period::Month(m), true)?;
+    let summary = stream.month_summary()?;
+    if !summary.exceptions.is_empty() {
+        return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: summary.exceptions });
     }
-    if ctx.app_id.as_deref().is_none_or(|a| a.trim().is_empty()) {
+    let Some(app_id) = ctx.app_id.as_deref().filter(|a| !a.trim().is_empty()) else {
         return Err(Error::Refused(format!(
             "{month} cannot be approved: the Wix app id is not set, and every event sent to Wix must carry it. \
              Enter the app's id (from the Wix Dev Center) in the app settings first."
         )));
-    }
+    };
     tx.execute(
         "INSERT INTO months (month, status, approved_at, approved_by) VALUES (?1, 'approved', ?2, ?3)",
         params![month, now_rfc3339(), by],
     )?;
     {
-        let mut insert = tx.prepare(
+        use crate::raw::{RawInsert, Val};
+        let mut insert = RawInsert::new(
+            &tx,
             "INSERT INTO events (id, month, seq, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, \
              net, rate, wix_share, source, source_id, product, expense_note, late, payload, rate_basis) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         )?;
-        for (seq, e) in me.events.iter().enumerate() {
-            let a = &e.amounts;
-            insert.execute(params![
-                e.id,
-                month,
-                seq as i64,
-                e.txn_id,
-                e.manual_id,
-                e.instance_id,
-                e.billing.as_str(),
-                e.created_date,
-                fmt2(a.gross),
-                fmt2(a.expenses),
-                fmt2(a.net),
-                a.rate.normalize().to_string(),
-                fmt2(a.wix_share),
-                e.source,
-                e.source_id,
-                e.product,
-                e.expense_note,
-                e.late,
-                e.payload(ctx.app_id.as_deref()).to_string(),
-                e.rate_basis,
+        let (mut seq, mut id, mut payload) = (0i64, String::new(), String::new());
+        stream.each_event(|e, t| {
+            let [gross, expenses, net, wix_share] = t.amounts.texts();
+            id.clear();
+            e.write_id(&mut id);
+            payload.clear();
+            let body = serde_json::json!({ "event": {
+                "appId": app_id, "instanceId": e.instance_id, "grossRevenue": gross, "netRevenue": net,
+                "wixShare": wix_share, "createdDate": e.created_date, "billingType": e.billing.as_str(),
+            }});
+            payload.push_str(&body.to_string());
+            insert.run(&[
+                Val::Text(&id),
+                Val::Text(month),
+                Val::Int(seq),
+                e.txn_id.into(),
+                e.manual_id.into(),
+                Val::Text(e.instance_id),
+                Val::Text(e.billing.as_str()),
+                Val::Text(e.created_date),
+                Val::Text(gross),
+                Val::Text(expenses),
+                Val::Text(net),
+                Val::Text(t.rate),
+                Val::Text(wix_share),
+                Val::Text(e.source),
+                e.source_id.into(),
+                Val::Text(t.product),
+                Val::Text(t.note),
+                Val::Int(i64::from(e.late)),
+                Val::Text(&payload),
+                Val::Text(t.basis),
             ])?;
-        }
+            seq += 1;
+            Ok(())
+        })?;
     }
-    let rep = report::report(&tx, &report::Period::Month(m))?;
-    let summary = Approval {
-        month,
-        events: rep.totals.events,
-        gross: rep.totals.gross.clone(),
-        net: rep.totals.net.clone(),
-        wix_share: rep.totals.wix_share.clone(),
-        reason: None,
-    };
-    audit::record(&tx, by, "month.approve", &format!("month:{month}"), None::<&()>, Some(&summary))?;
+    let t = &summary.totals;
+    let record = Approval { month, events: t.events, gross: t.gross.clone(), net: t.net.clone(), wix_share: t.wix_share.clone(), reason: None };
+    audit::record(&tx, by, "month.approve", &format!("month:{month}"), None::<&()>, Some(&record))?;
     tx.commit()?;
-    Ok(rep)
+    Ok(crate::MonthSummary { status: crate::MonthStatus::Approved, ..summary })
 }
 
 /// Reopens an approved month, with a reason, only while none of its events was sent (or is
@@ -182,15 +190,15 @@ pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str)
              correct it with a manual refund in an open month instead"
         )));
     }
-    let before = report::report(&tx, &report::Period::Month(m))?;
+    let before = report::report_stream(&tx, None, &report::Period::Month(m), false)?.month_summary()?.totals;
     tx.execute("DELETE FROM events WHERE month = ?1", [month])?;
     tx.execute("DELETE FROM months WHERE month = ?1", [month])?;
     let summary = Approval {
         month,
-        events: before.totals.events,
-        gross: before.totals.gross,
-        net: before.totals.net,
-        wix_share: before.totals.wix_share,
+        events: before.events,
+        gross: before.gross,
+        net: before.net,
+        wix_share: before.wix_share,
         reason: Some(reason),
     };
     audit::record(&tx, by, "month.reopen", &format!("month:{month}"), Some(&summary), Some(&serde_json::json!({ "status": "open", "reason": reason })))?;

@@ -7,10 +7,10 @@ use pl_money::fmt2;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use crate::events::{self, Event};
+use crate::events;
 use crate::record::{guid_pack, guid_unpack, Segment};
 use crate::rules::{BillingType, EventAmounts};
-use crate::{exceptions, months, settings, Error, InstanceLine, PayoutCheck, Report, Result, Totals};
+use crate::{exceptions, months, settings, Error, EventLine, InstanceLine, PayoutCheck, Report, Result, Totals};
 
 /// A report period: one month, or a quarter of three.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,35 +62,12 @@ impl Period {
     }
 }
 
-/// The events and exceptions reported in one month, frozen or live.
-pub(crate) struct MonthEvents {
-    pub status: String,
-    pub events: Vec<Event>,
-    pub exceptions: Vec<crate::Exception>,
-}
-
 pub(crate) fn month_status(conn: &Connection, month: &str) -> Result<String> {
     use rusqlite::OptionalExtension;
     Ok(conn
         .query_row("SELECT status FROM months WHERE month = ?1", [month], |r| r.get::<_, String>(0))
         .optional()?
         .unwrap_or_else(|| "open".into()))
-}
-
-pub(crate) fn month_events(conn: &Connection, ctx: &events::Context, month: NaiveDate) -> Result<MonthEvents> {
-    let label = month.format("%Y-%m").to_string();
-    let status = month_status(conn, &label)?;
-    match events::reporting_span(conn, month)? {
-        None => Ok(MonthEvents { status, events: events::frozen_events(conn, &[label])?, exceptions: Vec::new() }),
-        Some(first) => {
-            let (start, _) = months::month_bounds(first, ctx.tz);
-            let (_, end) = months::month_bounds(month, ctx.tz);
-            let (events, mut problems) = events::live_events(conn, ctx, &start, &end, &label)?;
-            let mut ex = exceptions::instance_exceptions_between(conn, &start, &end)?;
-            ex.append(&mut problems);
-            Ok(MonthEvents { status, events, exceptions: ex })
-        }
-    }
 }
 
 fn least_advanced(statuses: &[String]) -> String {
@@ -102,31 +79,22 @@ fn least_advanced(statuses: &[String]) -> String {
     "open".into()
 }
 
-pub(crate) fn report(conn: &Connection, period: &Period) -> Result<Report> {
+/// The report of `period` with its events as lines: the streamed report's records read back
+/// (`path`: the ledger file for worker threads; none inside a write transaction).
+pub(crate) fn report(conn: &Connection, path: Option<&std::path::Path>, period: &Period) -> Result<Report> {
+    report_stream(conn, path, period, true)?.into_report()
+}
+
+/// Every exception of the live rows, whatever their month (`exceptions` without `--month`): the
+/// same scan as a report's, its events dropped.
+pub(crate) fn all_exceptions(conn: &Connection) -> Result<Vec<crate::Exception>> {
     let ctx = events::load_context(conn)?;
-    let mut all = Vec::new();
-    let mut exceptions = Vec::new();
-    let mut statuses = Vec::new();
-    for m in period.months() {
-        let mut me = month_events(conn, &ctx, m)?;
-        statuses.push(me.status);
-        all.append(&mut me.events);
-        exceptions.append(&mut me.exceptions);
-    }
-    let (totals, instances) = aggregate(&all);
-    let payouts = payout_checks(conn, &ctx, period)?;
-    Ok(Report {
-        month: matches!(period, Period::Month(_)).then(|| period.label()),
-        quarter: matches!(period, Period::Quarter { .. }).then(|| period.label()),
-        app_id: ctx.app_id.clone(),
-        app_name: settings::get(conn, "app.name")?,
-        status: least_advanced(&statuses),
-        totals,
-        instances,
-        events: all.into_iter().map(Event::into_line).collect(),
-        exceptions,
-        payouts,
-    })
+    let batches = events::Batches::load(conn)?;
+    let mut ex = exceptions::instance_exceptions_between(conn, "", "9999")?;
+    let scan = events::LiveScan { ctx: &ctx, batches: &batches, lo: i64::MIN, hi: i64::MAX, frozen: events::frozen_txn_bounds(conn)?, report_month: "" };
+    events::scan_live_txns(conn, &mut events::ScanStatements::default(), &scan, &mut ex, &mut |_| Ok(()))?;
+    events::scan_manual_refunds(conn, &ctx, "", "9999", "", &mut ex, &mut |_| Ok(()))?;
+    Ok(ex)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -191,19 +159,6 @@ impl Sums {
     }
 }
 
-/// Totals and per-instance lines (instances sorted by id).
-pub(crate) fn aggregate(events: &[Event]) -> (Totals, Vec<InstanceLine>) {
-    let mut total = Sums::default();
-    let mut per: HashMap<&str, Sums> = HashMap::new();
-    for e in events {
-        total.add(e.billing, &e.amounts);
-        per.entry(e.instance_id.as_str()).or_default().add(e.billing, &e.amounts);
-    }
-    let mut instances: Vec<InstanceLine> = per.into_iter().map(|(id, s)| s.line(id)).collect();
-    instances.sort_unstable_by(|a, b| a.instance_id.cmp(&b.instance_id));
-    (total.totals(events.len() as u32), instances)
-}
-
 /// Each itemized payout in the period (by its own date) against the sum of the nets of its rows.
 ///
 /// A PayPal withdrawal is not an itemized payout: the activity download never says which
@@ -254,6 +209,9 @@ fn payout_checks(conn: &Connection, ctx: &events::Context, period: &Period) -> R
 pub struct ReportStream {
     /// Everything but the events and the instance lines (both empty).
     report: Report,
+    /// Refund events and late events (charges are the other events).
+    refunds: u32,
+    late: u32,
     /// The instance lines' ids and sums, sorted by id.
     instances: Vec<(InstanceKey, Sums)>,
     segments: Option<Vec<Segment>>,
@@ -264,6 +222,54 @@ impl ReportStream {
     /// The report without its events (`events` is empty).
     pub fn summary(&self) -> Report {
         Report { instances: lines(&self.instances), ..self.report.clone() }
+    }
+
+    /// What the window shows of a month at once (a quarter: its label as the month).
+    pub fn month_summary(&self) -> Result<crate::MonthSummary> {
+        let r = &self.report;
+        let status = match r.status.as_str() {
+            "approved" => crate::MonthStatus::Approved,
+            "submitted" => crate::MonthStatus::Submitted,
+            _ => crate::MonthStatus::Open,
+        };
+        Ok(crate::MonthSummary {
+            month: r.month.clone().or_else(|| r.quarter.clone()).unwrap_or_default(),
+            status,
+            app_id: r.app_id.clone(),
+            app_name: r.app_name.clone(),
+            totals: r.totals.clone(),
+            charges: r.totals.events - self.refunds,
+            refunds: self.refunds,
+            late: self.late,
+            instances: u32::try_from(self.instances.len()).unwrap_or(u32::MAX),
+            exceptions: r.exceptions.clone(),
+            payouts: r.payouts.clone(),
+        })
+    }
+
+    /// The whole report, its events read back from their records as lines.
+    pub fn into_report(self) -> Result<Report> {
+        let mut events = Vec::with_capacity(self.report.totals.events as usize);
+        let mut sc = Scratch::default();
+        for seg in self.segments()? {
+            seg.each(|e| {
+                events.push(line_of(e, &mut sc));
+                Ok::<(), Error>(())
+            })?;
+        }
+        Ok(Report { instances: lines(&self.instances), events, ..self.report })
+    }
+
+    /// Calls `f` with each event, in report order, and its texts as reports print them.
+    pub(crate) fn each_event(&self, mut f: impl FnMut(&events::EventRef<'_>, &Texts<'_>) -> Result<()>) -> Result<()> {
+        let mut sc = Scratch::default();
+        for seg in self.segments()? {
+            seg.each(|e| {
+                let t = sc.texts(e);
+                f(e, &t)
+            })?;
+        }
+        Ok(())
     }
 
     /// The app's name (what the Wix file is named after).
@@ -658,6 +664,8 @@ impl GuidSums {
 #[derive(Default)]
 struct Acc {
     events: u32,
+    refunds: u32,
+    late: u32,
     /// The total in cents, and what cents cannot hold.
     total_cents: [i64; 4],
     total_exact: Sums,
@@ -669,6 +677,8 @@ impl Acc {
     /// Adds `e`; `guid` is `guid_pack(e.instance_id)`.
     fn add(&mut self, e: &events::EventRef<'_>, guid: Option<u128>) {
         self.events += 1;
+        self.refunds += u32::from(e.billing == BillingType::Refund);
+        self.late += u32::from(e.late);
         let cents = to_cents(&e.amounts);
         if !cents.is_some_and(|c| add_cents(&mut self.total_cents, c)) {
             self.total_exact.add_amounts(&e.amounts);
@@ -685,6 +695,8 @@ impl Acc {
 
     fn merge(&mut self, o: Acc) {
         self.events += o.events;
+        self.refunds += o.refunds;
+        self.late += o.late;
         if !add_cents(&mut self.total_cents, o.total_cents) {
             self.total_exact.add_cents(o.total_cents);
         }
@@ -799,7 +811,7 @@ struct ChunkOut {
 
 /// A writer's scratch buffers.
 #[derive(Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     product: String,
     note: String,
     basis: String,
@@ -809,7 +821,7 @@ struct Scratch {
 
 /// An event's amounts as reports print them: gross, expenses, net and Wix share one after the
 /// other (ASCII), and where each ends.
-struct Fields {
+pub(crate) struct Fields {
     text: [u8; 4 * 48],
     ends: [usize; 4],
 }
@@ -829,7 +841,7 @@ impl Fields {
     }
 
     /// Gross, expenses, net and Wix share (one UTF-8 check for the four).
-    fn texts(&self) -> [&str; 4] {
+    pub fn texts(&self) -> [&str; 4] {
         let all = crate::raw::utf8(&self.text[..self.ends[3]]).expect("ASCII digits");
         let e = self.ends;
         [&all[..e[0]], &all[e[0]..e[1]], &all[e[1]..e[2]], &all[e[2]..]]
@@ -837,12 +849,12 @@ impl Fields {
 }
 
 /// An event's texts as reports print them.
-struct Texts<'a> {
-    amounts: Fields,
-    rate: &'a str,
-    product: &'a str,
-    note: &'a str,
-    basis: &'a str,
+pub(crate) struct Texts<'a> {
+    pub amounts: Fields,
+    pub rate: &'a str,
+    pub product: &'a str,
+    pub note: &'a str,
+    pub basis: &'a str,
 }
 
 impl Scratch {
@@ -977,6 +989,32 @@ fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
     j.extend_from_slice(b",\"rate_basis\":");
     json_str(j, t.basis);
     j.push(b'}');
+}
+
+/// One event as reports show it: what [`json_event`] writes, as a value.
+pub(crate) fn line_of(e: &events::EventRef<'_>, sc: &mut Scratch) -> EventLine {
+    let t = sc.texts(e);
+    let [gross, expenses, net, wix_share] = t.amounts.texts();
+    let mut id = String::new();
+    e.write_id(&mut id);
+    EventLine {
+        id,
+        instance_id: e.instance_id.into(),
+        billing_type: e.billing.as_str().into(),
+        created_date: e.created_date.into(),
+        gross: gross.into(),
+        expenses: expenses.into(),
+        net: net.into(),
+        rate: t.rate.into(),
+        wix_share: wix_share.into(),
+        source: e.source.into(),
+        source_id: e.source_id.map(Into::into),
+        late: e.late,
+        state: e.state.into(),
+        product: t.product.into(),
+        expense_note: t.note.into(),
+        rate_basis: t.basis.into(),
+    }
 }
 
 /// Adds one event to `acc`, and keeps its record when the events are kept.
@@ -1195,7 +1233,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
     if !readers.is_empty() {
         std::thread::spawn(move || drop(readers));
     }
-    Ok(ReportStream { report, instances, segments: keep_events.then_some(segments), fmt })
+    Ok(ReportStream { report, refunds: acc.refunds, late: acc.late, instances, segments: keep_events.then_some(segments), fmt })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::refunds::{self, NewManualRefund};
 use crate::report::{self, Period};
 use crate::schedule::{self, FxImportReport};
 use crate::{
-    audit, classify, db, events, exceptions, import, months, now_rfc3339, resolve, settings, AuditEntry, BatchSummary,
+    audit, classify, db, exceptions, import, months, now_rfc3339, resolve, settings, AuditEntry, BatchSummary,
     ClassifyOutcome, ClassifyRule, ColumnMappingInfo, Error, Exception, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
 };
 
@@ -174,17 +174,8 @@ impl Ledger {
     /// The exceptions, optionally of one month (`YYYY-MM`, in the reporting time zone).
     pub fn exceptions(&self, month: Option<&str>) -> Result<Vec<Exception>> {
         match month {
-            Some(m) => {
-                let ctx = events::load_context(&self.conn)?;
-                Ok(report::month_events(&self.conn, &ctx, months::parse_month(m)?)?.exceptions)
-            }
-            None => {
-                let ctx = events::load_context(&self.conn)?;
-                let (lo, hi) = ("", "9999");
-                let mut ex = exceptions::instance_exceptions_between(&self.conn, lo, hi)?;
-                ex.append(&mut events::live_events(&self.conn, &ctx, lo, hi, "")?.1);
-                Ok(ex)
-            }
+            Some(m) => Ok(report::report_stream(&self.conn, Some(&self.path), &Period::parse_month(m)?, false)?.month_summary()?.exceptions),
+            None => report::all_exceptions(&self.conn),
         }
     }
 
@@ -234,7 +225,7 @@ impl Ledger {
 
     /// The report of a month or a quarter (SPEC §8).
     pub fn report(&self, period: &Period) -> Result<Report> {
-        report::report(&self.conn, period)
+        report::report(&self.conn, Some(&self.path), period)
     }
 
     /// The report of a month or a quarter, computed by worker threads reading the ledger file,
@@ -256,8 +247,8 @@ impl Ledger {
     }
 
     /// Approves a month (refused with the list of exceptions while any remain).
-    pub fn approve(&mut self, month: &str, by: &str) -> Result<Report> {
-        months::approve(&mut self.conn, month, by)
+    pub fn approve(&mut self, month: &str, by: &str) -> Result<crate::MonthSummary> {
+        months::approve(&mut self.conn, Some(&self.path), month, by)
     }
 
     /// Reopens an approved month whose events were not sent.

@@ -260,21 +260,21 @@ pub struct ManualRefundInfo {
     pub reason: String,
 }
 
-/// An approval as the desktop window receives it: the approved month's report, or the
+/// An approval as the desktop window receives it: the approved month's summary, or the
 /// exceptions that refused it (`Error::ApprovalRefused`), as data rather than a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ApprovalOutcome {
-    Approved { report: Box<Report> },
+    Approved { summary: Box<MonthSummary> },
     Refused { month: String, exceptions: Vec<Exception> },
 }
 
 impl ApprovalOutcome {
     /// The outcome of [`crate::Ledger::approve`]: a refusal for exceptions is an outcome, any
     /// other error stays an error.
-    pub fn from_result(r: crate::Result<Report>) -> crate::Result<ApprovalOutcome> {
+    pub fn from_result(r: crate::Result<MonthSummary>) -> crate::Result<ApprovalOutcome> {
         match r {
-            Ok(report) => Ok(ApprovalOutcome::Approved { report: Box::new(report) }),
+            Ok(summary) => Ok(ApprovalOutcome::Approved { summary: Box::new(summary) }),
             Err(crate::Error::ApprovalRefused { month, exceptions }) => Ok(ApprovalOutcome::Refused { month, exceptions }),
             Err(e) => Err(e),
         }

@@ -183,9 +183,10 @@ fn approval_is_refused_with_the_exceptions_then_freezes_the_month() {
     assert_eq!(month(&env, "2026-10").status, "open");
     env.ledger.map_customer("cus_0002", I2, "alice").unwrap();
     let approved = env.ledger.approve("2026-10", "alice").unwrap();
-    assert_eq!(approved.status, "approved");
-    assert!(approved.events.iter().all(|e| e.state == "queued"));
+    assert_eq!(approved.status, pl_ledger::MonthStatus::Approved);
     let before = month(&env, "2026-10");
+    assert_eq!(approved.totals, before.totals);
+    assert!(before.events.iter().all(|e| e.state == "queued"));
     // A later rate change, or a mapping change, never alters an approved event.
     env.ledger.add_rate("2026-01-01", "50", None, "bob").unwrap();
     env.ledger.map_customer("cus_0002", I3, "bob").unwrap();
