@@ -577,6 +577,46 @@ pub(crate) fn list(conn: &Connection, state: Option<&str>, month: Option<&str>) 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A page of a month's approved events, in approval order.
+pub(crate) fn page(conn: &Connection, q: &crate::OutboxQuery) -> Result<crate::OutboxPage> {
+    if q.limit > crate::report::MAX_PAGE {
+        return Err(Error::Refused(format!("a page holds at most {} lines; ask for {} by several pages", crate::report::MAX_PAGE, q.limit)));
+    }
+    let state = q.state.map(|s| match s {
+        crate::EventState::Draft => "draft",
+        crate::EventState::Queued => "queued",
+        crate::EventState::Sending => "sending",
+        crate::EventState::Sent => "sent",
+        crate::EventState::Rejected => "rejected",
+        crate::EventState::Uncertain => "uncertain",
+    });
+    // instr(lower(x), needle) over a lower-case needle: a case-insensitive substring test.
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
+    const FILTER: &str = "e.month = ?1 AND (?2 IS NULL OR e.state = ?2) AND (?3 IS NULL OR instr(lower(e.id), ?3) > 0 OR instr(lower(e.instance_id), ?3) > 0)";
+    let total: u32 = conn.query_row(&format!("SELECT count(*) FROM events e WHERE {FILTER}"), params![q.month, state, search], |r| r.get(0))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT e.id, e.month, e.instance_id, e.billing_type, e.gross, e.wix_share, e.state, \
+         (SELECT count(*) FROM outbox_attempts a WHERE a.event_id = e.id), e.last_error, \
+         (SELECT max(started_at) FROM outbox_attempts a WHERE a.event_id = e.id) \
+         FROM events e WHERE {FILTER} ORDER BY e.seq LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = stmt.query_map(params![q.month, state, search, q.limit, q.offset], |r| {
+        Ok(OutboxEntry {
+            id: r.get(0)?,
+            month: r.get(1)?,
+            instance_id: r.get(2)?,
+            billing_type: r.get(3)?,
+            gross: r.get(4)?,
+            wix_share: r.get(5)?,
+            state: r.get(6)?,
+            attempts: r.get(7)?,
+            last_error: r.get(8)?,
+            last_attempt_at: r.get(9)?,
+        })
+    })?;
+    Ok(crate::OutboxPage { total, offset: q.offset.min(total), rows: rows.collect::<rusqlite::Result<_>>()? })
+}
+
 pub(crate) fn attempts(conn: &Connection, event_id: &str) -> Result<Vec<AttemptInfo>> {
     let mut stmt = conn.prepare(
         "SELECT started_at, finished_at, outcome, http_status, auth_flow, response, message FROM outbox_attempts WHERE event_id = ?1 ORDER BY id",

@@ -78,7 +78,6 @@ impl Default for Segment {
 }
 
 impl Segment {
-    #[cfg(test)]
     pub fn len(&self) -> u32 {
         self.events
     }

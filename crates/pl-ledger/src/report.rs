@@ -12,6 +12,9 @@ use crate::record::{guid_pack, guid_unpack, Segment};
 use crate::rules::{BillingType, EventAmounts};
 use crate::{exceptions, months, settings, Error, EventLine, InstanceLine, PayoutCheck, Report, Result, Totals};
 
+mod view;
+pub use view::{MonthView, MAX_PAGE};
+
 /// A report period: one month, or a quarter of three.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Period {

@@ -28,6 +28,15 @@ pub struct ImportOptions {
 pub struct Ledger {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// The month the window reads by page, while the ledger is as it was when it was built.
+    view: std::sync::Mutex<Option<CachedView>>,
+}
+
+/// A month's view and what the ledger was when it was computed.
+struct CachedView {
+    month: String,
+    stamp: (i64, u64),
+    view: std::sync::Arc<report::MonthView>,
 }
 
 /// The desktop app's identifier; its data folder is `<user data dir>/<identifier>`.
@@ -48,7 +57,7 @@ impl Ledger {
 
     /// Opens (creating and migrating when needed) the ledger file.
     pub fn open(path: &Path) -> Result<Ledger> {
-        Ok(Ledger { conn: db::open(path)?, path: path.to_path_buf() })
+        Ok(Ledger { conn: db::open(path)?, path: path.to_path_buf(), view: std::sync::Mutex::new(None) })
     }
 
     pub fn path(&self) -> &Path {
@@ -239,6 +248,52 @@ impl Ledger {
     /// Writes the report as `serde_json::to_writer(out, &self.report(period)?)` would.
     pub fn write_report_json(&self, period: &Period, out: &mut impl std::io::Write) -> Result<()> {
         self.report_stream(period, true)?.write_json(out)
+    }
+
+    // ---- the window's pages ------------------------------------------------------------------
+
+    /// What the ledger is now: SQLite's `data_version` (changed by any other connection's
+    /// commit) and this connection's own changes. A view computed at another stamp is stale.
+    fn stamp(&self) -> Result<(i64, u64)> {
+        let v: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((v, self.conn.total_changes()))
+    }
+
+    /// The view of `month`: the one kept when the ledger has not changed since, else computed
+    /// (one streamed scan of the month, as `report --json`'s) and kept.
+    pub fn month_view(&self, month: &str) -> Result<std::sync::Arc<report::MonthView>> {
+        let period = Period::parse_month(month.trim())?;
+        let month = period.label();
+        let stamp = self.stamp()?;
+        let mut cached = self.view.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cached.as_ref().filter(|c| c.month == month && c.stamp == stamp) {
+            return Ok(std::sync::Arc::clone(&c.view));
+        }
+        // The old view goes before the new one is built (a month of 1M events holds ~100 MB).
+        *cached = None;
+        let view = std::sync::Arc::new(report::MonthView::new(self.report_stream(&period, true)?)?);
+        *cached = Some(CachedView { month, stamp, view: std::sync::Arc::clone(&view) });
+        Ok(view)
+    }
+
+    /// A month's totals, counts, exceptions and payout checks (its lines come by page).
+    pub fn month_summary(&self, month: &str) -> Result<crate::MonthSummary> {
+        Ok(self.month_view(month)?.summary().clone())
+    }
+
+    /// A page of a month's instance lines, sorted, searched.
+    pub fn instance_page(&self, q: &crate::InstanceQuery) -> Result<crate::InstancePage> {
+        self.month_view(&q.month)?.instances(q)
+    }
+
+    /// A page of a month's event lines, filtered, searched, sorted.
+    pub fn event_page(&self, q: &crate::EventQuery) -> Result<crate::EventPage> {
+        self.month_view(&q.month)?.events(q)
+    }
+
+    /// A page of a month's approved events as the outbox holds them.
+    pub fn outbox_page(&self, q: &crate::OutboxQuery) -> Result<crate::OutboxPage> {
+        outbox::page(&self.conn, q)
     }
 
     /// Months with activity or an approval, newest first.
