@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
-    ApprovalOutcome, BatchSummary, ClassifyOutcome, ImportReport, MonthInfo, OutboxEntry, Report, StateCounts, SubmitProgress, SubmitReport,
+    ApprovalOutcome, BatchSummary, ClassifyOutcome, EventPage, EventQuery, ImportReport, InstancePage, InstanceQuery, MonthInfo, MonthSummary,
+    OutboxEntry, OutboxPage, OutboxQuery, StateCounts, SubmitProgress, SubmitReport,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -55,9 +56,20 @@ pub async fn list_months(session: Shared<'_>) -> Result<Vec<MonthInfo>, String> 
     blocking(&session, |s| s.list_months()).await
 }
 
+/// A month at once: totals, counts, exceptions, payouts (never its lines: those come by page).
 #[tauri::command]
-pub async fn month_report(session: Shared<'_>, month: String) -> Result<Report, String> {
-    blocking(&session, move |s| s.month_report(&month)).await
+pub async fn month_summary(session: Shared<'_>, month: String) -> Result<MonthSummary, String> {
+    blocking(&session, move |s| s.month_summary(&month)).await
+}
+
+#[tauri::command]
+pub async fn instance_page(session: Shared<'_>, query: InstanceQuery) -> Result<InstancePage, String> {
+    blocking(&session, move |s| s.instance_page(&query)).await
+}
+
+#[tauri::command]
+pub async fn event_page(session: Shared<'_>, query: EventQuery) -> Result<EventPage, String> {
+    blocking(&session, move |s| s.event_page(&query)).await
 }
 
 /// Approved (with the frozen report) or refused (with the exceptions to fix).
@@ -89,12 +101,8 @@ pub async fn classify_exception(session: Shared<'_>, txn_id: i64, action: String
 }
 
 #[tauri::command]
-pub async fn list_outbox(
-    session: Shared<'_>,
-    state: Option<String>,
-    month: Option<String>,
-) -> Result<Vec<OutboxEntry>, String> {
-    blocking(&session, move |s| s.list_outbox(state, month)).await
+pub async fn outbox_page(session: Shared<'_>, query: OutboxQuery) -> Result<OutboxPage, String> {
+    blocking(&session, move |s| s.outbox_page(&query)).await
 }
 
 #[tauri::command]

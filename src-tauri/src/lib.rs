@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
-    ApprovalOutcome, BatchSummary, ClassifyOutcome, DateOrder, ImportOptions, ImportReport, Ledger, MonthInfo, OutboxEntry, Period, Report,
-    Resolution, StateCounts, SubmitOptions, SubmitProgress, SubmitReport,
+    ApprovalOutcome, BatchSummary, ClassifyOutcome, DateOrder, EventPage, EventQuery, ImportOptions, ImportReport, InstancePage, InstanceQuery,
+    Ledger, MonthInfo, MonthSummary, OutboxEntry, OutboxPage, OutboxQuery, Resolution, StateCounts, SubmitOptions, SubmitProgress,
+    SubmitReport,
 };
 
 pub mod commands;
@@ -97,9 +98,19 @@ impl Session {
         self.with_ledger(|l| l.months())
     }
 
-    /// The report of one month (`YYYY-MM`).
-    pub fn month_report(&self, month: &str) -> Result<Report, String> {
-        self.with_ledger(|l| l.report(&Period::parse_month(month.trim())?))
+    /// A month's totals, counts, exceptions and payout checks (`YYYY-MM`); its lines come by
+    /// page. The first call for a month scans it; later pages read what that scan kept, until
+    /// the ledger changes.
+    pub fn month_summary(&self, month: &str) -> Result<MonthSummary, String> {
+        self.with_ledger(|l| l.month_summary(month))
+    }
+
+    pub fn instance_page(&self, query: &InstanceQuery) -> Result<InstancePage, String> {
+        self.with_ledger(|l| l.instance_page(query))
+    }
+
+    pub fn event_page(&self, query: &EventQuery) -> Result<EventPage, String> {
+        self.with_ledger(|l| l.event_page(query))
     }
 
     /// Approves a month; a refusal for exceptions comes back as data (the exceptions), not
@@ -126,11 +137,9 @@ impl Session {
 
     // ---- the submission view --------------------------------------------------------------
 
-    /// The outbox, optionally of one state and/or one month.
-    pub fn list_outbox(&self, state: Option<String>, month: Option<String>) -> Result<Vec<OutboxEntry>, String> {
-        let state = non_empty(state);
-        let month = non_empty(month);
-        self.with_ledger(|l| l.outbox(state.as_deref(), month.as_deref()))
+    /// A page of a month's approved events as the outbox holds them.
+    pub fn outbox_page(&self, query: &OutboxQuery) -> Result<OutboxPage, String> {
+        self.with_ledger(|l| l.outbox_page(query))
     }
 
     pub fn outbox_counts(&self, month: &str) -> Result<StateCounts, String> {
@@ -171,10 +180,6 @@ impl Session {
     }
 }
 
-fn non_empty(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 /// The operator's choice for an uncertain event, as the window sends it.
 pub fn parse_resolution(s: &str) -> Result<Resolution, String> {
     match s.trim() {
@@ -196,12 +201,14 @@ pub fn run() {
             commands::import_file,
             commands::undo_batch,
             commands::list_months,
-            commands::month_report,
+            commands::month_summary,
+            commands::instance_page,
+            commands::event_page,
             commands::approve_month,
             commands::reopen_month,
             commands::assign_instance,
             commands::classify_exception,
-            commands::list_outbox,
+            commands::outbox_page,
             commands::outbox_counts,
             commands::outbox_attempts,
             commands::recover_outbox,
@@ -215,6 +222,7 @@ pub fn run() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pl_ledger::{EventSort, EventState, InstanceSort, MonthStatus};
 
     /// Every command the window can call is declared to Tauri's ACL (`build.rs`) and granted to
     /// the main window (`capabilities/default.json`); a command missing from either is refused
@@ -309,6 +317,10 @@ mod tests {
         assert_eq!(r.imported, 3, "{r:?}");
     }
 
+    fn outbox(month: &str, state: Option<EventState>) -> OutboxQuery {
+        OutboxQuery { month: month.into(), state, search: None, offset: 0, limit: 100 }
+    }
+
     /// Settings the operator makes with the CLI (no command of the window changes them).
     fn with_engine(s: &Session, f: impl FnOnce(&mut Ledger)) {
         let mut l = Ledger::open(s.db_path()).unwrap();
@@ -340,7 +352,7 @@ mod tests {
             other => panic!("approved without a rate: {other:?}"),
         }
         assert_eq!(s.list_months().unwrap()[0].status, "open");
-        assert!(s.list_outbox(None, Some("2026-10".into())).unwrap().is_empty());
+        assert_eq!(s.outbox_page(&outbox("2026-10", None)).unwrap().total, 0);
     }
 
     #[test]
@@ -357,7 +369,7 @@ mod tests {
         std::fs::write(&file, "Ref,Booked,Amount,Site,Kind\nB-1,2026-10-04,10.00,6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31,Mobile Payment\n").unwrap();
         let r = s.import_file(&file.display().to_string(), Some("mapped:bank".into()), None, false).unwrap();
         assert_eq!(r.unclassified, 1, "{r:?}");
-        let ex = s.month_report("2026-10").unwrap().exceptions;
+        let ex = s.month_summary("2026-10").unwrap().exceptions;
         assert_eq!(ex.len(), 1);
         assert_eq!(ex[0].kind, "unclassified_type");
         assert!(!ex[0].detail.contains("partner-ledger"), "the window's words: {}", ex[0].detail);
@@ -366,7 +378,7 @@ mod tests {
         let out = s.classify_exception(txn, "charge").unwrap();
         assert_eq!(out.classified, 1);
         assert_eq!(out.rule.unwrap().type_name, "Mobile Payment");
-        let report = s.month_report("2026-10").unwrap();
+        let report = s.month_summary("2026-10").unwrap();
         assert!(report.exceptions.is_empty());
         assert_eq!(report.totals.events, 1);
         assert!(s.classify_exception(txn, "charge").is_err(), "the row is classified already");
@@ -381,21 +393,39 @@ mod tests {
             // Approval needs the app id (SPEC §5).
             l.set_app("9a1b2c3d-0000-4000-8000-00000000a001", "Demo", "t").unwrap();
         });
-        let report = s.month_report(" 2026-10 ").unwrap();
-        assert_eq!((report.status.as_str(), report.totals.events), ("open", 3));
+        let report = s.month_summary(" 2026-10 ").unwrap();
+        assert_eq!((report.status, report.totals.events), (MonthStatus::Open, 3));
         assert!(report.exceptions.is_empty(), "{:?}", report.exceptions);
-        assert!(s.month_report("October").unwrap_err().contains("YYYY-MM"));
+        assert!(s.month_summary("October").unwrap_err().contains("YYYY-MM"));
+        let q = EventQuery {
+            month: "2026-10".into(),
+            instance: None,
+            billing_type: None,
+            late: None,
+            state: None,
+            search: None,
+            sort: EventSort::Gross,
+            descending: true,
+            offset: 0,
+            limit: 2,
+        };
+        let page = s.event_page(&q).unwrap();
+        assert_eq!((page.total, page.rows.len()), (3, 2));
+        assert!(page.rows[0].gross >= page.rows[1].gross);
+        let lines = s.instance_page(&InstanceQuery { month: "2026-10".into(), search: None, sort: InstanceSort::InstanceId, descending: false, offset: 0, limit: 100 }).unwrap();
+        assert_eq!(lines.rows.iter().map(|l| l.charges + l.refunds).sum::<u32>(), 3);
 
-        let ApprovalOutcome::Approved { report } = s.approve_month("2026-10").unwrap() else { panic!("refused") };
-        assert_eq!(report.status, "approved");
+        let ApprovalOutcome::Approved { summary } = s.approve_month("2026-10").unwrap() else { panic!("refused") };
+        assert_eq!((summary.status, summary.totals), (MonthStatus::Approved, report.totals));
         assert_eq!(s.list_months().unwrap()[0].status, "approved");
         // Approving twice is an error message, not a refusal with exceptions.
         assert!(s.approve_month("2026-10").unwrap_err().contains("already approved"));
 
-        let queued = s.list_outbox(Some(" queued ".into()), Some("2026-10".into())).unwrap();
+        let queued = s.outbox_page(&outbox("2026-10", Some(EventState::Queued))).unwrap().rows;
         assert_eq!(queued.len(), 3);
-        assert!(s.list_outbox(Some("".into()), None).unwrap().len() == 3, "an empty filter is no filter");
-        assert!(s.list_outbox(Some("lost".into()), None).unwrap_err().contains("not an outbox state"));
+        let blank = OutboxQuery { search: Some("  ".into()), ..outbox("2026-10", None) };
+        assert_eq!(s.outbox_page(&blank).unwrap().total, 3, "an empty search is no filter");
+        assert!(s.outbox_page(&OutboxQuery { limit: 5000, ..outbox("2026-10", None) }).unwrap_err().contains("at most 1000"));
         let c = s.outbox_counts("2026-10").unwrap();
         assert_eq!((c.queued, c.sent, c.uncertain), (3, 0, 0));
         assert!(s.outbox_attempts(&queued[0].id).unwrap().is_empty());
@@ -406,7 +436,7 @@ mod tests {
         assert!(s.reopen_month("2026-10", "  ").unwrap_err().contains("reason"));
         s.reopen_month("2026-10", "late PayPal file").unwrap();
         assert_eq!(s.list_months().unwrap()[0].status, "open");
-        assert!(s.list_outbox(None, None).unwrap().is_empty());
+        assert_eq!(s.outbox_page(&outbox("2026-10", None)).unwrap().total, 0);
     }
 
     #[test]
@@ -454,7 +484,7 @@ mod tests {
         // The shared connection sees what the run's own connection wrote.
         assert_eq!(s.outbox_counts("2026-10").unwrap().sent, 3);
         assert_eq!(s.list_months().unwrap()[0].status, "submitted");
-        let first = &s.list_outbox(None, Some("2026-10".into())).unwrap()[0];
+        let first = &s.outbox_page(&outbox("2026-10", None)).unwrap().rows[0];
         let attempts = s.outbox_attempts(&first.id).unwrap();
         assert_eq!((attempts.len(), attempts[0].outcome.as_deref()), (1, Some("sent")), "{attempts:?}");
         sim.shutdown();
