@@ -117,8 +117,6 @@ pub(crate) fn approved_months(conn: &Connection) -> Result<HashSet<String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Memory map used while events are computed (SQLite caps it at its compile-time maximum).
-pub(crate) const LIVE_MMAP_BYTES: i64 = 1 << 31;
 
 /// An event's id: `tx-<row>`, `mr-<n>`, or as frozen.
 #[derive(Debug, Clone, Copy)]

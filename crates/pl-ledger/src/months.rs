@@ -99,7 +99,7 @@ pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, mon
             ctx.tz.name()
         )));
     }
-    let stream = report::report_stream(&tx, path, &report::Period::Month(m), true)?;
+    let stream = report::report_stream(&tx, path, &report::Period::Month(m), report::Keep::Records)?;
     let summary = stream.month_summary()?;
     if !summary.exceptions.is_empty() {
         return Err(Error::ApprovalRefused { month: month.to_string(), exceptions: summary.exceptions });
@@ -190,7 +190,7 @@ pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str)
              correct it with a manual refund in an open month instead"
         )));
     }
-    let before = report::report_stream(&tx, None, &report::Period::Month(m), false)?.month_summary()?.totals;
+    let before = report::report_stream(&tx, None, &report::Period::Month(m), report::Keep::Sums)?.month_summary()?.totals;
     tx.execute("DELETE FROM events WHERE month = ?1", [month])?;
     tx.execute("DELETE FROM months WHERE month = ?1", [month])?;
     let summary = Approval {

@@ -582,14 +582,7 @@ pub(crate) fn page(conn: &Connection, q: &crate::OutboxQuery) -> Result<crate::O
     if q.limit > crate::report::MAX_PAGE {
         return Err(Error::Refused(format!("a page holds at most {} lines; ask for {} by several pages", crate::report::MAX_PAGE, q.limit)));
     }
-    let state = q.state.map(|s| match s {
-        crate::EventState::Draft => "draft",
-        crate::EventState::Queued => "queued",
-        crate::EventState::Sending => "sending",
-        crate::EventState::Sent => "sent",
-        crate::EventState::Rejected => "rejected",
-        crate::EventState::Uncertain => "uncertain",
-    });
+    let state = q.state.map(crate::EventState::as_str);
     // instr(lower(x), needle) over a lower-case needle: a case-insensitive substring test.
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
     const FILTER: &str = "e.month = ?1 AND (?2 IS NULL OR e.state = ?2) AND (?3 IS NULL OR instr(lower(e.id), ?3) > 0 OR instr(lower(e.instance_id), ?3) > 0)";

@@ -14,6 +14,55 @@ use rust_decimal::Decimal;
 use crate::events::{EventId, EventRef, Note, Product, RateBasis};
 use crate::rules::{BillingType, EventAmounts};
 
+/// What the window's pages sort and filter an event by, kept beside its record: its amounts in
+/// cents, its instance (the packed GUID; [`crate::report::MonthView`] puts the instance line's
+/// position there), its kind, lateness and state.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EventKey {
+    pub instance: u128,
+    pub gross: i64,
+    pub net: i64,
+    pub wix_share: i64,
+    pub flags: u8,
+}
+
+impl EventKey {
+    pub const REFUND: u8 = 1;
+    pub const LATE: u8 = 1 << 1;
+    /// The instance id is not a GUID: `instance` is 0 until the view places it.
+    pub const NOT_GUID: u8 = 1 << 2;
+    /// The state ([`crate::EventState`] as a number) in the bits above.
+    pub const STATE_SHIFT: u8 = 3;
+
+    pub fn of(e: &EventRef<'_>, guid: Option<u128>) -> EventKey {
+        let mut flags = (crate::EventState::of_str(e.state) as u8) << Self::STATE_SHIFT;
+        if e.billing == BillingType::Refund {
+            flags |= Self::REFUND;
+        }
+        if e.late {
+            flags |= Self::LATE;
+        }
+        if guid.is_none() {
+            flags |= Self::NOT_GUID;
+        }
+        let a = &e.amounts;
+        EventKey { instance: guid.unwrap_or(0), gross: cents(a.gross), net: cents(a.net), wix_share: cents(a.wix_share), flags }
+    }
+}
+
+/// An amount in cents, for ordering: event amounts are whole cents below 10^15 USD (anything
+/// else is rounded or clamped, which only changes where it sorts).
+fn cents(d: Decimal) -> i64 {
+    let scale = d.scale();
+    if scale <= 2 {
+        if let Some(c) = i64::try_from(d.mantissa()).ok().and_then(|m| m.checked_mul(if scale == 2 { 1 } else if scale == 1 { 10 } else { 100 })) {
+            return c;
+        }
+    }
+    let c = (d * Decimal::ONE_HUNDRED).round();
+    i64::try_from(c).unwrap_or(if c.is_sign_negative() { i64::MIN } else { i64::MAX })
+}
+
 /// At most so many events in a segment, the unit the writers format (~3.6 MB of JSON).
 pub(crate) const SEGMENT_EVENTS: u32 = 8192;
 /// A segment's buffers: a segment is full before they would have to grow (and move).
@@ -25,6 +74,8 @@ const EVENT_ROOM: usize = 2 << 10;
 /// A run of events in report order: fixed-size and varint fields in `bin`, the strings one after
 /// the other in `text` (slicing a `String` at a recorded boundary needs no UTF-8 check).
 pub(crate) struct Segment {
+    /// The events' sort and filter keys, when the report keeps them (the window's pages).
+    pub keys: Vec<EventKey>,
     bin: Vec<u8>,
     text: String,
     events: u32,
@@ -66,6 +117,7 @@ impl Default for Segment {
     /// Room for a segment of usual events (so that filling it seldom moves it).
     fn default() -> Segment {
         Segment {
+            keys: Vec::new(),
             bin: Vec::with_capacity(BIN_BYTES),
             text: String::with_capacity(TEXT_BYTES),
             events: 0,

@@ -1,6 +1,5 @@
 //! The month and quarter report (SPEC §8 `report --json`), built from frozen and live events.
 //! Totals are sums of the rounded event values, so every total reconciles to the cent.
-use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use pl_money::fmt2;
@@ -85,7 +84,7 @@ fn least_advanced(statuses: &[String]) -> String {
 /// The report of `period` with its events as lines: the streamed report's records read back
 /// (`path`: the ledger file for worker threads; none inside a write transaction).
 pub(crate) fn report(conn: &Connection, path: Option<&std::path::Path>, period: &Period) -> Result<Report> {
-    report_stream(conn, path, period, true)?.into_report()
+    report_stream(conn, path, period, Keep::Records)?.into_report()
 }
 
 /// Every exception of the live rows, whatever their month (`exceptions` without `--month`): the
@@ -433,49 +432,7 @@ fn write_parts<T: Sync, W: std::io::Write + ?Sized>(
     })
 }
 
-/// A fast hasher for the instance ids of the per-instance sums (FxHash).
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.add(i as u64);
-        self.add((i >> 64) as u64);
-    }
-    fn finish(&self) -> u64 {
-        // A final avalanche (murmur3's fmix64): instance ids differ in a few bytes only, and the
-        // table takes its bucket from the low bits and its tag from the high ones.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Amounts in cents (gross, expenses, net, Wix share), when each is a whole number of cents that
 /// fits an `i64` (event amounts are rounded to cents: always, but for absurd values).
@@ -547,7 +504,7 @@ impl Default for GuidSums {
 
 impl GuidSums {
     fn index(key: u128, mask: usize) -> usize {
-        let mut h = FxHasher::default();
+        let mut h = rustc_hash::FxHasher::default();
         std::hash::Hasher::write_u128(&mut h, key);
         std::hash::Hasher::finish(&h) as usize & mask
     }
@@ -1021,19 +978,33 @@ pub(crate) fn line_of(e: &events::EventRef<'_>, sc: &mut Scratch) -> EventLine {
 }
 
 /// Adds one event to `acc`, and keeps its record when the events are kept.
-fn record_event(e: &events::EventRef<'_>, acc: &mut Acc, segments: Option<&mut Vec<Segment>>) {
+fn record_event(e: &events::EventRef<'_>, acc: &mut Acc, segments: Option<&mut Vec<Segment>>, keys: bool) {
     let guid = guid_pack(e.instance_id);
     acc.add(e, guid);
     if let Some(segs) = segments {
-        match segs.last_mut() {
-            Some(seg) if !seg.is_full() => seg.push(e, guid),
+        let seg = match segs.last_mut() {
+            Some(seg) if !seg.is_full() => seg,
             _ => {
-                let mut seg = Segment::default();
-                seg.push(e, guid);
-                segs.push(seg);
+                segs.push(Segment::default());
+                segs.last_mut().expect("pushed")
             }
+        };
+        seg.push(e, guid);
+        if keys {
+            seg.keys.push(crate::record::EventKey::of(e, guid));
         }
     }
+}
+
+/// What a streamed report keeps of each event besides the sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Nothing: the totals, instance lines and exceptions only.
+    Sums,
+    /// Its record (to be written as JSON or CSV, or read back as lines).
+    Records,
+    /// Its record and its sort and filter keys (the window's pages).
+    RecordsAndKeys,
 }
 
 /// A part of a month: live rows with `occurred_ts` in `[lo, hi)`, or frozen events with `seq`
@@ -1066,17 +1037,17 @@ struct MonthJob<'a> {
     batches: &'a events::Batches,
     frozen: (i64, i64),
     label: &'a str,
-    keep_events: bool,
+    keep: Keep,
 }
 
 fn run_chunk<'c>(conn: &'c Connection, stmts: &mut events::ScanStatements<'c>, job: &MonthJob<'_>, chunk: Chunk, acc: &mut Acc) -> Result<ChunkOut> {
     let mut out = ChunkOut::default();
     let mut problems = Vec::new();
     {
-        let keep = job.keep_events;
+        let (keep, keys) = (job.keep != Keep::Sums, job.keep == Keep::RecordsAndKeys);
         let segments = &mut out.segments;
         let mut sink = |e: &events::EventRef<'_>| {
-            record_event(e, acc, keep.then_some(&mut *segments));
+            record_event(e, acc, keep.then_some(&mut *segments), keys);
             Ok(())
         };
         match chunk {
@@ -1096,8 +1067,7 @@ fn open_reader(path: &std::path::Path) -> rusqlite::Result<Connection> {
     use rusqlite::OpenFlags;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.pragma_update(None, "mmap_size", events::LIVE_MMAP_BYTES)?;
-    conn.pragma_update(None, "cache_size", -32_000)?;
+        conn.pragma_update(None, "cache_size", -32_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
@@ -1158,9 +1128,10 @@ fn run_chunks<T>(
     Ok((outs, t))
 }
 
-/// The report of `period`, its events kept as records when `keep_events` (see [`ReportStream`]).
+/// The report of `period`, with what `keep` asks of its events (see [`ReportStream`]).
 /// `path`: the ledger file, read by worker threads; none: everything on `conn`.
-pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, period: &Period, keep_events: bool) -> Result<ReportStream> {
+pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, period: &Period, keep: Keep) -> Result<ReportStream> {
+    let keep_events = keep != Keep::Sums;
     let ctx = events::load_context(conn)?;
     let fmt = Fmt { tz: ctx.tz, app_cell: crate::export::safe_text(ctx.app_id.as_deref().unwrap_or("")).into_owned() };
     let batches = events::Batches::load(conn)?;
@@ -1175,7 +1146,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
     for m in period.months() {
         let label = m.format("%Y-%m").to_string();
         statuses.push(month_status(conn, &label)?);
-        let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep_events };
+        let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep };
         let mut outs = match events::reporting_span(conn, m)? {
             None => {
                 let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
@@ -1203,7 +1174,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
                 let mut manual = ChunkOut::default();
                 let mut keep = keep_events.then_some(&mut manual.segments);
                 events::scan_manual_refunds(conn, &ctx, &start, &end, &label, &mut manual.problems, &mut |e| {
-                    record_event(e, &mut acc, keep.as_deref_mut());
+                    record_event(e, &mut acc, keep.as_deref_mut(), job.keep == Keep::RecordsAndKeys);
                     Ok(())
                 })?;
                 outs.push(manual);

@@ -183,7 +183,7 @@ impl Ledger {
     /// The exceptions, optionally of one month (`YYYY-MM`, in the reporting time zone).
     pub fn exceptions(&self, month: Option<&str>) -> Result<Vec<Exception>> {
         match month {
-            Some(m) => Ok(report::report_stream(&self.conn, Some(&self.path), &Period::parse_month(m)?, false)?.month_summary()?.exceptions),
+            Some(m) => Ok(report::report_stream(&self.conn, Some(&self.path), &Period::parse_month(m)?, report::Keep::Sums)?.month_summary()?.exceptions),
             None => report::all_exceptions(&self.conn),
         }
     }
@@ -242,7 +242,7 @@ impl Ledger {
     /// CSV: what the CLI prints and exports, byte for byte as from [`Ledger::report`], without
     /// building a million `EventLine`s.
     pub fn report_stream(&self, period: &Period, with_events: bool) -> Result<report::ReportStream> {
-        report::report_stream(&self.conn, Some(&self.path), period, with_events)
+        report::report_stream(&self.conn, Some(&self.path), period, if with_events { report::Keep::Records } else { report::Keep::Sums })
     }
 
     /// Writes the report as `serde_json::to_writer(out, &self.report(period)?)` would.
@@ -271,7 +271,13 @@ impl Ledger {
         }
         // The old view goes before the new one is built (a month of 1M events holds ~100 MB).
         *cached = None;
-        let view = std::sync::Arc::new(report::MonthView::new(self.report_stream(&period, true)?)?);
+        let t = std::time::Instant::now();
+        let stream = report::report_stream(&self.conn, Some(&self.path), &period, report::Keep::RecordsAndKeys)?;
+        let t1 = t.elapsed();
+        let view = std::sync::Arc::new(report::MonthView::new(stream)?);
+        if std::env::var_os("PL_TRACE").is_some() {
+            eprintln!("scan {:?} keys {:?}", t1, t.elapsed() - t1);
+        }
         *cached = Some(CachedView { month, stamp, view: std::sync::Arc::clone(&view) });
         Ok(view)
     }

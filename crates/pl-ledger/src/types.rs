@@ -310,6 +310,31 @@ pub enum EventState {
     Uncertain,
 }
 
+impl EventState {
+    /// The state of its word (`draft` for anything else).
+    pub fn of_str(s: &str) -> EventState {
+        match s {
+            "queued" => EventState::Queued,
+            "sending" => EventState::Sending,
+            "sent" => EventState::Sent,
+            "rejected" => EventState::Rejected,
+            "uncertain" => EventState::Uncertain,
+            _ => EventState::Draft,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventState::Draft => "draft",
+            EventState::Queued => "queued",
+            EventState::Sending => "sending",
+            EventState::Sent => "sent",
+            EventState::Rejected => "rejected",
+            EventState::Uncertain => "uncertain",
+        }
+    }
+}
+
 /// Everything the Month view shows at once: the month's totals and counts, its exceptions and
 /// payout checks. Its instances and events come by page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -9,54 +9,23 @@ use std::sync::{Arc, Mutex};
 use rust_decimal::Decimal;
 
 use super::{line_of, InstanceKey, ReportStream, Scratch, Sums};
-use crate::record::guid_pack;
-use crate::rules::BillingType;
+use crate::record::{guid_pack, EventKey};
 use crate::{
-    Error, EventPage, EventQuery, EventSort, EventState, InstanceLine, InstancePage, InstanceQuery, InstanceSort, MonthSummary, Result,
+    Error, EventPage, EventQuery, EventSort, InstanceLine, InstancePage, InstanceQuery, InstanceSort, MonthSummary, Result,
 };
 
 /// The largest page a query may ask for.
 pub const MAX_PAGE: u32 = 1000;
 
-/// One event's sort and filter keys, in report order.
-#[derive(Clone, Copy, Default)]
-struct Keys {
-    gross: i64,
-    net: i64,
-    wix_share: i64,
-    /// Position of its instance in the (sorted) instance lines.
-    instance: u32,
-    flags: u8,
-}
-
-const REFUND: u8 = 1;
-const LATE: u8 = 1 << 1;
-/// The state, as [`EventState`]'s position, in the bits above.
-const STATE_SHIFT: u8 = 2;
-
-fn state_of(s: &str) -> EventState {
-    match s {
-        "queued" => EventState::Queued,
-        "sending" => EventState::Sending,
-        "sent" => EventState::Sent,
-        "rejected" => EventState::Rejected,
-        "uncertain" => EventState::Uncertain,
-        _ => EventState::Draft,
-    }
-}
-
-/// An amount in cents for ordering (event amounts are whole cents below 10^15 USD; anything
-/// else is clamped, which only affects where it sorts).
-fn cents(d: Decimal) -> i64 {
-    let c = (d * Decimal::ONE_HUNDRED).round();
-    i64::try_from(c).unwrap_or(if c.is_sign_negative() { i64::MIN } else { i64::MAX })
-}
+const REFUND: u8 = EventKey::REFUND;
+const LATE: u8 = EventKey::LATE;
+const STATE_SHIFT: u8 = EventKey::STATE_SHIFT;
 
 /// A month as the window reads it.
 pub struct MonthView {
     stream: ReportStream,
     summary: MonthSummary,
-    keys: Vec<Keys>,
+    keys: Vec<EventKey>,
     /// The position of each segment's first event.
     starts: Vec<u32>,
     /// The last filtered and sorted list of events, for the next page of the same query.
@@ -64,57 +33,59 @@ pub struct MonthView {
 }
 
 impl MonthView {
-    /// The view of a streamed month report (computed with its events).
-    pub(crate) fn new(stream: ReportStream) -> Result<MonthView> {
+    /// The view of a streamed month report computed with its records and keys
+    /// ([`super::Keep::RecordsAndKeys`]).
+    pub(crate) fn new(mut stream: ReportStream) -> Result<MonthView> {
         let summary = stream.month_summary()?;
-        let segments = stream.segments()?;
+        let segments = stream.segments.as_mut().ok_or_else(|| Error::Refused("the month was scanned without its events".into()))?;
         let mut starts = Vec::with_capacity(segments.len());
-        let mut n = 0u32;
-        for s in segments {
-            starts.push(n);
-            n += s.len();
-        }
-        // Segments are read on two threads (the keys of 1M events take ~0.1 s on one).
-        let instances = &stream.instances;
-        let read = |segs: &[crate::record::Segment]| -> Result<Vec<Keys>> {
-            let mut out = Vec::with_capacity(segs.iter().map(|s| s.len() as usize).sum());
-            for seg in segs {
-                seg.each(|e| {
-                    let a = &e.amounts;
-                    let mut flags = (state_of(e.state) as u8) << STATE_SHIFT;
-                    if e.billing == BillingType::Refund {
-                        flags |= REFUND;
-                    }
-                    if e.late {
-                        flags |= LATE;
-                    }
-                    out.push(Keys {
-                        gross: cents(a.gross),
-                        net: cents(a.net),
-                        wix_share: cents(a.wix_share),
-                        instance: instance_position(instances, e.instance_id).unwrap_or(u32::MAX),
-                        flags,
-                    });
-                    Ok::<(), Error>(())
-                })?;
+        let mut keys = Vec::with_capacity(summary.totals.events as usize);
+        let mut not_guid = Vec::new();
+        for s in segments.iter_mut() {
+            starts.push(keys.len() as u32);
+            if s.keys.len() != s.len() as usize {
+                return Err(Error::Refused("the month was scanned without its keys".into()));
             }
-            Ok(out)
+            keys.append(&mut s.keys);
+            s.keys.shrink_to_fit();
+        }
+        // Each key's instance becomes its line's position: GUIDs through a table of the
+        // instance lines (100k lines: ~3 MB), any other id read back from its record (rare).
+        let instances = &stream.instances;
+        let position: rustc_hash::FxHashMap<u128, u32> = instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, _))| match k {
+                InstanceKey::Guid(g) => Some((*g, i as u32)),
+                InstanceKey::Text(_) => None,
+            })
+            .collect();
+        let place = |part: &mut [EventKey], first: usize, not_guid: &mut Vec<u32>| {
+            for (i, k) in part.iter_mut().enumerate() {
+                if k.flags & EventKey::NOT_GUID != 0 {
+                    not_guid.push((first + i) as u32);
+                } else {
+                    k.instance = u128::from(position.get(&k.instance).copied().unwrap_or(u32::MAX));
+                }
+            }
         };
-        let half = segments.len() / 2;
-        let keys = if segments.len() < 8 {
-            read(segments)?
-        } else {
-            let (a, b) = segments.split_at(half);
-            let (ka, kb) = std::thread::scope(|s| {
-                let second = s.spawn(|| read(b));
-                let first = read(a);
-                (first, second.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            });
-            let mut k = ka?;
-            k.extend(kb?);
-            k
-        };
-        Ok(MonthView { stream, summary, keys, starts, last: Mutex::new(None) })
+        let half = keys.len() / 2;
+        let (a, b) = keys.split_at_mut(half);
+        let mut more = Vec::new();
+        std::thread::scope(|s| {
+            let second = s.spawn(|| place(b, half, &mut more));
+            place(a, 0, &mut not_guid);
+            second.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        });
+        not_guid.extend(more);
+        let mut view = MonthView { stream, summary, keys, starts, last: Mutex::new(None) };
+        if !not_guid.is_empty() {
+            let ids: Vec<String> = view.read(&not_guid, |e, _| e.instance_id.to_string())?;
+            for (at, id) in not_guid.into_iter().zip(ids) {
+                view.keys[at as usize].instance = u128::from(instance_position(&view.stream.instances, &id).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(view)
     }
 
     pub fn summary(&self) -> &MonthSummary {
@@ -189,18 +160,15 @@ impl MonthView {
                 return Ok(Some(Arc::clone(list)));
             }
         }
-        let inst = match instance {
-            Some(id) => Some(instance_position(&self.stream.instances, id).unwrap_or(u32::MAX - 1)),
-            None => None,
-        };
-        let by_keys = |i: usize, k: &Keys| -> bool {
-            let _ = i;
+        // An instance with no line matches nothing (no key holds MAX - 1).
+        let inst = instance.map(|id| instance_position(&self.stream.instances, id).unwrap_or(u32::MAX - 1));
+        let by_keys = |k: &EventKey| -> bool {
             billing.is_none_or(|b| k.flags & REFUND == b)
                 && q.late.is_none_or(|l| (k.flags & LATE != 0) == l)
                 && q.state.is_none_or(|s| k.flags >> STATE_SHIFT == s as u8)
-                && inst.is_none_or(|p| k.instance == p)
+                && inst.is_none_or(|p| k.instance == u128::from(p))
         };
-        let mut list: Vec<u32> = self.keys.iter().enumerate().filter(|(i, k)| by_keys(*i, k)).map(|(i, _)| i as u32).collect();
+        let mut list: Vec<u32> = self.keys.iter().enumerate().filter(|(_, k)| by_keys(k)).map(|(i, _)| i as u32).collect();
         if let Some(needle) = &search {
             list = self.search(&list, needle)?;
         }
@@ -208,7 +176,7 @@ impl MonthView {
             let k = &self.keys[i as usize];
             match q.sort {
                 EventSort::Report => 0,
-                EventSort::Instance => i64::from(k.instance),
+                EventSort::Instance => k.instance as i64,
                 EventSort::Gross => k.gross,
                 EventSort::Net => k.net,
                 EventSort::WixShare => k.wix_share,
@@ -275,11 +243,16 @@ impl MonthView {
 
     /// The lines of the events at these positions, in this order.
     fn lines(&self, wanted: &[u32]) -> Result<Vec<crate::EventLine>> {
+        self.read(wanted, line_of)
+    }
+
+    /// `f` of the events at these positions (read from their records), in this order.
+    fn read<T: Clone>(&self, wanted: &[u32], mut f: impl FnMut(&crate::events::EventRef<'_>, &mut Scratch) -> T) -> Result<Vec<T>> {
         let segments = self.stream.segments()?;
         // By position, each segment read once, as far as its last wanted event.
         let mut order: Vec<(u32, usize)> = wanted.iter().enumerate().map(|(slot, &p)| (p, slot)).collect();
         order.sort_unstable();
-        let mut out: Vec<Option<crate::EventLine>> = vec![None; wanted.len()];
+        let mut out: Vec<Option<T>> = vec![None; wanted.len()];
         let mut sc = Scratch::default();
         let mut k = 0usize;
         while k < order.len() {
@@ -289,7 +262,7 @@ impl MonthView {
             let mut at = start;
             let r = segments[si].each(|e| {
                 while k < order.len() && order[k].0 == at {
-                    out[order[k].1] = Some(line_of(e, &mut sc));
+                    out[order[k].1] = Some(f(e, &mut sc));
                     k += 1;
                 }
                 at += 1;
