@@ -52,8 +52,11 @@ export class PageCache<R> {
     const lo = Math.max(0, Math.min(first, last));
     const hi = this.total === null ? lo : Math.min(Math.max(first, last), this.total - 1);
     this.shown = { first: lo, last: hi };
-    if (this.total === null && this.inflight.size === 0 && !this.pages.has(0)) this.request(0);
-    if (this.total === null) return;
+    if (this.total === null) {
+      if (this.inflight.size === 0 && !this.pages.has(0) && !this.failed.has(0)) this.request(0);
+      return;
+    }
+    if (hi < lo) return;
     for (let p = this.pageOf(lo); p <= this.pageOf(hi); p++) {
       if (!this.pages.has(p) && !this.inflight.has(p) && !this.failed.has(p)) this.request(p);
     }
