@@ -407,15 +407,15 @@ function Select<T extends string>({ label, value, options, onChange, testId }: {
 const num = (s: string) => <span data-value={s}>{formatAmount(s)}</span>;
 
 const INSTANCE_COLUMNS: Array<Column<InstanceLine, InstanceSort>> = [
-  { id: "instance_id", label: "Instance", width: 300, grow: true, sort: "instance_id", cell: (l) => <code>{l.instance_id}</code>, title: (l) => l.instance_id },
+  { id: "instance_id", label: "Instance", width: 290, grow: true, sort: "instance_id", cell: (l) => <code>{l.instance_id}</code>, title: (l) => l.instance_id },
   // A count of events, not money: the only sum the window makes.
-  { id: "events", label: "Events", width: 72, num: true, sort: "events", firstDescending: true, cell: (l) => formatCount(l.charges + l.refunds) },
-  { id: "charges", label: "Charges", width: 76, num: true, cell: (l) => formatCount(l.charges) },
-  { id: "refunds", label: "Refunds", width: 76, num: true, cell: (l) => formatCount(l.refunds) },
-  { id: "gross", label: "Gross", width: 110, num: true, sort: "gross", firstDescending: true, cell: (l) => num(l.gross) },
-  { id: "expenses", label: "Expenses", width: 100, num: true, sort: "expenses", firstDescending: true, cell: (l) => num(l.expenses) },
-  { id: "net", label: "Net", width: 110, num: true, sort: "net", firstDescending: true, cell: (l) => num(l.net) },
-  { id: "wix_share", label: "Wix share", width: 104, num: true, sort: "wix_share", firstDescending: true, cell: (l) => num(l.wix_share) },
+  { id: "events", label: "Events", width: 66, num: true, sort: "events", firstDescending: true, cell: (l) => formatCount(l.charges + l.refunds) },
+  { id: "charges", label: "Charges", width: 72, num: true, cell: (l) => formatCount(l.charges) },
+  { id: "refunds", label: "Refunds", width: 72, num: true, cell: (l) => formatCount(l.refunds) },
+  { id: "gross", label: "Gross", width: 122, num: true, sort: "gross", firstDescending: true, cell: (l) => num(l.gross) },
+  { id: "expenses", label: "Expenses", width: 112, num: true, sort: "expenses", firstDescending: true, cell: (l) => num(l.expenses) },
+  { id: "net", label: "Net", width: 122, num: true, sort: "net", firstDescending: true, cell: (l) => num(l.net) },
+  { id: "wix_share", label: "Wix share", width: 112, num: true, sort: "wix_share", firstDescending: true, cell: (l) => num(l.wix_share) },
 ];
 
 function InstancesTable({ summary, refresh, current, onPick }: { summary: MonthSummary; refresh: number; current: string | null; onPick: (id: string) => void }) {
@@ -467,16 +467,16 @@ const EVENT_STATES: EventState[] = ["draft", "queued", "sending", "sent", "rejec
 
 const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
   { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => datePart(e.created_date), title: (e) => formatTimestamp(e.created_date) },
-  { id: "id", label: "Event", width: 90, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
-  { id: "instance_id", label: "Instance", width: 130, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
-  { id: "billing_type", label: "Type", width: 64, cell: (e) => e.billing_type },
-  { id: "source_id", label: "Source ID", width: 110, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
-  { id: "gross", label: "Gross", width: 92, num: true, sort: "gross", firstDescending: true, cell: (e) => num(e.gross) },
+  { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
+  { id: "instance_id", label: "Instance", width: 120, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+  { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
+  { id: "source_id", label: "Source ID", width: 100, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
+  { id: "gross", label: "Gross", width: 100, num: true, sort: "gross", firstDescending: true, cell: (e) => num(e.gross) },
   { id: "expenses", label: "Expenses", width: 84, num: true, cell: (e) => num(e.expenses), title: (e) => e.expense_note },
-  { id: "net", label: "Net", width: 92, num: true, sort: "net", firstDescending: true, cell: (e) => num(e.net) },
-  { id: "wix_share", label: "Wix share", width: 84, num: true, sort: "wix_share", firstDescending: true, cell: (e) => num(e.wix_share), title: (e) => `${e.rate}% — ${e.rate_basis}` },
-  { id: "late", label: "Late", width: 44, cell: (e) => (e.late ? <span className="tag">late</span> : "") },
-  { id: "state", label: "State", width: 84, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
+  { id: "net", label: "Net", width: 100, num: true, sort: "net", firstDescending: true, cell: (e) => num(e.net) },
+  { id: "wix_share", label: "Wix share", width: 90, num: true, sort: "wix_share", firstDescending: true, cell: (e) => num(e.wix_share), title: (e) => `${e.rate}% — ${e.rate_basis}` },
+  { id: "late", label: "Late", width: 56, cell: (e) => (e.late ? <span className="tag">late</span> : "") },
+  { id: "state", label: "State", width: 86, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
 ];
 
 type Choice<T extends string> = T | "";

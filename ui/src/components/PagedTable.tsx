@@ -18,6 +18,8 @@ export interface Column<R, S extends string = string> {
   grow?: boolean;
   /** Right-aligned (amounts, counts). */
   num?: boolean;
+  /** A class for the column's cells (`actions`). */
+  className?: string;
   /** The engine's sort key when this column's header sorts the list. */
   sort?: S;
   /** A first click on the header sorts descending (amounts: the largest first). */
@@ -161,12 +163,13 @@ export function PagedTable<R, S extends string = string>(props: Props<R, S>) {
 
   const minWidth = columns.reduce((w, c) => w + c.width, 0);
   const cellStyle = (c: Column<R, S>) => ({ width: c.width, flex: c.grow ? "1 0 auto" : "0 0 auto" });
+  const cellClass = (c: Column<R, S>) => [c.num ? "num" : "", c.className ?? ""].join(" ").trim() || undefined;
 
   function header(c: Column<R, S>) {
     const sorted = c.sort !== undefined && props.sort?.by === c.sort;
     const ariaSort = c.sort === undefined || !props.onSort ? undefined : sorted ? (props.sort!.descending ? "descending" : "ascending") : "none";
     return (
-      <th key={c.id} role="columnheader" scope="col" className={c.num ? "num" : undefined} style={cellStyle(c)} aria-sort={ariaSort} data-col={c.id}>
+      <th key={c.id} role="columnheader" scope="col" className={cellClass(c)} style={cellStyle(c)} aria-sort={ariaSort} data-col={c.id}>
         {ariaSort === undefined ? (
           c.label
         ) : (
@@ -243,7 +246,7 @@ export function PagedTable<R, S extends string = string>(props: Props<R, S>) {
                   {...props.rowAttrs?.(row)}
                 >
                   {columns.map((c) => (
-                    <td key={c.id} role="gridcell" className={c.num ? "num" : undefined} style={cellStyle(c)} data-col={c.id} title={c.title?.(row)}>
+                    <td key={c.id} role="gridcell" className={cellClass(c)} style={cellStyle(c)} data-col={c.id} title={c.title?.(row)}>
                       {c.cell(row)}
                     </td>
                   ))}
@@ -255,7 +258,7 @@ export function PagedTable<R, S extends string = string>(props: Props<R, S>) {
             <tfoot role="rowgroup">
               <tr role="row" aria-rowindex={(total ?? 0) + 2}>
                 {columns.map((c) => (
-                  <td key={c.id} role="gridcell" className={c.num ? "num" : undefined} style={cellStyle(c)} data-col={c.id}>
+                  <td key={c.id} role="gridcell" className={cellClass(c)} style={cellStyle(c)} data-col={c.id}>
                     {footer[c.id]}
                   </td>
                 ))}

@@ -6,7 +6,7 @@ import type { OutboxEntry } from "../bindings/OutboxEntry";
 import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
-import { formatAmount, formatTimestamp } from "../format";
+import { formatAmount, formatCount, formatTimestamp } from "../format";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column } from "./PagedTable";
 
@@ -207,7 +207,7 @@ export function SubmissionView({ active }: { active: boolean }) {
               {api.OUTBOX_STATES.map((s) => (
                 <div key={s} data-state={s} className={counts[s] > 0 ? `has-${s}` : undefined}>
                   <dt>{STATE_LABELS[s]}</dt>
-                  <dd>{counts[s]}</dd>
+                  <dd data-value={counts[s]}>{formatCount(counts[s])}</dd>
                 </div>
               ))}
             </dl>
@@ -224,7 +224,7 @@ export function SubmissionView({ active }: { active: boolean }) {
                 }}
               >
                 <span className="confirm-text neutral">
-                  Send {queued} {queued === 1 ? "event" : "events"} of {selected} to Wix?
+                  Send {formatCount(queued)} {queued === 1 ? "event" : "events"} of {selected} to Wix?
                 </span>
                 <button type="button" className="primary" onClick={() => void submit(selected)} data-testid="submit-confirm">
                   Yes, submit
@@ -243,7 +243,7 @@ export function SubmissionView({ active }: { active: boolean }) {
                   ? "Submitting…"
                   : queued === 0
                     ? "Submit to Wix"
-                    : `Submit ${queued} queued ${queued === 1 ? "event" : "events"}`}
+                    : `Submit ${formatCount(queued)} queued ${queued === 1 ? "event" : "events"}`}
               </button>
             )}
             {!submitting && queued === 0 && counts && (
@@ -423,19 +423,20 @@ interface QueueProps {
 function QueueTable({ month, state, search, refresh, onResolveOpen, disabled }: QueueProps) {
   const query = { month, state: state === "" ? null : state, search: search === "" ? null : search };
   const columns: Array<Column<OutboxEntry>> = [
-    { id: "id", label: "Event", width: 90, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
-    { id: "instance_id", label: "Instance", width: 130, cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
-    { id: "billing_type", label: "Type", width: 72, cell: (e) => e.billing_type },
-    { id: "gross", label: "Gross", width: 92, num: true, cell: (e) => <span data-value={e.gross}>{formatAmount(e.gross)}</span> },
-    { id: "wix_share", label: "Wix share", width: 84, num: true, cell: (e) => <span data-value={e.wix_share}>{formatAmount(e.wix_share)}</span> },
-    { id: "state", label: "State", width: 84, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
-    { id: "attempts", label: "Attempts", width: 72, num: true, cell: (e) => e.attempts },
-    { id: "last_attempt_at", label: "Last attempt", width: 140, cell: (e) => (e.last_attempt_at ? formatTimestamp(e.last_attempt_at) : "—") },
-    { id: "last_error", label: "Last error", width: 100, grow: true, cell: (e) => e.last_error ?? "—", title: (e) => e.last_error ?? "" },
+    { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
+    { id: "instance_id", label: "Instance", width: 120, cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+    { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
+    { id: "gross", label: "Gross", width: 96, num: true, cell: (e) => <span data-value={e.gross}>{formatAmount(e.gross)}</span> },
+    { id: "wix_share", label: "Wix share", width: 88, num: true, cell: (e) => <span data-value={e.wix_share}>{formatAmount(e.wix_share)}</span> },
+    { id: "state", label: "State", width: 90, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
+    { id: "attempts", label: "Attempts", width: 84, num: true, cell: (e) => e.attempts },
+    { id: "last_attempt_at", label: "Last attempt", width: 160, cell: (e) => (e.last_attempt_at ? formatTimestamp(e.last_attempt_at) : "—") },
+    { id: "last_error", label: "Last error", width: 90, grow: true, cell: (e) => e.last_error ?? "—", title: (e) => e.last_error ?? "" },
     {
       id: "actions",
       label: <span className="sr-only">Actions</span>,
-      width: 90,
+      width: 100,
+      className: "actions",
       cell: (e) =>
         e.state === "uncertain" && (
           <button
