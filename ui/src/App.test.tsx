@@ -5,7 +5,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ImportReport } from "./bindings/ImportReport";
-import { batch, monthInfo, monthReport, report } from "./test/fixtures";
+import { batch, monthInfo, monthSummary, report } from "./test/fixtures";
 
 const invoke = vi.fn();
 const openDialog = vi.fn();
@@ -205,8 +205,11 @@ describe("App", () => {
       switch (cmd) {
         case "list_months":
           return [monthInfo()];
-        case "month_report":
-          return monthReport();
+        case "month_summary":
+          return monthSummary();
+        case "instance_page":
+        case "event_page":
+          return { total: 0, offset: 0, rows: [] };
         case "recover_outbox":
           return 0;
         default:

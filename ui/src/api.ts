@@ -2,14 +2,20 @@
 // replace `@tauri-apps/api/core` and `@tauri-apps/plugin-dialog` underneath them.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
-import type { ApprovalOutcome } from "./bindings/ApprovalOutcome";
+import type { ApprovalOutcome as GeneratedApprovalOutcome } from "./bindings/ApprovalOutcome";
 import type { AttemptInfo } from "./bindings/AttemptInfo";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ClassifyOutcome } from "./bindings/ClassifyOutcome";
+import type { EventPage } from "./bindings/EventPage";
+import type { EventQuery } from "./bindings/EventQuery";
 import type { ImportReport } from "./bindings/ImportReport";
+import type { InstancePage } from "./bindings/InstancePage";
+import type { InstanceQuery } from "./bindings/InstanceQuery";
 import type { MonthInfo } from "./bindings/MonthInfo";
+import type { MonthSummary } from "./bindings/MonthSummary";
 import type { OutboxEntry } from "./bindings/OutboxEntry";
-import type { Report } from "./bindings/Report";
+import type { OutboxPage } from "./bindings/OutboxPage";
+import type { OutboxQuery } from "./bindings/OutboxQuery";
 import type { StateCounts } from "./bindings/StateCounts";
 import type { SubmitProgress } from "./bindings/SubmitProgress";
 import type { SubmitReport } from "./bindings/SubmitReport";
@@ -53,12 +59,37 @@ export function listMonths(): Promise<MonthInfo[]> {
   return invoke<MonthInfo[]>("list_months");
 }
 
-/** The report of one month (`YYYY-MM`). */
-export function monthReport(month: string): Promise<Report> {
-  return invoke<Report>("month_report", { month });
+/**
+ * One month's (`YYYY-MM`) totals, counts, exceptions and payout checks, without its instances
+ * and events: those come by page. The whole month never crosses the IPC boundary.
+ */
+export function monthSummary(month: string): Promise<MonthSummary> {
+  return invoke<MonthSummary>("month_summary", { month });
 }
 
-/** Approved (with the frozen report), or refused with the exceptions to fix. */
+/** The most rows one page command returns (the engine refuses more). */
+export const MAX_PAGE = 1000;
+
+/** A page of a month's instance lines, sorted and searched by the engine. */
+export function instancePage(query: InstanceQuery): Promise<InstancePage> {
+  return invoke<InstancePage>("instance_page", { query });
+}
+
+/** A page of a month's event lines, filtered, searched and sorted by the engine. */
+export function eventPage(query: EventQuery): Promise<EventPage> {
+  return invoke<EventPage>("event_page", { query });
+}
+
+/**
+ * An approval as the window receives it. The engine answers an approval with the approved
+ * month's summary (not its whole report); this is written out here until the generated
+ * binding says so, and matches it afterwards.
+ */
+export type ApprovalOutcome =
+  | { outcome: "approved"; summary: MonthSummary }
+  | Extract<GeneratedApprovalOutcome, { outcome: "refused" }>;
+
+/** Approved (with the approved month's summary), or refused with the exceptions to fix. */
 export function approveMonth(month: string): Promise<ApprovalOutcome> {
   return invoke<ApprovalOutcome>("approve_month", { month });
 }
@@ -88,8 +119,9 @@ export function classifyException(txnId: number, action: Classification): Promis
 export const OUTBOX_STATES = ["queued", "sending", "sent", "rejected", "uncertain"] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
-export function listOutbox(month: string, state?: OutboxState): Promise<OutboxEntry[]> {
-  return invoke<OutboxEntry[]>("list_outbox", { month, state: state ?? null });
+/** A page of a month's approved events as the outbox holds them (state filter, search). */
+export function outboxPage(query: OutboxQuery): Promise<OutboxPage> {
+  return invoke<OutboxPage>("outbox_page", { query });
 }
 
 export function outboxCounts(month: string): Promise<StateCounts> {

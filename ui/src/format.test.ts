@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barFraction, baseName, compareDecimal, formatTimestamp, isNegative } from "./format";
+import { barFraction, baseName, compareDecimal, formatAmount, formatCount, formatTimestamp, isNegative } from "./format";
 
 describe("formatTimestamp", () => {
   it("shows UTC timestamps to the minute", () => {
@@ -42,5 +42,27 @@ describe("barFraction", () => {
     expect(barFraction("-10.00", "10.00")).toBe(1);
     expect(barFraction("3.00", "0.00")).toBe(0);
     expect(barFraction("abc", "10.00")).toBe(0);
+  });
+});
+
+describe("formatAmount", () => {
+  it("groups the whole part by thousands, keeping the sign and every decimal", () => {
+    expect(formatAmount("0.00")).toBe("0.00");
+    expect(formatAmount("999.99")).toBe("999.99");
+    expect(formatAmount("1000.00")).toBe("1,000.00");
+    expect(formatAmount("1234567.89")).toBe("1,234,567.89");
+    expect(formatAmount("-1234.50")).toBe("-1,234.50");
+    expect(formatAmount("-100000")).toBe("-100,000");
+    expect(formatAmount("123456")).toBe("123,456");
+    // Beyond a float's precision: exact, because it is text.
+    expect(formatAmount("90071992547409.93")).toBe("90,071,992,547,409.93");
+    expect(formatAmount("79228162514264337593543950335.01")).toBe("79,228,162,514,264,337,593,543,950,335.01");
+  });
+  it("leaves anything else as given", () => {
+    for (const s of ["", "abc", "1,234.00", "1e6", "12.3.4", " 12.00", "-", "."]) expect(formatAmount(s)).toBe(s);
+  });
+  it("groups counts the same way", () => {
+    expect(formatCount(0)).toBe("0");
+    expect(formatCount(1000000)).toBe("1,000,000");
   });
 });

@@ -1,4 +1,5 @@
-// Display helpers. Counts are shown as given; amounts never pass through here.
+// Display helpers. Amounts stay Rust's decimal strings: they are grouped for reading here by
+// string manipulation only, never turned into numbers.
 
 /** `2026-11-21T19:40:12Z` → `2026-11-21 19:40 UTC` (the engine's timestamps are UTC). */
 export function formatTimestamp(rfc3339: string): string {
@@ -67,4 +68,26 @@ export function barFraction(value: string, longest: string): number {
   const m = Math.abs(Number(longest));
   if (!Number.isFinite(v) || !Number.isFinite(m) || m === 0) return 0;
   return Math.min(1, v / m);
+}
+
+/**
+ * A decimal string from Rust (`-1234567.89`) with its whole part grouped by thousands
+ * (`-1,234,567.89`), for display only. Text manipulation, never a float: any length is exact.
+ * Anything that is not a plain decimal is returned as given.
+ */
+export function formatAmount(s: string): string {
+  const m = /^([-+]?)(\d+)(\.\d*)?$/.exec(s);
+  if (!m) return s;
+  const [, sign = "", whole = "", frac = ""] = m;
+  let grouped = "";
+  for (let end = whole.length; end > 0; end -= 3) {
+    const part = whole.slice(Math.max(0, end - 3), end);
+    grouped = grouped === "" ? part : `${part},${grouped}`;
+  }
+  return `${sign}${grouped}${frac}`;
+}
+
+/** A count grouped like an amount (`100000` → `100,000`). */
+export function formatCount(n: number): string {
+  return Number.isSafeInteger(n) ? formatAmount(String(n)) : String(n);
 }

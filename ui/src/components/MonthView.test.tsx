@@ -1,11 +1,31 @@
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ApprovalOutcome } from "../bindings/ApprovalOutcome";
+import type { ApprovalOutcome } from "../api";
 import type { ClassifyOutcome } from "../bindings/ClassifyOutcome";
+import type { EventLine } from "../bindings/EventLine";
+import type { EventQuery } from "../bindings/EventQuery";
+import type { InstanceLine } from "../bindings/InstanceLine";
+import type { InstanceQuery } from "../bindings/InstanceQuery";
 import type { MonthInfo } from "../bindings/MonthInfo";
-import type { Report } from "../bindings/Report";
-import { cellTexts, exception, INSTANCE_A, INSTANCE_B, instanceLine, monthInfo, monthReport } from "../test/fixtures";
+import type { MonthSummary } from "../bindings/MonthSummary";
+import type { StateCounts } from "../bindings/StateCounts";
+import {
+  cellTexts,
+  eventLine,
+  eventPageOf,
+  exception,
+  INSTANCE_A,
+  INSTANCE_B,
+  instanceLine,
+  instancePageOf,
+  manyEvents,
+  monthInfo,
+  monthSummary,
+  stateCounts,
+  twoInstances,
+} from "../test/fixtures";
+import { HEADER_H, ROW_H } from "./PagedTable";
 
 // The shell is replaced at the module boundary, as in App.test.tsx.
 const invoke = vi.fn();
@@ -15,43 +35,73 @@ const { MonthView } = await import("./MonthView");
 
 interface Shell {
   months?: MonthInfo[];
-  reports?: Record<string, Report>;
+  summaries?: Record<string, MonthSummary>;
+  /** Every month's instance lines and event lines (the engine pages them). */
+  instances?: InstanceLine[];
+  events?: EventLine[];
   approve?: (month: string) => Promise<ApprovalOutcome>;
-  reportDelay?: Promise<void>;
+  summaryDelay?: Promise<void>;
+  /** Called with each event page query; the page is answered when the promise it returns settles. */
+  holdEvents?: (q: EventQuery) => Promise<void> | undefined;
 }
 
-/** A fake engine holding months and their reports; approve/reopen change them like the engine. */
+const defaultEvents = () => [
+  eventLine(),
+  eventLine({ id: "tx-2", instance_id: INSTANCE_B, source_id: "txn_2", gross: "99.00", net: "95.83", wix_share: "19.17" }),
+  eventLine({ id: "tx-3", billing_type: "REFUND", source_id: "re_3", gross: "-49.00", net: "-49.00", wix_share: "-9.80" }),
+];
+
+/**
+ * A fake engine holding months, their summaries, instance lines and events; it pages them like
+ * the engine (see `instancePageOf`/`eventPageOf`), and approve/reopen change them like it.
+ */
 function fakeShell(opts: Shell = {}) {
   let months = opts.months ?? [monthInfo()];
-  const reports: Record<string, Report> = opts.reports ?? { "2026-10": monthReport() };
+  const summaries: Record<string, MonthSummary> = opts.summaries ?? { "2026-10": monthSummary() };
+  const instances = opts.instances ?? twoInstances();
+  let events = opts.events ?? defaultEvents();
   invoke.mockImplementation(async (cmd: string, args?: Record<string, unknown>) => {
     switch (cmd) {
       case "list_months":
         return months;
-      case "month_report": {
-        if (opts.reportDelay) await opts.reportDelay;
-        const r = reports[String(args!.month)];
+      case "month_summary": {
+        if (opts.summaryDelay) await opts.summaryDelay;
+        const r = summaries[String(args!.month)];
         if (!r) throw `not found: ${String(args!.month)}`;
         return r;
+      }
+      case "instance_page":
+        return instancePageOf(instances, args!.query as InstanceQuery);
+      case "event_page": {
+        const q = args!.query as EventQuery;
+        await opts.holdEvents?.(q);
+        return eventPageOf(events, q);
+      }
+      case "outbox_counts": {
+        const c = stateCounts();
+        for (const e of events) if (e.state !== "draft") c[e.state as keyof StateCounts] += 1;
+        return c;
       }
       case "approve_month": {
         const m = String(args!.month);
         if (opts.approve) return opts.approve(m);
-        reports[m] = { ...reports[m]!, status: "approved", events: [] };
+        summaries[m] = { ...summaries[m]!, status: "approved" };
+        events = events.map((e) => ({ ...e, state: "queued" }));
         months = months.map((x) => (x.month === m ? { ...x, status: "approved", approved_at: "2026-11-02T09:00:00Z", approved_by: "ana" } : x));
-        return { outcome: "approved", report: reports[m] } satisfies ApprovalOutcome;
+        return { outcome: "approved", summary: summaries[m] } satisfies ApprovalOutcome;
       }
       case "reopen_month": {
         const m = String(args!.month);
-        reports[m] = { ...reports[m]!, status: "open" };
+        summaries[m] = { ...summaries[m]!, status: "open" };
+        events = events.map((e) => ({ ...e, state: "draft" }));
         months = months.map((x) => (x.month === m ? { ...x, status: "open", approved_at: null, approved_by: null } : x));
         return null;
       }
       case "assign_instance":
-        reports["2026-10"] = { ...reports["2026-10"]!, exceptions: [] };
+        summaries["2026-10"] = { ...summaries["2026-10"]!, exceptions: [] };
         return null;
       case "classify_exception":
-        reports["2026-10"] = { ...reports["2026-10"]!, exceptions: [] };
+        summaries["2026-10"] = { ...summaries["2026-10"]!, exceptions: [] };
         return {
           rule: { source: "paypal-activity", type_name: "General Payment", action: String(args!.action), saved_at: "2026-11-02T09:00:00Z", saved_by: "ana" },
           classified: 2,
@@ -69,10 +119,36 @@ function calls(cmd: string) {
   return invoke.mock.calls.filter((c) => c[0] === cmd);
 }
 
+/** The queries of a page command, in order. */
+function queries<Q>(cmd: string): Q[] {
+  return calls(cmd).map((c) => (c[1] as { query: Q }).query);
+}
+
 function total(label: string): string | null {
   const dt = within(screen.getByTestId("month-totals")).getByText(label, { selector: "dt" });
   return dt.parentElement!.querySelector("dd")!.textContent;
 }
+
+/** The body rows a paged table has rendered. */
+function bodyRows(testId: string): HTMLTableRowElement[] {
+  return Array.from(screen.getByTestId(testId).querySelectorAll<HTMLTableRowElement>("tbody tr"));
+}
+
+/** Their positions in the whole list. */
+function shownIndexes(testId: string): number[] {
+  return bodyRows(testId).map((r) => Number(r.dataset.index));
+}
+
+/** Scrolls a paged table so that row `index` is at the top, as a user's wheel would. */
+function scrollTo(testId: string, index: number) {
+  const box = screen.getByTestId(testId);
+  box.scrollTop = index * ROW_H;
+  fireEvent.scroll(box);
+}
+
+const FIRST_EVENTS: EventQuery = {
+  month: "2026-10", instance: null, billing_type: null, late: null, state: null, search: null, sort: "report", descending: false, offset: 0, limit: 200,
+};
 
 beforeEach(() => {
   invoke.mockReset();
@@ -83,23 +159,27 @@ describe("MonthView", () => {
     fakeShell({ months: [] });
     render(<MonthView active />);
     expect(await screen.findByText("No months yet — import a processor export first")).toBeInTheDocument();
-    expect(calls("month_report")).toHaveLength(0);
+    expect(calls("month_summary")).toHaveLength(0);
   });
 
-  it("is busy while the report is built", async () => {
+  it("is busy while the summary is built", async () => {
     let release!: () => void;
-    fakeShell({ reportDelay: new Promise<void>((r) => (release = r)) });
+    fakeShell({ summaryDelay: new Promise<void>((r) => (release = r)) });
     render(<MonthView active />);
-    expect(await screen.findByRole("progressbar", { name: "Building the report" })).toBeInTheDocument();
+    expect(await screen.findByRole("progressbar", { name: "Building the month summary" })).toBeInTheDocument();
     release();
     expect(await screen.findByTestId("month-totals")).toBeInTheDocument();
     expect(screen.queryByRole("progressbar")).toBeNull();
   });
 
-  it("shows the newest month with Rust's totals and instance lines, as given", async () => {
+  it("shows the newest month's summary and the first pages of its instances and events, never the whole month", async () => {
+    const big = { gross: "1234567.89", expenses: "4.89", net: "1234563.00", wix_share: "246912.60" };
     fakeShell({
       months: [monthInfo({ month: "2026-11" }), monthInfo({ month: "2026-10", status: "submitted" })],
-      reports: { "2026-11": monthReport({ month: "2026-11" }), "2026-10": monthReport({ status: "submitted" }) },
+      summaries: {
+        "2026-11": monthSummary({ month: "2026-11", totals: { events: 1003, ...big }, charges: 1000, refunds: 3, late: 7 }),
+        "2026-10": monthSummary({ status: "submitted" }),
+      },
     });
     render(<MonthView active />);
     await screen.findByTestId("month-totals");
@@ -107,54 +187,306 @@ describe("MonthView", () => {
     const picker = screen.getByLabelText("Month");
     expect(picker).toHaveValue("2026-11");
     expect(within(picker).getAllByRole("option").map((o) => o.textContent)).toEqual(["2026-11 — open", "2026-10 — submitted"]);
-    expect(calls("month_report")[0]![1]).toEqual({ month: "2026-11" });
+    expect(calls("month_summary")[0]![1]).toEqual({ month: "2026-11" });
 
-    expect(total("Events")).toBe("3");
-    expect(total("Gross (USD)")).toBe("99.00");
+    // Rust's strings, grouped for reading; the exact value stays in data-value.
+    expect(total("Events")).toBe("1,003");
+    expect(total("Gross (USD)")).toBe("1,234,567.89");
     expect(total("Expenses (USD)")).toBe("4.89");
-    expect(total("Net (USD)")).toBe("94.11");
-    expect(total("Wix share (USD)")).toBe("18.82");
+    expect(total("Net (USD)")).toBe("1,234,563.00");
+    expect(total("Wix share (USD)")).toBe("246,912.60");
+    expect(screen.getByTestId("month-totals").querySelector('[data-col="gross"] dd')).toHaveAttribute("data-value", "1234567.89");
+    const counts = screen.getByTestId("month-counts");
+    expect(Array.from(counts.querySelectorAll("div"), (d) => `${d.querySelector("dt")!.textContent} ${d.querySelector("dd")!.textContent}`)).toEqual([
+      "Charges 1,000", "Refunds 3", "Late 7", "Instances 2",
+    ]);
 
-    const rows = within(screen.getByRole("table", { name: "Instances of 2026-11" })).getAllByRole("row");
-    expect(cellTexts(rows[1])).toEqual([INSTANCE_A, "1", "1", "0.00", "1.72", "-1.72", "-0.34"]);
-    expect(cellTexts(rows[2])).toEqual([INSTANCE_B, "1", "0", "99.00", "3.17", "95.83", "19.17"]);
+    const grid = await screen.findByRole("grid", { name: "Instances of 2026-11" });
+    await waitFor(() => expect(bodyRows("instances-table")).toHaveLength(2));
+    const rows = within(grid).getAllByRole("row");
+    expect(cellTexts(rows[0])).toEqual(["Instance ▲", "Events", "Charges", "Refunds", "Gross", "Expenses", "Net", "Wix share"]);
+    expect(cellTexts(rows[1])).toEqual([INSTANCE_A, "2", "1", "1", "0.00", "1.72", "-1.72", "-0.34"]);
+    expect(cellTexts(rows[2])).toEqual([INSTANCE_B, "1", "1", "0", "99.00", "3.17", "95.83", "19.17"]);
     // The footer is Rust's totals, not a sum made here.
-    expect(cellTexts(rows[3])).toEqual(["Total (3 events)", "99.00", "4.89", "94.11", "18.82"]);
+    expect(cellTexts(rows[3])).toEqual(["Month total (1,003 events)", "", "", "", "1,234,567.89", "4.89", "1,234,563.00", "246,912.60"]);
     expect(screen.getByTestId("no-exceptions")).toBeInTheDocument();
+
+    expect(queries<InstanceQuery>("instance_page")).toContainEqual({
+      month: "2026-11", search: null, sort: "instance_id", descending: false, offset: 0, limit: 200,
+    });
+    expect(queries<EventQuery>("event_page")[0]).toEqual({ ...FIRST_EVENTS, month: "2026-11" });
+    await waitFor(() => expect(bodyRows("events-table")).toHaveLength(3));
+    expect(cellTexts(bodyRows("events-table")[0])).toEqual([
+      "2026-10-02", "tx-1", INSTANCE_A, "CHARGE", "txn_1", "49.00", "1.72", "47.28", "9.46", "", "draft",
+    ]);
+    expect(screen.getByTestId("events-table-count")).toHaveTextContent("3 events");
 
     await userEvent.setup().selectOptions(picker, "2026-10");
     expect(await screen.findByTestId("month-status")).toHaveTextContent("submitted");
-    expect(calls("month_report").at(-1)![1]).toEqual({ month: "2026-10" });
+    expect(calls("month_summary").at(-1)![1]).toEqual({ month: "2026-10" });
     expect(screen.getByTestId("approval")).toHaveTextContent("was submitted to Wix");
     expect(screen.queryByRole("button", { name: /Approve/ })).toBeNull();
     expect(screen.queryByRole("button", { name: /Reopen/ })).toBeNull();
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual(FIRST_EVENTS));
+    // The whole month never crosses over.
+    expect(calls("month_report")).toHaveLength(0);
   });
 
-  it("charts the Wix share of the top ten instances, largest first, labelled with the exact strings", async () => {
+  it("charts the Wix share of the engine's top ten instances, labelled with the exact strings", async () => {
     const instances = Array.from({ length: 12 }, (_, i) =>
       instanceLine({ instance_id: `00000000-0000-4000-8000-0000000000${String(i).padStart(2, "0")}`, wix_share: `${i * 10}.05` }),
     );
     // A long decimal that a float would round: shown exactly.
     instances.push(instanceLine({ instance_id: "ffffffff-0000-4000-8000-000000000099", wix_share: "90071992547409.93" }));
-    fakeShell({ reports: { "2026-10": monthReport({ instances }) } });
+    fakeShell({ summaries: { "2026-10": monthSummary({ instances: 13 }) }, instances });
     render(<MonthView active />);
     const chart = await screen.findByTestId("share-chart");
+    expect(queries<InstanceQuery>("instance_page")).toContainEqual({
+      month: "2026-10", search: null, sort: "wix_share", descending: true, offset: 0, limit: 10,
+    });
     expect(chart).toHaveTextContent("Wix share per instance — the top 10 of 13");
     const bars = chart.querySelectorAll("g[data-instance]");
     expect(bars).toHaveLength(10);
     expect(bars[0]!.getAttribute("data-instance")).toBe("ffffffff-0000-4000-8000-000000000099");
-    expect(bars[0]!.querySelector(".chart-value")!.textContent).toBe("90071992547409.93");
+    expect(bars[0]!.querySelector(".chart-value")!.textContent).toBe("90,071,992,547,409.93");
+    expect(bars[0]!.querySelector("title")!.textContent).toBe("ffffffff-0000-4000-8000-000000000099: 90071992547409.93");
     expect(bars[1]!.querySelector(".chart-value")!.textContent).toBe("110.05");
     expect(Number(bars[0]!.querySelector("rect")!.getAttribute("width"))).toBeGreaterThan(
       Number(bars[1]!.querySelector("rect")!.getAttribute("width")),
     );
   });
 
+  it("renders only the rows in view and asks for a later page with its offset as the events table scrolls", async () => {
+    let hold: Promise<void> | undefined;
+    let release!: () => void;
+    fakeShell({
+      summaries: { "2026-10": monthSummary({ totals: { events: 1000, gross: "1.00", expenses: "0.00", net: "1.00", wix_share: "0.20" } }) },
+      events: manyEvents(1000),
+      holdEvents: (q) => (q.offset > 0 ? hold : undefined),
+    });
+    render(<MonthView active />);
+    await waitFor(() => expect(bodyRows("events-table").length).toBeGreaterThan(0));
+    expect(screen.getByTestId("events-table-count")).toHaveTextContent("1,000 events");
+    // 360 px of box: 11 rows in view, 10 more below; never the thousand.
+    const first = shownIndexes("events-table");
+    expect(first[0]).toBe(0);
+    expect(first.length).toBeLessThan(30);
+    expect(queries<EventQuery>("event_page").map((q) => q.offset)).toEqual([0]);
+
+    hold = new Promise<void>((r) => (release = r));
+    scrollTo("events-table", 500);
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual({ ...FIRST_EVENTS, offset: 400 }));
+    // While the page is on its way, its rows are placeholders at their places.
+    const waiting = bodyRows("events-table");
+    expect(waiting.map((r) => Number(r.dataset.index))).toContain(500);
+    expect(waiting.every((r) => r.dataset.loading === "true")).toBe(true);
+    expect(waiting[0]).toHaveTextContent("Loading…");
+    expect(Number(waiting[0]!.dataset.index)).toBeGreaterThan(400);
+    expect(Number(waiting.at(-1)!.dataset.index)).toBeLessThan(600);
+
+    release();
+    await waitFor(() => expect(screen.getByTestId("events-table").querySelector('tr[data-index="500"]')).toHaveAttribute("data-event", "tx-500"));
+    expect(bodyRows("events-table").some((r) => r.dataset.loading)).toBe(false);
+    // Only the one page was asked for.
+    expect(queries<EventQuery>("event_page").map((q) => q.offset)).toEqual([0, 400]);
+
+    // The last rows: page 800.
+    scrollTo("events-table", 990);
+    await waitFor(() => expect(screen.getByTestId("events-table").querySelector('tr[data-index="999"]')).toHaveAttribute("data-event", "tx-999"));
+    expect(queries<EventQuery>("event_page").map((q) => q.offset)).toEqual([0, 400, 800]);
+  });
+
+  it("asks again from offset 0 when a filter, the search or the sort changes", async () => {
+    const user = userEvent.setup();
+    fakeShell({ events: manyEvents(1000) });
+    render(<MonthView active />);
+    await waitFor(() => expect(bodyRows("events-table").length).toBeGreaterThan(0));
+    scrollTo("events-table", 450);
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)!.offset).toBe(400));
+
+    await user.selectOptions(screen.getByLabelText("Type"), "REFUND");
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual({ ...FIRST_EVENTS, billing_type: "REFUND" }));
+    // The new list starts at its top.
+    expect(screen.getByTestId("events-table").scrollTop).toBe(0);
+    await waitFor(() => expect(screen.getByTestId("events-table-count")).toHaveTextContent("200 events"));
+    expect(bodyRows("events-table")[0]).toHaveAttribute("data-event", "tx-4");
+
+    await user.selectOptions(screen.getByLabelText("Late"), "late");
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual({ ...FIRST_EVENTS, billing_type: "REFUND", late: true }));
+    await user.selectOptions(screen.getByLabelText("State"), "draft");
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toMatchObject({ state: "draft", offset: 0 }));
+    await user.selectOptions(screen.getByLabelText("Late"), "on-time");
+    await user.selectOptions(screen.getByLabelText("Type"), "");
+    await user.selectOptions(screen.getByLabelText("State"), "");
+
+    await user.type(screen.getByLabelText("Search events"), "TXN_99");
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual({ ...FIRST_EVENTS, late: false, search: "TXN_99" }));
+    // One query once typing pauses, not one per key.
+    expect(queries<EventQuery>("event_page").filter((q) => q.search !== null).map((q) => q.search)).toEqual(["TXN_99"]);
+    await waitFor(() => expect(bodyRows("events-table").map((r) => r.dataset.event)).toEqual(["tx-99", "tx-990", "tx-991", "tx-992", "tx-994", "tx-995", "tx-996", "tx-997", "tx-998", "tx-999"]));
+    await user.clear(screen.getByLabelText("Search events"));
+
+    const events = screen.getByRole("grid", { name: "Events of 2026-10" });
+    const gross = within(events).getByRole("columnheader", { name: /Gross/ });
+    expect(gross).toHaveAttribute("aria-sort", "none");
+    expect(within(events).getByRole("columnheader", { name: /Date/ })).toHaveAttribute("aria-sort", "ascending");
+    await user.click(within(gross).getByRole("button"));
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual({ ...FIRST_EVENTS, late: false, sort: "gross", descending: true }));
+    expect(gross).toHaveAttribute("aria-sort", "descending");
+    expect(within(events).getByRole("columnheader", { name: /Date/ })).toHaveAttribute("aria-sort", "none");
+    await user.click(within(gross).getByRole("button"));
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toMatchObject({ sort: "gross", descending: false, offset: 0 }));
+    expect(gross).toHaveAttribute("aria-sort", "ascending");
+
+    // The instances sort and search the same way.
+    const instances = screen.getByRole("grid", { name: "Instances of 2026-10" });
+    await user.click(within(within(instances).getByRole("columnheader", { name: /Wix share/ })).getByRole("button"));
+    await waitFor(() =>
+      expect(queries<InstanceQuery>("instance_page").at(-1)).toEqual({ month: "2026-10", search: null, sort: "wix_share", descending: true, offset: 0, limit: 200 }),
+    );
+    await waitFor(() => expect(bodyRows("instances-table").map((r) => r.dataset.instance)).toEqual([INSTANCE_B, INSTANCE_A]));
+    await user.type(screen.getByLabelText("Search instances"), "C4A1");
+    await waitFor(() =>
+      expect(queries<InstanceQuery>("instance_page").at(-1)).toEqual({ month: "2026-10", search: "C4A1", sort: "wix_share", descending: true, offset: 0, limit: 200 }),
+    );
+    await waitFor(() => expect(bodyRows("instances-table").map((r) => r.dataset.instance)).toEqual([INSTANCE_B]));
+    await user.type(screen.getByLabelText("Search instances"), "-nothing");
+    expect(await screen.findByText("No instance of 2026-10 matches “C4A1-nothing”")).toBeInTheDocument();
+  });
+
+  it("ignores a page answered for a query that has changed since", async () => {
+    const user = userEvent.setup();
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((r) => (releaseFirst = r));
+    let held = false;
+    fakeShell({
+      events: manyEvents(30),
+      // The very first page (every event) is slow; the search's answer comes at once.
+      holdEvents: (q) => {
+        if (q.search !== null || held) return undefined;
+        held = true;
+        return first;
+      },
+    });
+    render(<MonthView active />);
+    await screen.findByRole("grid", { name: "Events of 2026-10" });
+    await user.type(screen.getByLabelText("Search events"), "tx-2");
+    await waitFor(() => expect(bodyRows("events-table").map((r) => r.dataset.event)).toEqual(["tx-2", "tx-20", "tx-21", "tx-22", "tx-23", "tx-24", "tx-25", "tx-26", "tx-27", "tx-28", "tx-29"]));
+    expect(screen.getByTestId("events-table-count")).toHaveTextContent("11 events");
+
+    await act(async () => {
+      releaseFirst();
+      await first;
+    });
+    // The late answer of the first query (30 events from tx-0) is dropped.
+    expect(bodyRows("events-table")[0]).toHaveAttribute("data-event", "tx-2");
+    expect(bodyRows("events-table")).toHaveLength(11);
+    expect(screen.getByTestId("events-table-count")).toHaveTextContent("11 events");
+  });
+
+  it("filters the events to an instance clicked in the instances table, and back", async () => {
+    const user = userEvent.setup();
+    fakeShell();
+    render(<MonthView active />);
+    await waitFor(() => expect(bodyRows("instances-table")).toHaveLength(2));
+    await waitFor(() => expect(bodyRows("events-table")).toHaveLength(3));
+
+    await user.click(within(bodyRows("instances-table")[1]!).getByText(INSTANCE_B));
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual({ ...FIRST_EVENTS, instance: INSTANCE_B }));
+    await waitFor(() => expect(bodyRows("events-table").map((r) => r.dataset.event)).toEqual(["tx-2"]));
+    expect(screen.getByTestId("events-instance")).toHaveTextContent(`Instance ${INSTANCE_B}`);
+    expect(bodyRows("instances-table")[1]).toHaveAttribute("aria-current", "true");
+
+    // Another instance, then back to all of them.
+    await user.click(within(bodyRows("instances-table")[0]!).getByText(INSTANCE_A));
+    await waitFor(() => expect(bodyRows("events-table").map((r) => r.dataset.event)).toEqual(["tx-1", "tx-3"]));
+    await user.click(screen.getByRole("button", { name: "Show the events of every instance" }));
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toEqual(FIRST_EVENTS));
+    await waitFor(() => expect(bodyRows("events-table")).toHaveLength(3));
+    expect(screen.queryByTestId("events-instance")).toBeNull();
+  });
+
+  it("moves the selected row with the keyboard and keeps it in view", async () => {
+    const user = userEvent.setup();
+    fakeShell({ events: manyEvents(1000) });
+    render(<MonthView active />);
+    const grid = await screen.findByRole("grid", { name: "Events of 2026-10" });
+    await waitFor(() => expect(bodyRows("events-table").length).toBeGreaterThan(0));
+    const selected = () => screen.getByTestId("events-table").querySelector('tr[aria-selected="true"]') as HTMLTableRowElement | null;
+    const box = screen.getByTestId("events-table");
+
+    grid.focus();
+    await user.keyboard("{ArrowDown}");
+    expect(selected()).toHaveAttribute("data-index", "0");
+    expect(grid).toHaveAttribute("aria-activedescendant", selected()!.id);
+    await user.keyboard("{ArrowDown}{ArrowDown}{ArrowUp}");
+    expect(selected()).toHaveAttribute("data-index", "1");
+
+    // A page is the rows that fit in the box, less one: (360 - header) / 32 - 1 = 9.
+    await user.keyboard("{PageDown}");
+    expect(selected()).toHaveAttribute("data-index", "10");
+    // Row 10 was below the fold: the box scrolled just enough to show it at the bottom edge.
+    expect(box.scrollTop).toBe(HEADER_H + 11 * ROW_H - 360);
+    await user.keyboard("{PageUp}{PageUp}");
+    expect(selected()).toHaveAttribute("data-index", "0");
+
+    await user.keyboard("{End}");
+    await waitFor(() => expect(selected()).toHaveAttribute("data-index", "999"));
+    await waitFor(() => expect(selected()).toHaveAttribute("data-event", "tx-999"));
+    expect(queries<EventQuery>("event_page").at(-1)!.offset).toBe(800);
+    expect(box.scrollTop).toBeGreaterThan(900 * ROW_H);
+    await user.keyboard("{ArrowDown}");
+    expect(selected()).toHaveAttribute("data-index", "999");
+
+    await user.keyboard("{Home}");
+    await waitFor(() => expect(selected()).toHaveAttribute("data-index", "0"));
+    expect(box.scrollTop).toBe(0);
+  });
+
+  it("filters the events to an instance chosen with the keyboard", async () => {
+    const user = userEvent.setup();
+    fakeShell();
+    render(<MonthView active />);
+    const grid = await screen.findByRole("grid", { name: "Instances of 2026-10" });
+    await waitFor(() => expect(bodyRows("instances-table")).toHaveLength(2));
+    grid.focus();
+    await user.keyboard("{ArrowDown}{ArrowDown}{Enter}");
+    await waitFor(() => expect(queries<EventQuery>("event_page").at(-1)).toMatchObject({ instance: INSTANCE_B, offset: 0 }));
+    expect(screen.getByTestId("events-instance")).toHaveTextContent(INSTANCE_B);
+  });
+
+  it("says so when a month has no billing event", async () => {
+    fakeShell({ summaries: { "2026-10": monthSummary({ totals: { events: 0, gross: "0.00", expenses: "0.00", net: "0.00", wix_share: "0.00" }, instances: 0 }) } });
+    render(<MonthView active />);
+    expect(await screen.findByTestId("instances-empty")).toHaveTextContent("No billing events in 2026-10");
+    expect(screen.queryByTestId("events-table")).toBeNull();
+    expect(calls("event_page")).toHaveLength(0);
+  });
+
+  it("shows why a page could not be read, and asks again on request", async () => {
+    const user = userEvent.setup();
+    let fail = true;
+    fakeShell();
+    const base = invoke.getMockImplementation()!;
+    invoke.mockImplementation((cmd: string, args?: unknown) =>
+      cmd === "event_page" && fail ? Promise.reject("the ledger is locked by another program") : base(cmd, args),
+    );
+    render(<MonthView active />);
+    expect(await screen.findByText(/Some rows could not be read: the ledger is locked by another program/)).toBeInTheDocument();
+    // A failed page is not asked for again by itself (no loop against a locked ledger).
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls("event_page")).toHaveLength(1);
+    fail = false;
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    await waitFor(() => expect(bodyRows("events-table")).toHaveLength(3));
+    expect(screen.queryByText(/Some rows could not be read/)).toBeNull();
+  });
+
   it("keeps Approve disabled with the reasons listed while there are exceptions, and assigns an instance", async () => {
     const user = userEvent.setup();
     fakeShell({
-      reports: {
-        "2026-10": monthReport({
+      summaries: {
+        "2026-10": monthSummary({
           exceptions: [
             exception(),
             exception({ kind: "no_rate", source_id: "re_0002", txn_id: 18, file: "paypal.csv:9", detail: "no rate in force on 2026-10-06" }),
@@ -204,7 +536,7 @@ describe("MonthView", () => {
 
   it("shows the engine's reason when an assignment is refused, in the form", async () => {
     const user = userEvent.setup();
-    fakeShell({ reports: { "2026-10": monthReport({ exceptions: [exception()] }) } });
+    fakeShell({ summaries: { "2026-10": monthSummary({ exceptions: [exception()] }) } });
     const base = invoke.getMockImplementation()!;
     invoke.mockImplementation((cmd: string, args?: unknown) =>
       cmd === "assign_instance" ? Promise.reject("`not-a-guid` is not a Wix instance id (a GUID)") : base(cmd, args),
@@ -227,7 +559,7 @@ describe("MonthView", () => {
       file: "paypal.csv:7",
       detail: "10.00 USD came in under type `General Payment`, which Partner Ledger does not know for paypal-activity",
     });
-    fakeShell({ reports: { "2026-10": monthReport({ exceptions: [unclassified] }) } });
+    fakeShell({ summaries: { "2026-10": monthSummary({ exceptions: [unclassified] }) } });
     render(<MonthView active />);
     const group = await screen.findByRole("group", { name: "Classify the type of 8PX12345" });
     expect(within(group).getAllByRole("button").map((b) => b.textContent)).toEqual([
@@ -247,7 +579,7 @@ describe("MonthView", () => {
 
   it("shows the engine's reason when a classification is refused", async () => {
     const user = userEvent.setup();
-    fakeShell({ reports: { "2026-10": monthReport({ exceptions: [exception({ kind: "unclassified_type", source_id: "G1", txn_id: 5 })] }) } });
+    fakeShell({ summaries: { "2026-10": monthSummary({ exceptions: [exception({ kind: "unclassified_type", source_id: "G1", txn_id: 5 })] }) } });
     const base = invoke.getMockImplementation()!;
     invoke.mockImplementation((cmd: string, args?: unknown) =>
       cmd === "classify_exception" ? Promise.reject("row 5 has no type to classify it by") : base(cmd, args),
@@ -301,7 +633,7 @@ describe("MonthView", () => {
     const user = userEvent.setup();
     fakeShell({
       months: [monthInfo({ status: "approved", approved_at: "2026-11-02T09:00:00Z", approved_by: "ana" })],
-      reports: { "2026-10": monthReport({ status: "approved" }) },
+      summaries: { "2026-10": monthSummary({ status: "approved" }) },
     });
     render(<MonthView active />);
     await user.click(await screen.findByRole("button", { name: "Reopen 2026-10…" }));
@@ -319,18 +651,8 @@ describe("MonthView", () => {
   it("offers no reopen once an event went to Wix", async () => {
     fakeShell({
       months: [monthInfo({ status: "approved" })],
-      reports: {
-        "2026-10": monthReport({
-          status: "approved",
-          events: [
-            {
-              id: "tx-1", instance_id: INSTANCE_A, billing_type: "CHARGE", created_date: "2026-10-02T10:00:00Z", gross: "49.00",
-              expenses: "1.72", net: "47.28", rate: "20", wix_share: "9.46", source: "stripe-itemized", source_id: "txn_1",
-              late: false, state: "sent", product: "Pro", expense_note: "", rate_basis: "",
-            },
-          ],
-        }),
-      },
+      summaries: { "2026-10": monthSummary({ status: "approved" }) },
+      events: [eventLine({ state: "sent" }), eventLine({ id: "tx-2", state: "queued" })],
     });
     render(<MonthView active />);
     expect(await screen.findByTestId("approval")).toHaveTextContent("can no longer be reopened");
@@ -339,8 +661,8 @@ describe("MonthView", () => {
 
   it("warns about payouts that do not match their items", async () => {
     fakeShell({
-      reports: {
-        "2026-10": monthReport({
+      summaries: {
+        "2026-10": monthSummary({
           payouts: [
             { payout_id: "po_1", currency: "USD", payout_date: "2026-10-09", amount: "94.11", items_net: "94.11", items: 3, matches: true },
             { payout_id: "po_2", currency: "USD", payout_date: "2026-10-16", amount: "120.00", items_net: "100.00", items: 2, matches: false },

@@ -1,11 +1,18 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from "react";
 import * as api from "../api";
+import type { EventLine } from "../bindings/EventLine";
+import type { EventSort } from "../bindings/EventSort";
+import type { EventState } from "../bindings/EventState";
 import type { Exception } from "../bindings/Exception";
+import type { InstanceLine } from "../bindings/InstanceLine";
+import type { InstanceSort } from "../bindings/InstanceSort";
 import type { MonthInfo } from "../bindings/MonthInfo";
-import { MonthPicker } from "./MonthPicker";
+import type { MonthSummary } from "../bindings/MonthSummary";
 import type { PayoutCheck } from "../bindings/PayoutCheck";
-import type { Report } from "../bindings/Report";
-import { formatTimestamp } from "../format";
+import type { StateCounts } from "../bindings/StateCounts";
+import { formatAmount, formatCount, formatTimestamp } from "../format";
+import { MonthPicker } from "./MonthPicker";
+import { PagedTable, type Column, type SortState } from "./PagedTable";
 import { ShareChart } from "./ShareChart";
 
 interface Notice {
@@ -13,16 +20,25 @@ interface Notice {
   text: string;
 }
 
-/** The month under review: picker, totals, instances, exceptions, approval. */
+/** What the Month view shows of one month: its summary, and its outbox counts once approved. */
+interface Shown {
+  summary: MonthSummary;
+  /** The outbox's counts per state (approved months): whether anything left for Wix yet. */
+  counts: StateCounts | null;
+}
+
+/** The month under review: picker, totals, exceptions, approval, instances and events by page. */
 export function MonthView({ active }: { active: boolean }) {
   const [months, setMonths] = useState<MonthInfo[] | null>(null);
   const [monthsError, setMonthsError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const [report, setReport] = useState<Report | null>(null);
-  const [reportError, setReportError] = useState<string | null>(null);
+  const [shown, setShown] = useState<Shown | null>(null);
+  const [summaryError, setSummaryError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [refusal, setRefusal] = useState<Exception[] | null>(null);
+  // Bumped whenever the month may have changed: the tables ask for their pages again.
+  const [refresh, setRefresh] = useState(0);
   const latest = useRef(0);
 
   const loadMonths = useCallback(async () => {
@@ -36,18 +52,20 @@ export function MonthView({ active }: { active: boolean }) {
     }
   }, []);
 
-  const loadReport = useCallback(async (month: string) => {
+  const show = useCallback(async (month: string, given?: MonthSummary) => {
     const ticket = ++latest.current;
     setLoading(true);
     try {
-      const r = await api.monthReport(month);
+      const summary = given ?? (await api.monthSummary(month));
+      const counts = summary.status === "approved" ? await api.outboxCounts(month) : null;
       if (ticket !== latest.current) return;
-      setReport(r);
-      setReportError(null);
+      setShown({ summary, counts });
+      setSummaryError(null);
+      setRefresh((n) => n + 1);
     } catch (e) {
       if (ticket !== latest.current) return;
-      setReport(null);
-      setReportError(api.errorMessage(e));
+      setShown(null);
+      setSummaryError(api.errorMessage(e));
     } finally {
       if (ticket === latest.current) setLoading(false);
     }
@@ -59,13 +77,13 @@ export function MonthView({ active }: { active: boolean }) {
   }, [active, loadMonths]);
 
   useEffect(() => {
-    if (active && selected !== null) void loadReport(selected);
-  }, [active, selected, loadReport]);
+    if (active && selected !== null) void show(selected);
+  }, [active, selected, show]);
 
   const refreshAll = useCallback(async () => {
     await loadMonths();
-    if (selected !== null) await loadReport(selected);
-  }, [loadMonths, loadReport, selected]);
+    if (selected !== null) await show(selected);
+  }, [loadMonths, show, selected]);
 
   function choose(month: string) {
     setNotice(null);
@@ -79,13 +97,13 @@ export function MonthView({ active }: { active: boolean }) {
     try {
       const outcome = await api.approveMonth(month);
       if (outcome.outcome === "approved") {
-        setReport(outcome.report);
-        const n = outcome.report.totals.events;
-        setNotice({ kind: "ok", text: `${month} approved: its ${n} ${n === 1 ? "event is" : "events are"} frozen and queued for Wix.` });
+        const n = outcome.summary.totals.events;
+        setNotice({ kind: "ok", text: `${month} approved: its ${formatCount(n)} ${n === 1 ? "event is" : "events are"} frozen and queued for Wix.` });
+        await show(month, outcome.summary);
         await loadMonths();
       } else {
         setRefusal(outcome.exceptions);
-        await loadReport(month);
+        await show(month);
       }
     } catch (e) {
       setNotice({ kind: "error", text: `${month} was not approved: ${api.errorMessage(e)}` });
@@ -107,7 +125,7 @@ export function MonthView({ active }: { active: boolean }) {
       text: `${ex.source_id} assigned to ${instance}${saveMapping ? ", and its customer mapped" : ""}.`,
     });
     setRefusal(null);
-    if (selected !== null) await loadReport(selected);
+    if (selected !== null) await show(selected);
   }
 
   async function classify(ex: Exception, action: api.Classification) {
@@ -127,7 +145,7 @@ export function MonthView({ active }: { active: boolean }) {
     } catch (e) {
       setNotice({ kind: "error", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
     }
-    if (selected !== null) await loadReport(selected);
+    if (selected !== null) await show(selected);
   }
 
   const info = months?.find((m) => m.month === selected) ?? null;
@@ -167,22 +185,25 @@ export function MonthView({ active }: { active: boolean }) {
             </p>
           )}
           {refusal && <Refusal month={selected ?? ""} exceptions={refusal} />}
-          {reportError ? (
+          {summaryError ? (
             <div className="message error" role="alert">
-              <strong>The report could not be built.</strong> {reportError}
+              <strong>The month could not be read.</strong> {summaryError}
             </div>
-          ) : report === null || report.month !== selected ? (
+          ) : shown === null || shown.summary.month !== selected ? (
             <div aria-busy="true" className="loading-block">
-              <p className="muted">Building the report for {selected}…</p>
-              <div className="progress" role="progressbar" aria-label="Building the report">
+              <p className="muted">Building the summary of {selected}…</p>
+              <div className="progress" role="progressbar" aria-label="Building the month summary">
                 <div className="progress-bar" />
               </div>
             </div>
           ) : (
-            <MonthReport
-              report={report}
+            <MonthDetails
+              key={shown.summary.month}
+              summary={shown.summary}
+              counts={shown.counts}
               info={info}
               busy={loading}
+              refresh={refresh}
               onApprove={approve}
               onReopen={reopen}
               onAssign={assign}
@@ -213,31 +234,44 @@ function Refusal({ month, exceptions }: { month: string; exceptions: Exception[]
   );
 }
 
-interface ReportProps {
-  report: Report;
+interface DetailsProps {
+  summary: MonthSummary;
+  counts: StateCounts | null;
   info: MonthInfo | null;
   busy: boolean;
+  refresh: number;
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
   onClassify: (ex: Exception, action: api.Classification) => Promise<void>;
 }
 
-function MonthReport({ report, info, busy, onApprove, onReopen, onAssign, onClassify }: ReportProps) {
-  const month = report.month ?? "";
-  const t = report.totals;
-  const totals: Array<[string, string, string]> = [
-    ["Events", String(t.events), "events"],
-    ["Gross (USD)", t.gross, "gross"],
-    ["Expenses (USD)", t.expenses, "expenses"],
-    ["Net (USD)", t.net, "net"],
-    ["Wix share (USD)", t.wix_share, "wix_share"],
-  ];
+/** A number of the summary: shown grouped, its exact value in `data-value` (for scripts). */
+function Figure({ label, value, col }: { label: string; value: string; col: string }) {
   return (
-    <div className="month-report" aria-busy={busy} data-month={month} data-status={report.status}>
+    <div data-col={col}>
+      <dt>{label}</dt>
+      <dd data-value={value}>{formatAmount(value)}</dd>
+    </div>
+  );
+}
+
+function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReopen, onAssign, onClassify }: DetailsProps) {
+  const month = summary.month;
+  const t = summary.totals;
+  const [instance, setInstance] = useState<string | null>(null);
+  const eventsRef = useRef<HTMLDivElement>(null);
+
+  function filterEvents(id: string | null) {
+    setInstance(id);
+    if (id !== null) eventsRef.current?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+  }
+
+  return (
+    <div className="month-report" aria-busy={busy} data-month={month} data-status={summary.status}>
       <div className="status-line">
-        <span className={`status status-${report.status}`} data-testid="month-status">
-          {report.status}
+        <span className={`status status-${summary.status}`} data-testid="month-status">
+          {summary.status}
         </span>
         {info?.approved_at && (
           <span className="muted">
@@ -245,73 +279,45 @@ function MonthReport({ report, info, busy, onApprove, onReopen, onAssign, onClas
             {info.approved_by ? ` by ${info.approved_by}` : ""}
           </span>
         )}
-        {report.app_name && <span className="muted">· {report.app_name}</span>}
+        {summary.app_name && <span className="muted">· {summary.app_name}</span>}
       </div>
 
       <dl className="counts totals" data-testid="month-totals">
-        {totals.map(([label, value, key]) => (
-          <div key={key} data-col={key}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
+        <Figure label="Events" value={String(t.events)} col="events" />
+        <Figure label="Gross (USD)" value={t.gross} col="gross" />
+        <Figure label="Expenses (USD)" value={t.expenses} col="expenses" />
+        <Figure label="Net (USD)" value={t.net} col="net" />
+        <Figure label="Wix share (USD)" value={t.wix_share} col="wix_share" />
+      </dl>
+      <dl className="counts month-counts" data-testid="month-counts">
+        <Figure label="Charges" value={String(summary.charges)} col="charges" />
+        <Figure label="Refunds" value={String(summary.refunds)} col="refunds" />
+        <Figure label="Late" value={String(summary.late)} col="late" />
+        <Figure label="Instances" value={String(summary.instances)} col="instances" />
       </dl>
 
-      <ApprovalPanel report={report} onApprove={onApprove} onReopen={onReopen} />
+      <ApprovalPanel summary={summary} counts={counts} onApprove={onApprove} onReopen={onReopen} />
 
-      <Exceptions exceptions={report.exceptions} onAssign={onAssign} onClassify={onClassify} />
+      <Exceptions exceptions={summary.exceptions} onAssign={onAssign} onClassify={onClassify} />
 
-      <Payouts payouts={report.payouts} />
+      <Payouts payouts={summary.payouts} />
 
-      <h3 className="section-title">Instances</h3>
-      {report.instances.length === 0 ? (
-        <div className="empty small-empty" data-testid="instances-empty">
-          <p className="empty-title">No billing events in {month}</p>
-          <p className="muted">Rows without an instance are listed as exceptions above.</p>
-        </div>
+      {t.events === 0 ? (
+        <>
+          <h3 className="section-title">Instances</h3>
+          <div className="empty small-empty" data-testid="instances-empty">
+            <p className="empty-title">No billing events in {month}</p>
+            <p className="muted">Rows without an instance are listed as exceptions above.</p>
+          </div>
+        </>
       ) : (
         <>
-          <ShareChart instances={report.instances} />
-          <div className="table-wrap">
-            <table className="table" aria-label={`Instances of ${month}`} data-testid="instances-table">
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col" className="num">Charges</th>
-                  <th scope="col" className="num">Refunds</th>
-                  <th scope="col" className="num">Gross</th>
-                  <th scope="col" className="num">Expenses</th>
-                  <th scope="col" className="num">Net</th>
-                  <th scope="col" className="num">Wix share</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.instances.map((l) => (
-                  <tr key={l.instance_id}>
-                    <td>
-                      <code>{l.instance_id}</code>
-                    </td>
-                    <td className="num">{l.charges}</td>
-                    <td className="num">{l.refunds}</td>
-                    <td className="num">{l.gross}</td>
-                    <td className="num">{l.expenses}</td>
-                    <td className="num">{l.net}</td>
-                    <td className="num">{l.wix_share}</td>
-                  </tr>
-                ))}
-              </tbody>
-              <tfoot>
-                <tr>
-                  <th scope="row" colSpan={3}>
-                    Total ({t.events} {t.events === 1 ? "event" : "events"})
-                  </th>
-                  <td className="num">{t.gross}</td>
-                  <td className="num">{t.expenses}</td>
-                  <td className="num">{t.net}</td>
-                  <td className="num">{t.wix_share}</td>
-                </tr>
-              </tfoot>
-            </table>
+          <h3 className="section-title">Instances</h3>
+          <TopShares month={month} count={summary.instances} refresh={refresh} />
+          <InstancesTable summary={summary} refresh={refresh} current={instance} onPick={(id) => filterEvents(id === instance ? null : id)} />
+          <div ref={eventsRef}>
+            <h3 className="section-title">Events</h3>
+            <EventsTable month={month} refresh={refresh} instance={instance} onInstance={filterEvents} />
           </div>
         </>
       )}
@@ -319,22 +325,252 @@ function MonthReport({ report, info, busy, onApprove, onReopen, onAssign, onClas
   );
 }
 
+/** The ten instances with the largest Wix share, asked of the engine. */
+function TopShares({ month, count, refresh }: { month: string; count: number; refresh: number }) {
+  const [top, setTop] = useState<InstanceLine[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let current = true;
+    api
+      .instancePage({ month, search: null, sort: "wix_share", descending: true, offset: 0, limit: 10 })
+      .then(
+        (page) => {
+          if (!current) return;
+          setTop(page.rows);
+          setError(null);
+        },
+        (e: unknown) => {
+          if (current) setError(api.errorMessage(e));
+        },
+      );
+    return () => {
+      current = false;
+    };
+  }, [month, refresh]);
+  if (error !== null) {
+    return (
+      <p className="message error" role="alert">
+        The chart could not be drawn: {error}
+      </p>
+    );
+  }
+  return top === null ? null : <ShareChart top={top} count={count} />;
+}
+
+/** Waits until `value` has stayed the same for `ms` (a search box asks once typing pauses). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
+const SEARCH_PAUSE_MS = 200;
+
+function SearchBox({ label, value, onChange, placeholder, testId }: { label: string; value: string; onChange: (v: string) => void; placeholder: string; testId: string }) {
+  const id = useId();
+  return (
+    <div className="field search">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="search"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={placeholder}
+        spellCheck={false}
+        autoComplete="off"
+        data-testid={testId}
+      />
+    </div>
+  );
+}
+
+function Select<T extends string>({ label, value, options, onChange, testId }: { label: string; value: T; options: Array<[T, string]>; onChange: (v: T) => void; testId: string }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T)} data-testid={testId}>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+const num = (s: string) => <span data-value={s}>{formatAmount(s)}</span>;
+
+const INSTANCE_COLUMNS: Array<Column<InstanceLine, InstanceSort>> = [
+  { id: "instance_id", label: "Instance", width: 290, grow: true, sort: "instance_id", cell: (l) => <code>{l.instance_id}</code>, title: (l) => l.instance_id },
+  // A count of events, not money: the only sum the window makes.
+  { id: "events", label: "Events", width: 66, num: true, sort: "events", firstDescending: true, cell: (l) => formatCount(l.charges + l.refunds) },
+  { id: "charges", label: "Charges", width: 72, num: true, cell: (l) => formatCount(l.charges) },
+  { id: "refunds", label: "Refunds", width: 72, num: true, cell: (l) => formatCount(l.refunds) },
+  { id: "gross", label: "Gross", width: 122, num: true, sort: "gross", firstDescending: true, cell: (l) => num(l.gross) },
+  { id: "expenses", label: "Expenses", width: 112, num: true, sort: "expenses", firstDescending: true, cell: (l) => num(l.expenses) },
+  { id: "net", label: "Net", width: 122, num: true, sort: "net", firstDescending: true, cell: (l) => num(l.net) },
+  { id: "wix_share", label: "Wix share", width: 112, num: true, sort: "wix_share", firstDescending: true, cell: (l) => num(l.wix_share) },
+];
+
+function InstancesTable({ summary, refresh, current, onPick }: { summary: MonthSummary; refresh: number; current: string | null; onPick: (id: string) => void }) {
+  const month = summary.month;
+  const t = summary.totals;
+  const [search, setSearch] = useState("");
+  const settled = useSettled(search.trim(), SEARCH_PAUSE_MS);
+  const [sort, setSort] = useState<SortState<InstanceSort>>({ by: "instance_id", descending: false });
+  const query = { month, search: settled === "" ? null : settled, sort: sort.by, descending: sort.descending };
+  return (
+    <>
+      <div className="filters">
+        <SearchBox label="Search instances" value={search} onChange={setSearch} placeholder="Part of an instance id" testId="instances-search" />
+        <p className="muted small">Click an instance (or press Enter on it) to see its events below.</p>
+      </div>
+      <PagedTable<InstanceLine, InstanceSort>
+        label={`Instances of ${month}`}
+        testId="instances-table"
+        columns={INSTANCE_COLUMNS}
+        queryKey={JSON.stringify([query, refresh])}
+        fetchPage={(offset, limit) => api.instancePage({ ...query, offset, limit })}
+        rowKey={(l) => l.instance_id}
+        rowAttrs={(l) => ({ "data-instance": l.instance_id })}
+        sort={sort}
+        onSort={setSort}
+        onActivate={(l) => onPick(l.instance_id)}
+        isCurrent={(l) => l.instance_id === current}
+        height={268}
+        noun={["instance", "instances"]}
+        empty={<p className="empty-title">No instance of {month} matches “{settled}”</p>}
+        footer={{
+          instance_id: `Month total (${formatCount(t.events)} ${t.events === 1 ? "event" : "events"})`,
+          gross: num(t.gross),
+          expenses: num(t.expenses),
+          net: num(t.net),
+          wix_share: num(t.wix_share),
+        }}
+      />
+    </>
+  );
+}
+
+/** `2026-10-02T10:00:00Z` → `2026-10-02`; the full time is in the cell's tooltip. */
+function datePart(s: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.exec(s)?.[0] ?? s;
+}
+
+const EVENT_STATES: EventState[] = ["draft", "queued", "sending", "sent", "rejected", "uncertain"];
+
+const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
+  { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => datePart(e.created_date), title: (e) => formatTimestamp(e.created_date) },
+  { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
+  { id: "instance_id", label: "Instance", width: 120, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+  { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
+  { id: "source_id", label: "Source ID", width: 100, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
+  { id: "gross", label: "Gross", width: 100, num: true, sort: "gross", firstDescending: true, cell: (e) => num(e.gross) },
+  { id: "expenses", label: "Expenses", width: 84, num: true, cell: (e) => num(e.expenses), title: (e) => e.expense_note },
+  { id: "net", label: "Net", width: 100, num: true, sort: "net", firstDescending: true, cell: (e) => num(e.net) },
+  { id: "wix_share", label: "Wix share", width: 90, num: true, sort: "wix_share", firstDescending: true, cell: (e) => num(e.wix_share), title: (e) => `${e.rate}% — ${e.rate_basis}` },
+  { id: "late", label: "Late", width: 56, cell: (e) => (e.late ? <span className="tag">late</span> : "") },
+  { id: "state", label: "State", width: 86, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
+];
+
+type Choice<T extends string> = T | "";
+
+function EventsTable({ month, refresh, instance, onInstance }: { month: string; refresh: number; instance: string | null; onInstance: (id: string | null) => void }) {
+  const [billing, setBilling] = useState<Choice<"CHARGE" | "REFUND">>("");
+  const [late, setLate] = useState<Choice<"late" | "on-time">>("");
+  const [state, setState] = useState<Choice<EventState>>("");
+  const [search, setSearch] = useState("");
+  const settled = useSettled(search.trim(), SEARCH_PAUSE_MS);
+  const [sort, setSort] = useState<SortState<EventSort>>({ by: "report", descending: false });
+  const query = {
+    month,
+    instance,
+    billing_type: billing === "" ? null : billing,
+    late: late === "" ? null : late === "late",
+    state: state === "" ? null : state,
+    search: settled === "" ? null : settled,
+    sort: sort.by,
+    descending: sort.descending,
+  };
+  const filtered = instance !== null || billing !== "" || late !== "" || state !== "" || settled !== "";
+  return (
+    <>
+      <div className="filters" role="group" aria-label="Filter the events">
+        <SearchBox label="Search events" value={search} onChange={setSearch} placeholder="Event id, source id or instance id" testId="events-search" />
+        <Select<Choice<"CHARGE" | "REFUND">>
+          label="Type"
+          value={billing}
+          onChange={setBilling}
+          testId="events-type"
+          options={[["", "All types"], ["CHARGE", "Charges"], ["REFUND", "Refunds"]]}
+        />
+        <Select<Choice<"late" | "on-time">>
+          label="Late"
+          value={late}
+          onChange={setLate}
+          testId="events-late"
+          options={[["", "Late or not"], ["late", "Late only"], ["on-time", "Not late"]]}
+        />
+        <Select<Choice<EventState>>
+          label="State"
+          value={state}
+          onChange={setState}
+          testId="events-state"
+          options={[["", "All states"], ...EVENT_STATES.map((s): [EventState, string] => [s, s])]}
+        />
+      </div>
+      {instance !== null && (
+        <p className="filter-chip" data-testid="events-instance">
+          <span>
+            Instance <code>{instance}</code>
+          </span>
+          <button type="button" className="secondary" onClick={() => onInstance(null)} aria-label="Show the events of every instance">
+            ✕
+          </button>
+        </p>
+      )}
+      <PagedTable<EventLine, EventSort>
+        label={`Events of ${month}`}
+        testId="events-table"
+        columns={EVENT_COLUMNS}
+        queryKey={JSON.stringify([query, refresh])}
+        fetchPage={(offset, limit) => api.eventPage({ ...query, offset, limit })}
+        rowKey={(e) => e.id}
+        rowAttrs={(e) => ({ "data-event": e.id, "data-state": e.state })}
+        sort={sort}
+        onSort={setSort}
+        height={360}
+        noun={["event", "events"]}
+        empty={<p className="empty-title">{filtered ? "No event matches these filters" : `No events in ${month}`}</p>}
+      />
+    </>
+  );
+}
+
 function ApprovalPanel({
-  report,
+  summary,
+  counts,
   onApprove,
   onReopen,
 }: {
-  report: Report;
+  summary: MonthSummary;
+  counts: StateCounts | null;
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
 }) {
-  const month = report.month ?? "";
+  const month = summary.month;
   const [approving, setApproving] = useState(false);
   const [reopening, setReopening] = useState(false);
   const reasonsId = useId();
 
-  if (report.status === "open") {
-    const n = report.exceptions.length;
+  if (summary.status === "open") {
+    const n = summary.exceptions.length;
     const blocked = n > 0;
     return (
       <div className="approval" data-testid="approval">
@@ -360,7 +596,7 @@ function ApprovalPanel({
             <strong>
               Approval is not possible yet: {n} {n === 1 ? "exception needs" : "exceptions need"} fixing.
             </strong>{" "}
-            {summarise(report.exceptions)}
+            {summarise(summary.exceptions)}
           </div>
         ) : (
           <p className="muted why">Approving freezes every event of {month} and queues it for Wix. It can be reopened while nothing is sent.</p>
@@ -369,8 +605,9 @@ function ApprovalPanel({
     );
   }
 
-  const nothingSent = report.events.every((e) => e.state === "queued");
-  if (report.status === "approved" && nothingSent) {
+  // Reopening is possible while every event is still queued: nothing left for Wix.
+  const nothingSent = counts !== null && counts.sending + counts.sent + counts.rejected + counts.uncertain === 0;
+  if (summary.status === "approved" && nothingSent) {
     return reopening ? (
       <ReopenForm month={month} onCancel={() => setReopening(false)} onReopen={onReopen} />
     ) : (
@@ -385,7 +622,7 @@ function ApprovalPanel({
   return (
     <div className="approval" data-testid="approval">
       <p className="muted why">
-        {report.status === "submitted"
+        {summary.status === "submitted"
           ? `${month} was submitted to Wix. Correct it with a manual refund in an open month.`
           : `Some events of ${month} were sent to Wix (or are in doubt): it can no longer be reopened.`}
       </p>
@@ -393,7 +630,6 @@ function ApprovalPanel({
   );
 }
 
-/** "2 unresolved_instance, 1 no_rate" */
 function summarise(exceptions: Exception[]): string {
   const counts = new Map<string, number>();
   for (const e of exceptions) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
@@ -714,7 +950,7 @@ function Payouts({ payouts }: { payouts: PayoutCheck[] }) {
       <ul className="reasons">
         {off.map((p) => (
           <li key={p.payout_id}>
-            <code>{p.payout_id}</code> ({p.payout_date}, {p.currency}): paid {p.amount}, items net {p.items_net} ({p.items}{" "}
+            <code>{p.payout_id}</code> ({p.payout_date}, {p.currency}): paid {formatAmount(p.amount)}, items net {formatAmount(p.items_net)} ({p.items}{" "}
             {p.items === 1 ? "item" : "items"})
           </li>
         ))}

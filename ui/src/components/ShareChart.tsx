@@ -1,8 +1,7 @@
 import { useId } from "react";
 import type { InstanceLine } from "../bindings/InstanceLine";
-import { barFraction, compareDecimal, isNegative } from "../format";
+import { barFraction, compareDecimal, formatAmount, formatCount, isNegative } from "../format";
 
-const TOP = 10;
 const ROW = 26;
 const LABEL_W = 150;
 const BAR_W = 420;
@@ -14,27 +13,24 @@ function shortId(id: string): string {
 }
 
 /**
- * Wix share per instance, the largest ten, as horizontal bars. The amounts are Rust's decimal
- * strings, shown as given; they become numbers only to size the bars.
+ * Wix share per instance, the largest ten, as horizontal bars: `top` is the engine's first page
+ * of instances by Wix share (largest first), `count` how many instances the month has. The
+ * amounts are Rust's decimal strings, shown grouped; they become numbers only to size the bars.
  */
-export function ShareChart({ instances }: { instances: InstanceLine[] }) {
+export function ShareChart({ top, count }: { top: InstanceLine[]; count: number }) {
   const titleId = useId();
-  const top = instances
-    .slice()
-    .sort((a, b) => compareDecimal(b.wix_share, a.wix_share) || a.instance_id.localeCompare(b.instance_id))
-    .slice(0, TOP);
   if (top.length === 0) return null;
   const longest = top.reduce((m, l) => {
     const abs = (s: string) => s.replace(/^-/, "");
     return compareDecimal(abs(l.wix_share), abs(m)) > 0 ? l.wix_share : m;
   }, "0");
   const height = top.length * ROW + 4;
-  const more = instances.length - top.length;
+  const more = count - top.length;
 
   return (
     <figure className="chart" data-testid="share-chart">
       <figcaption id={titleId}>
-        Wix share per instance{more > 0 ? ` — the top ${TOP} of ${instances.length}` : ""}
+        Wix share per instance{more > 0 ? ` — the top ${top.length} of ${formatCount(count)}` : ""}
       </figcaption>
       <svg
         role="img"
@@ -61,7 +57,7 @@ export function ShareChart({ instances }: { instances: InstanceLine[] }) {
                 className={isNegative(l.wix_share) ? "bar negative" : "bar"}
               />
               <text x={LABEL_W + w + 6} y={y + ROW / 2 + 4} className="chart-value">
-                {l.wix_share}
+                {formatAmount(l.wix_share)}
               </text>
             </g>
           );

@@ -1,13 +1,14 @@
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { AttemptInfo } from "../bindings/AttemptInfo";
 import type { MonthInfo } from "../bindings/MonthInfo";
 import type { OutboxEntry } from "../bindings/OutboxEntry";
+import type { OutboxQuery } from "../bindings/OutboxQuery";
 import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
-import { cellTexts, INSTANCE_B, monthInfo, outboxEntry, stateCounts } from "../test/fixtures";
+import { cellTexts, INSTANCE_B, monthInfo, outboxEntry, outboxPageOf, stateCounts } from "../test/fixtures";
 
 // The shell is replaced at the module boundary; a Channel is a plain object whose
 // `onmessage` the fake shell calls, as Tauri does with the Rust side's messages.
@@ -18,6 +19,7 @@ class FakeChannel<T> {
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a), Channel: FakeChannel }));
 
 const { SubmissionView } = await import("./SubmissionView");
+const { ROW_H } = await import("./PagedTable");
 
 interface Shell {
   months?: MonthInfo[];
@@ -45,8 +47,8 @@ function fakeShell(opts: Shell = {}) {
         return months;
       case "outbox_counts":
         return countsOf(entries.filter((e) => e.month === args!.month));
-      case "list_outbox":
-        return entries.filter((e) => e.month === args!.month && (args!.state === null || e.state === args!.state));
+      case "outbox_page":
+        return outboxPageOf(entries, args!.query as OutboxQuery);
       case "outbox_attempts":
         return opts.attempts ?? [];
       case "resolve_event": {
@@ -68,6 +70,15 @@ function fakeShell(opts: Shell = {}) {
 
 function calls(cmd: string) {
   return invoke.mock.calls.filter((c) => c[0] === cmd);
+}
+
+/** The queries of the outbox pages asked for, in order. */
+function pageQueries(): OutboxQuery[] {
+  return calls("outbox_page").map((c) => (c[1] as { query: OutboxQuery }).query);
+}
+
+function queueRows(): HTMLTableRowElement[] {
+  return Array.from(screen.getByTestId("queue-table").querySelectorAll<HTMLTableRowElement>("tbody tr"));
 }
 
 function count(state: string): string | null {
@@ -101,11 +112,12 @@ describe("SubmissionView", () => {
   it("shows the approved month's counts per state and its queue", async () => {
     fakeShell();
     render(<SubmissionView active />);
-    const table = await screen.findByRole("table", { name: "Outbox" });
+    const table = await screen.findByRole("grid", { name: "Outbox" });
+    await waitFor(() => expect(queueRows()).toHaveLength(2));
     // Only approved months are offered.
     const picker = screen.getByLabelText("Month");
     expect(within(picker).getAllByRole("option").map((o) => o.textContent)).toEqual(["2026-10 — approved"]);
-    expect(calls("list_outbox")[0]![1]).toEqual({ month: "2026-10", state: null });
+    expect(pageQueries()[0]).toEqual({ month: "2026-10", state: null, search: null, offset: 0, limit: 200 });
     expect([count("queued"), count("sending"), count("sent"), count("rejected"), count("uncertain")]).toEqual(["2", "0", "0", "0", "0"]);
     const rows = within(table).getAllByRole("row");
     expect(cellTexts(rows[1])).toEqual(["tx-1", "6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31", "CHARGE", "49.00", "9.46", "queued", "0", "—", "—", ""]);
@@ -116,11 +128,11 @@ describe("SubmissionView", () => {
     const user = userEvent.setup();
     fakeShell({ entries: [outboxEntry(), outboxEntry({ id: "tx-2", state: "sent" })] });
     render(<SubmissionView active />);
-    await screen.findByRole("table", { name: "Outbox" });
+    await screen.findByTestId("outbox-row-tx-1");
     await user.selectOptions(screen.getByLabelText("Show"), "sent");
     await waitFor(() => expect(screen.queryByTestId("outbox-row-tx-1")).toBeNull());
     expect(screen.getByTestId("outbox-row-tx-2")).toBeInTheDocument();
-    expect(calls("list_outbox").at(-1)![1]).toEqual({ month: "2026-10", state: "sent" });
+    expect(pageQueries().at(-1)).toEqual({ month: "2026-10", state: "sent", search: null, offset: 0, limit: 200 });
     await user.selectOptions(screen.getByLabelText("Show"), "rejected");
     expect(await screen.findByText("No rejected events in 2026-10")).toBeInTheDocument();
   });
@@ -257,5 +269,30 @@ describe("SubmissionView", () => {
     await user.type(screen.getByLabelText(/Reason/), "not in Wix{Enter}");
     expect(calls("resolve_event")[0]![1]).toMatchObject({ resolution: "resend" });
     expect(await within(screen.getByTestId("resolve-panel")).findByRole("alert")).toHaveTextContent("only uncertain or rejected");
+  });
+
+  it("pages the outbox as it scrolls and searches it in the engine", async () => {
+    const user = userEvent.setup();
+    const entries = Array.from({ length: 450 }, (_, i) => outboxEntry({ id: `tx-${i}`, instance_id: i === 321 ? INSTANCE_B : "6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31" }));
+    fakeShell({ entries });
+    render(<SubmissionView active />);
+    await screen.findByTestId("outbox-row-tx-0");
+    expect(screen.getByTestId("queue-table-count")).toHaveTextContent("450 events");
+    expect(queueRows().length).toBeLessThan(30);
+    expect(pageQueries().map((q) => q.offset)).toEqual([0]);
+
+    const box = screen.getByTestId("queue-table");
+    box.scrollTop = 440 * ROW_H;
+    fireEvent.scroll(box);
+    expect(await screen.findByTestId("outbox-row-tx-449")).toHaveAttribute("data-index", "449");
+    expect(pageQueries().map((q) => q.offset)).toEqual([0, 400]);
+    expect(screen.queryByTestId("outbox-row-tx-0")).toBeNull();
+
+    await user.type(screen.getByLabelText("Search the queue"), INSTANCE_B.slice(0, 8));
+    await waitFor(() => expect(pageQueries().at(-1)).toEqual({ month: "2026-10", state: null, search: INSTANCE_B.slice(0, 8), offset: 0, limit: 200 }));
+    await waitFor(() => expect(queueRows().map((r) => r.dataset.testid)).toEqual(["outbox-row-tx-321"]));
+    await user.selectOptions(screen.getByLabelText("Show"), "sent");
+    expect(await screen.findByText(`No event of 2026-10 matches “${INSTANCE_B.slice(0, 8)}”`)).toBeInTheDocument();
+    expect(pageQueries().at(-1)).toEqual({ month: "2026-10", state: "sent", search: INSTANCE_B.slice(0, 8), offset: 0, limit: 200 });
   });
 });

@@ -6,8 +6,9 @@ import type { OutboxEntry } from "../bindings/OutboxEntry";
 import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
-import { formatTimestamp } from "../format";
+import { formatAmount, formatCount, formatTimestamp } from "../format";
 import { MonthPicker } from "./MonthPicker";
+import { PagedTable, type Column } from "./PagedTable";
 
 const STATE_LABELS: Record<api.OutboxState, string> = {
   queued: "Queued",
@@ -17,13 +18,26 @@ const STATE_LABELS: Record<api.OutboxState, string> = {
   uncertain: "Uncertain",
 };
 
-/** The outbox of an approved month: counts per state, the queue, submit, uncertain events. */
+/** Waits until `value` has stayed the same for `ms` (the search asks once typing pauses). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
+/** The outbox of an approved month: counts per state, the queue (by page), submit, uncertain events. */
 export function SubmissionView({ active }: { active: boolean }) {
   const [months, setMonths] = useState<MonthInfo[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [filter, setFilter] = useState<api.OutboxState | "">("");
+  const [search, setSearch] = useState("");
+  const settled = useSettled(search.trim(), 200);
   const [counts, setCounts] = useState<StateCounts | null>(null);
-  const [entries, setEntries] = useState<OutboxEntry[] | null>(null);
+  // Bumped whenever the outbox may have changed: the queue asks for its pages again.
+  const [refresh, setRefresh] = useState(0);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [recovered, setRecovered] = useState(0);
   const [progress, setProgress] = useState<SubmitProgress | null>(null);
@@ -32,9 +46,11 @@ export function SubmissionView({ active }: { active: boolean }) {
   const [result, setResult] = useState<SubmitReport | null>(null);
   const [submitError, setSubmitError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [resolving, setResolving] = useState<string | null>(null);
+  const [resolving, setResolving] = useState<OutboxEntry | null>(null);
   const latest = useRef(0);
-  const ids = { filter: useId() };
+  // What had the focus when a resolution was opened (its Resolve button): it gets it back.
+  const opener = useRef<HTMLElement | null>(null);
+  const ids = { filter: useId(), search: useId() };
 
   const loadMonths = useCallback(async () => {
     try {
@@ -50,14 +66,14 @@ export function SubmissionView({ active }: { active: boolean }) {
     }
   }, []);
 
-  const loadQueue = useCallback(async (month: string, state: api.OutboxState | "") => {
+  const loadCounts = useCallback(async (month: string) => {
     const ticket = ++latest.current;
     try {
-      const [c, list] = await Promise.all([api.outboxCounts(month), api.listOutbox(month, state || undefined)]);
+      const c = await api.outboxCounts(month);
       if (ticket !== latest.current) return;
       setCounts(c);
-      setEntries(list);
       setLoadError(null);
+      setRefresh((n) => n + 1);
     } catch (e) {
       if (ticket === latest.current) setLoadError(api.errorMessage(e));
     }
@@ -69,8 +85,8 @@ export function SubmissionView({ active }: { active: boolean }) {
   }, [active, loadMonths]);
 
   useEffect(() => {
-    if (active && selected !== null) void loadQueue(selected, filter);
-  }, [active, selected, filter, loadQueue]);
+    if (active && selected !== null) void loadCounts(selected);
+  }, [active, selected, loadCounts]);
 
   async function submit(month: string) {
     setConfirming(false);
@@ -87,7 +103,7 @@ export function SubmissionView({ active }: { active: boolean }) {
     } finally {
       setSubmitting(false);
       await loadMonths();
-      await loadQueue(month, filter);
+      await loadCounts(month);
     }
   }
 
@@ -100,7 +116,7 @@ export function SubmissionView({ active }: { active: boolean }) {
         : `${e.id} is queued again and goes out with the next submission (${reason}).`,
     );
     await loadMonths();
-    if (selected !== null) await loadQueue(selected, filter);
+    if (selected !== null) await loadCounts(selected);
   }
 
   if (loadError && months === null) {
@@ -132,6 +148,7 @@ export function SubmissionView({ active }: { active: boolean }) {
                 setResult(null);
                 setSubmitError(null);
                 setNotice(null);
+                setResolving(null);
                 setSelected(month);
               }}
             />
@@ -142,7 +159,7 @@ export function SubmissionView({ active }: { active: boolean }) {
             disabled={submitting}
             onClick={() => {
               void loadMonths();
-              if (selected !== null) void loadQueue(selected, filter);
+              if (selected !== null) void loadCounts(selected);
             }}
           >
             Refresh
@@ -190,7 +207,7 @@ export function SubmissionView({ active }: { active: boolean }) {
               {api.OUTBOX_STATES.map((s) => (
                 <div key={s} data-state={s} className={counts[s] > 0 ? `has-${s}` : undefined}>
                   <dt>{STATE_LABELS[s]}</dt>
-                  <dd>{counts[s]}</dd>
+                  <dd data-value={counts[s]}>{formatCount(counts[s])}</dd>
                 </div>
               ))}
             </dl>
@@ -207,7 +224,7 @@ export function SubmissionView({ active }: { active: boolean }) {
                 }}
               >
                 <span className="confirm-text neutral">
-                  Send {queued} {queued === 1 ? "event" : "events"} of {selected} to Wix?
+                  Send {formatCount(queued)} {queued === 1 ? "event" : "events"} of {selected} to Wix?
                 </span>
                 <button type="button" className="primary" onClick={() => void submit(selected)} data-testid="submit-confirm">
                   Yes, submit
@@ -226,7 +243,7 @@ export function SubmissionView({ active }: { active: boolean }) {
                   ? "Submitting…"
                   : queued === 0
                     ? "Submit to Wix"
-                    : `Submit ${queued} queued ${queued === 1 ? "event" : "events"}`}
+                    : `Submit ${formatCount(queued)} queued ${queued === 1 ? "event" : "events"}`}
               </button>
             )}
             {!submitting && queued === 0 && counts && (
@@ -283,23 +300,47 @@ export function SubmissionView({ active }: { active: boolean }) {
               </select>
             </div>
           </div>
-          {entries === null ? (
+          <div className="filters">
+            <div className="field search">
+              <label htmlFor={ids.search}>Search the queue</label>
+              <input
+                id={ids.search}
+                type="search"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                placeholder="Event id or instance id"
+                spellCheck={false}
+                autoComplete="off"
+                data-testid="queue-search"
+              />
+            </div>
+          </div>
+          {counts === null ? (
             <p className="muted" aria-busy="true">
               Loading the queue…
             </p>
-          ) : entries.length === 0 ? (
-            <div className="empty small-empty" data-testid="queue-empty">
-              <p className="empty-title">
-                {filter ? `No ${filter} events in ${selected}` : `No events in the outbox of ${selected}`}
-              </p>
-            </div>
           ) : (
             <QueueTable
-              entries={entries}
-              resolving={resolving}
-              onResolveOpen={setResolving}
-              onResolve={resolve}
+              month={selected}
+              state={filter}
+              search={settled}
+              refresh={refresh}
+              onResolveOpen={(e) => {
+                opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+                setResolving(e);
+              }}
               disabled={submitting}
+            />
+          )}
+          {resolving && (
+            <ResolvePanel
+              key={resolving.id}
+              entry={resolving}
+              onCancel={() => {
+                setResolving(null);
+                if (opener.current?.isConnected) opener.current.focus();
+              }}
+              onResolve={(how, reason) => resolve(resolving, how, reason)}
             />
           )}
         </>
@@ -370,111 +411,68 @@ function RunResult({ report }: { report: SubmitReport }) {
 }
 
 interface QueueProps {
-  entries: OutboxEntry[];
-  resolving: string | null;
-  onResolveOpen: (id: string | null) => void;
-  onResolve: (e: OutboxEntry, how: api.Resolution, reason: string) => Promise<void>;
+  month: string;
+  state: api.OutboxState | "";
+  search: string;
+  refresh: number;
+  onResolveOpen: (e: OutboxEntry) => void;
   disabled: boolean;
 }
 
-function QueueTable({ entries, resolving, onResolveOpen, onResolve, disabled }: QueueProps) {
+/** The outbox of one month, by page: filtered by state and searched in the engine. */
+function QueueTable({ month, state, search, refresh, onResolveOpen, disabled }: QueueProps) {
+  const query = { month, state: state === "" ? null : state, search: search === "" ? null : search };
+  const columns: Array<Column<OutboxEntry>> = [
+    { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
+    { id: "instance_id", label: "Instance", width: 120, cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+    { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
+    { id: "gross", label: "Gross", width: 96, num: true, cell: (e) => <span data-value={e.gross}>{formatAmount(e.gross)}</span> },
+    { id: "wix_share", label: "Wix share", width: 88, num: true, cell: (e) => <span data-value={e.wix_share}>{formatAmount(e.wix_share)}</span> },
+    { id: "state", label: "State", width: 90, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
+    { id: "attempts", label: "Attempts", width: 84, num: true, cell: (e) => e.attempts },
+    { id: "last_attempt_at", label: "Last attempt", width: 160, cell: (e) => (e.last_attempt_at ? formatTimestamp(e.last_attempt_at) : "—") },
+    { id: "last_error", label: "Last error", width: 90, grow: true, cell: (e) => e.last_error ?? "—", title: (e) => e.last_error ?? "" },
+    {
+      id: "actions",
+      label: <span className="sr-only">Actions</span>,
+      width: 100,
+      className: "actions",
+      cell: (e) =>
+        e.state === "uncertain" && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={(ev) => {
+              ev.stopPropagation();
+              onResolveOpen(e);
+            }}
+            disabled={disabled}
+            aria-label={`Resolve ${e.id}`}
+          >
+            Resolve…
+          </button>
+        ),
+    },
+  ];
   return (
-    <div className="table-wrap">
-      <table className="table queue" aria-label="Outbox" data-testid="queue-table">
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Instance</th>
-            <th scope="col">Type</th>
-            <th scope="col" className="num">Gross</th>
-            <th scope="col" className="num">Wix share</th>
-            <th scope="col">State</th>
-            <th scope="col" className="num">Attempts</th>
-            <th scope="col">Last attempt</th>
-            <th scope="col">Last error</th>
-            <th scope="col"><span className="sr-only">Actions</span></th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e) => (
-            <QueueRow
-              key={e.id}
-              entry={e}
-              open={resolving === e.id}
-              onOpen={() => onResolveOpen(e.id)}
-              onClose={() => onResolveOpen(null)}
-              onResolve={(how, reason) => onResolve(e, how, reason)}
-              disabled={disabled}
-            />
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function QueueRow({
-  entry: e,
-  open,
-  onOpen,
-  onClose,
-  onResolve,
-  disabled,
-}: {
-  entry: OutboxEntry;
-  open: boolean;
-  onOpen: () => void;
-  onClose: () => void;
-  onResolve: (how: api.Resolution, reason: string) => Promise<void>;
-  disabled: boolean;
-}) {
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const wasOpen = useRef(false);
-  useEffect(() => {
-    if (!open && wasOpen.current) buttonRef.current?.focus();
-    wasOpen.current = open;
-  }, [open]);
-  return (
-    <>
-      <tr data-testid={`outbox-row-${e.id}`} data-state={e.state}>
-        <td>
-          <code>{e.id}</code>
-        </td>
-        <td>
-          <code title={e.instance_id}>{e.instance_id}</code>
-        </td>
-        <td>{e.billing_type}</td>
-        <td className="num">{e.gross}</td>
-        <td className="num">{e.wix_share}</td>
-        <td data-col="state">
-          <span className={`state state-${e.state}`}>{e.state}</span>
-        </td>
-        <td className="num">{e.attempts}</td>
-        <td>{e.last_attempt_at ? formatTimestamp(e.last_attempt_at) : "—"}</td>
-        <td className="detail">{e.last_error ?? "—"}</td>
-        <td className="actions">
-          {e.state === "uncertain" && !open && (
-            <button
-              type="button"
-              className="secondary"
-              ref={buttonRef}
-              onClick={onOpen}
-              disabled={disabled}
-              aria-label={`Resolve ${e.id}`}
-            >
-              Resolve…
-            </button>
-          )}
-        </td>
-      </tr>
-      {open && (
-        <tr className="form-row">
-          <td colSpan={10}>
-            <ResolvePanel entry={e} onCancel={onClose} onResolve={onResolve} />
-          </td>
-        </tr>
-      )}
-    </>
+    <PagedTable<OutboxEntry>
+      label="Outbox"
+      testId="queue-table"
+      columns={columns}
+      queryKey={JSON.stringify([query, refresh])}
+      fetchPage={(offset, limit) => api.outboxPage({ ...query, offset, limit })}
+      rowKey={(e) => e.id}
+      rowAttrs={(e) => ({ "data-testid": `outbox-row-${e.id}`, "data-state": e.state })}
+      height={360}
+      noun={["event", "events"]}
+      empty={
+        <div data-testid="queue-empty">
+          <p className="empty-title">
+            {search !== "" ? `No event of ${month} matches “${search}”` : state ? `No ${state} events in ${month}` : `No events in the outbox of ${month}`}
+          </p>
+        </div>
+      }
+    />
   );
 }
 

@@ -1,8 +1,14 @@
+import type { EventLine } from "../bindings/EventLine";
+import type { EventQuery } from "../bindings/EventQuery";
 import type { Exception } from "../bindings/Exception";
 import type { InstanceLine } from "../bindings/InstanceLine";
+import type { InstanceQuery } from "../bindings/InstanceQuery";
 import type { MonthInfo } from "../bindings/MonthInfo";
+import type { MonthSummary } from "../bindings/MonthSummary";
 import type { OutboxEntry } from "../bindings/OutboxEntry";
-import type { Report } from "../bindings/Report";
+import type { OutboxQuery } from "../bindings/OutboxQuery";
+import { compareDecimal } from "../format";
+import type { Page } from "../paging";
 import type { StateCounts } from "../bindings/StateCounts";
 import type { BatchSummary } from "../bindings/BatchSummary";
 import type { ImportReport } from "../bindings/ImportReport";
@@ -82,24 +88,115 @@ export function exception(over: Partial<Exception> = {}): Exception {
   };
 }
 
-/** A month report as Rust sends it: every amount a decimal string. */
-export function monthReport(over: Partial<Report> = {}): Report {
+/** A month summary as Rust sends it: every amount a decimal string. */
+export function monthSummary(over: Partial<MonthSummary> = {}): MonthSummary {
   return {
     month: "2026-10",
-    quarter: null,
+    status: "open",
     app_id: "9a1b2c3d-0000-4000-8000-00000000a001",
     app_name: "Acme Forms",
-    status: "open",
     totals: { events: 3, gross: "99.00", expenses: "4.89", net: "94.11", wix_share: "18.82" },
-    instances: [
-      instanceLine(),
-      instanceLine({ instance_id: INSTANCE_B, charges: 1, refunds: 0, gross: "99.00", expenses: "3.17", net: "95.83", wix_share: "19.17" }),
-    ],
-    events: [],
+    charges: 2,
+    refunds: 1,
+    late: 0,
+    instances: 2,
     exceptions: [],
     payouts: [],
     ...over,
   };
+}
+
+/** The instance lines of `monthSummary()`. */
+export function twoInstances(): InstanceLine[] {
+  return [
+    instanceLine(),
+    instanceLine({ instance_id: INSTANCE_B, charges: 1, refunds: 0, gross: "99.00", expenses: "3.17", net: "95.83", wix_share: "19.17" }),
+  ];
+}
+
+export function eventLine(over: Partial<EventLine> = {}): EventLine {
+  return {
+    id: "tx-1",
+    instance_id: INSTANCE_A,
+    billing_type: "CHARGE",
+    created_date: "2026-10-02T10:00:00Z",
+    gross: "49.00",
+    expenses: "1.72",
+    net: "47.28",
+    rate: "20",
+    wix_share: "9.46",
+    source: "stripe-itemized",
+    source_id: "txn_1",
+    late: false,
+    state: "draft",
+    product: "Pro",
+    expense_note: "Stripe fee",
+    rate_basis: "rate in force on 2026-10-02",
+    ...over,
+  };
+}
+
+/** `n` events `tx-0` … `tx-<n-1>`, alternately of instance A and B, charges but every fifth. */
+export function manyEvents(n: number): EventLine[] {
+  return Array.from({ length: n }, (_, i) =>
+    eventLine({
+      id: `tx-${i}`,
+      instance_id: i % 2 === 0 ? INSTANCE_A : INSTANCE_B,
+      billing_type: i % 5 === 4 ? "REFUND" : "CHARGE",
+      source_id: `txn_${i}`,
+      gross: `${i}.00`,
+      late: i % 7 === 6,
+    }),
+  );
+}
+
+// The engine's paging, as a stand-in: filter, sort, then `limit` rows from `offset`.
+
+function page<R>(rows: R[], offset: number, limit: number): Page<R> {
+  return { total: rows.length, offset, rows: rows.slice(offset, offset + limit) };
+}
+
+function has(text: string | null | undefined, search: string | null): boolean {
+  return search === null || (text ?? "").toLowerCase().includes(search.toLowerCase());
+}
+
+export function instancePageOf(lines: InstanceLine[], q: InstanceQuery): Page<InstanceLine> {
+  const rows = lines.filter((l) => has(l.instance_id, q.search));
+  const key = (l: InstanceLine) => (q.sort === "instance_id" || q.sort === "events" ? null : l[q.sort]);
+  rows.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    const c =
+      q.sort === "events" ? a.charges + a.refunds - (b.charges + b.refunds)
+      : ka !== null && kb !== null ? compareDecimal(ka, kb)
+      : a.instance_id.localeCompare(b.instance_id);
+    return q.descending ? -c : c;
+  });
+  return page(rows, q.offset, q.limit);
+}
+
+export function eventPageOf(events: EventLine[], q: EventQuery): Page<EventLine> {
+  const rows = events.filter(
+    (e) =>
+      (q.instance === null || e.instance_id === q.instance) &&
+      (q.billing_type === null || e.billing_type === q.billing_type) &&
+      (q.late === null || e.late === q.late) &&
+      (q.state === null || e.state === q.state) &&
+      (has(e.id, q.search) || has(e.source_id, q.search) || has(e.instance_id, q.search)),
+  );
+  if (q.sort !== "report") {
+    const s = q.sort;
+    rows.sort((a, b) => (s === "instance" ? a.instance_id.localeCompare(b.instance_id) : compareDecimal(a[s], b[s])));
+  }
+  if (q.descending) rows.reverse();
+  return page(rows, q.offset, q.limit);
+}
+
+export function outboxPageOf(entries: OutboxEntry[], q: OutboxQuery): Page<OutboxEntry> {
+  const rows = entries.filter(
+    (e) => e.month === q.month && (q.state === null || e.state === q.state) && (has(e.id, q.search) || has(e.instance_id, q.search)),
+  );
+  return page(rows, q.offset, q.limit);
 }
 
 export function outboxEntry(over: Partial<OutboxEntry> = {}): OutboxEntry {
