@@ -1,5 +1,7 @@
 //! The engine: SQLite store with migrations, import batches, instance resolution, months,
 //! reports and the outbox. Never depends on Tauri; the CLI and the desktop shell both call it.
+// Unsafe code is refused everywhere but `raw` (SQLite's C API), allowed by name below.
+#![deny(unsafe_code)]
 
 mod audit;
 mod calendar;
@@ -11,6 +13,7 @@ mod exceptions;
 pub mod export;
 mod import;
 pub mod kinds;
+#[allow(unsafe_code)]
 mod raw;
 mod record;
 pub mod months;

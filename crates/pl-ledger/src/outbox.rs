@@ -29,7 +29,7 @@
 //! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`, and
 //! every text stored (attempts' `response` and `message`, `events.last_error`, the audit of a
 //! stopped run) goes through `Client::scrub` again here (every encoding, every token).
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -319,10 +319,10 @@ fn backoff(opts: &SubmitOptions, attempt: u32) -> Duration {
     half + Duration::from_micros(rand::rng().random_range(0..=half.as_micros().max(1) as u64))
 }
 
-/// A rolling one-minute window of request times per instance.
+/// A rolling one-minute window of request times per instance (looked up once per request sent).
 #[derive(Default)]
 struct RateWindow {
-    sent: HashMap<String, VecDeque<Instant>>,
+    sent: rustc_hash::FxHashMap<String, VecDeque<Instant>>,
 }
 
 impl RateWindow {
