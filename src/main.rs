@@ -1,6 +1,8 @@
 //! `partner-ledger`: the command line over the engine (SPEC §8). Scripts and acceptance checks
 //! drive it; every command takes `--json`. Exit 0 on success, 1 on a refused or failed
 //! operation (the reason on stderr), 2 on bad usage.
+// No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![forbid(unsafe_code)]
 mod cli;
 
 /// mimalloc: large imports allocate and free millions of small strings across threads, where

@@ -1,6 +1,8 @@
 //! The desktop shell: a thin Tauri layer over the `pl-ledger` engine. Every command opens
 //! nothing itself beyond the one shared [`Ledger`], calls one engine method, and maps the
 //! engine's error to its operator-readable message. No business rule lives here.
+// No unsafe code here (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![deny(unsafe_code)]
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 

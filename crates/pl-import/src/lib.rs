@@ -29,6 +29,8 @@
 //! an empty type and an empty or unknown PayPal status are bad rows. Every message that quotes the
 //! file's content goes through [`clip`] (at most [`CLIP_CHARS`] characters, control characters
 //! escaped).
+// No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::fmt;

@@ -18,10 +18,10 @@
 use std::collections::HashMap;
 
 use pl_import::Format;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use crate::{audit, import, now_rfc3339, resolve, ClassifyOutcome, ClassifyRule, Error, Result};
+use crate::{import, resolve, store, ClassifyOutcome, ClassifyRule, Error, Result};
 
 /// What a rule makes of its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,36 +67,14 @@ pub(crate) fn type_key(type_name: &str) -> String {
 
 /// The saved rules by (source, type key).
 pub(crate) fn rules(conn: &Connection) -> Result<HashMap<(String, String), Action>> {
-    let mut stmt = conn.prepare("SELECT source, type_key, action FROM classify_rules")?;
-    let mut rows = stmt.query([])?;
-    let mut out = HashMap::new();
-    while let Some(r) = rows.next()? {
-        let action: String = r.get(2)?;
-        if let Some(a) = Action::parse(&action) {
-            out.insert((r.get(0)?, r.get(1)?), a);
-        }
-    }
-    Ok(out)
+    Ok(store::classify::rules(conn)?
+        .into_iter()
+        .filter_map(|(source, key, action)| Action::parse(&action).map(|a| ((source, key), a)))
+        .collect())
 }
 
 pub(crate) fn list(conn: &Connection) -> Result<Vec<ClassifyRule>> {
-    let mut stmt = conn.prepare("SELECT source, type_name, action, saved_at, saved_by FROM classify_rules ORDER BY source, type_key")?;
-    let rows = stmt.query_map([], rule_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-fn rule_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClassifyRule> {
-    Ok(ClassifyRule { source: r.get(0)?, type_name: r.get(1)?, action: r.get(2)?, saved_at: r.get(3)?, saved_by: r.get(4)? })
-}
-
-fn rule(conn: &Connection, source: &str, key: &str) -> Result<Option<ClassifyRule>> {
-    Ok(conn
-        .query_row(
-            "SELECT source, type_name, action, saved_at, saved_by FROM classify_rules WHERE source = ?1 AND type_key = ?2",
-            [source, key],
-            rule_from_row,
-        )
-        .optional()?)
+    store::classify::list(conn)
 }
 
 /// A stored gross, or an error naming its row.
@@ -113,19 +91,11 @@ pub(crate) fn apply(conn: &Connection, only: Option<(&str, &str)>) -> Result<(u3
         return Ok((0, 0));
     }
     let mut todo = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT t.id, b.format, t.type_name, t.gross, t.source_id FROM txns t JOIN batches b ON b.id = t.batch_id \
-             WHERE t.kind = 'unclassified' AND t.undone = 0",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (id, source, type_name): (i64, String, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let Some(key) = type_name.as_deref().map(type_key) else { continue };
-            let Some(&action) = rules.get(&(source.clone(), key.clone())) else { continue };
-            let counted = only.is_none_or(|(s, k)| s == source && k == key);
-            todo.push((id, action, gross_of(id, &r.get::<_, String>(3)?)?, r.get::<_, String>(4)?, counted));
-        }
+    for row in store::classify::unclassified(conn)? {
+        let Some(key) = row.type_name.as_deref().map(type_key) else { continue };
+        let Some(&action) = rules.get(&(row.source.clone(), key.clone())) else { continue };
+        let counted = only.is_none_or(|(s, k)| s == row.source && k == key);
+        todo.push((row.id, action, gross_of(row.id, &row.gross)?, row.source_id, counted));
     }
     let (mut classified, mut disagreeing) = (0u32, 0u32);
     for (id, action, gross, source_id, counted) in todo {
@@ -136,17 +106,10 @@ pub(crate) fn apply(conn: &Connection, only: Option<(&str, &str)>) -> Result<(u3
         match action {
             // A charge is what refunds point back to: by its own processor id when the file
             // gave no other (kept if the rule is removed: only charges are looked up by it).
-            Action::Charge => conn.execute(
-                "UPDATE txns SET kind = 'charge', kind_from = 'rule', charge_ref = coalesce(charge_ref, ?2), \
-                 charge_hash = coalesce(charge_hash, ?3) WHERE id = ?1",
-                params![id, source_id, import::key_hash(&source_id)],
-            )?,
-            Action::Refund => conn.execute("UPDATE txns SET kind = 'refund', kind_from = 'rule' WHERE id = ?1", [id])?,
-            Action::Ignore => conn.execute(
-                "UPDATE txns SET kind = 'skipped', kind_from = 'rule', skip_reason = 'classified as ignore' WHERE id = ?1",
-                [id],
-            )?,
-        };
+            Action::Charge => store::classify::make_charge(conn, id, &source_id, import::key_hash(&source_id))?,
+            Action::Refund => store::classify::make_refund(conn, id)?,
+            Action::Ignore => store::classify::make_ignored(conn, id)?,
+        }
         classified += u32::from(counted);
     }
     Ok((classified, disagreeing))
@@ -155,34 +118,18 @@ pub(crate) fn apply(conn: &Connection, only: Option<(&str, &str)>) -> Result<(u3
 /// Puts the rows a rule of (source, type key) classified back to `unclassified`, except those
 /// an approval froze. Returns (rows put back, rows frozen).
 fn take_back(conn: &Connection, source: &str, key: &str) -> Result<(u32, u32)> {
-    let mut rows_of_rule = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT t.id, b.format, t.type_name, EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id) \
-             FROM txns t JOIN batches b ON b.id = t.batch_id WHERE t.kind_from = 'rule' AND t.undone = 0",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (id, format, type_name, frozen): (i64, String, Option<String>, bool) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            if format == source && type_name.as_deref().map(type_key).as_deref() == Some(key) {
-                rows_of_rule.push((id, frozen));
-            }
-        }
-    }
+    let rows_of_rule: Vec<(i64, bool)> = store::classify::classified(conn)?
+        .into_iter()
+        .filter(|r| r.source == source && r.type_name.as_deref().map(type_key).as_deref() == Some(key))
+        .map(|r| (r.id, r.frozen))
+        .collect();
     let (mut back, mut frozen) = (0u32, 0u32);
     for (id, is_frozen) in rows_of_rule {
         if is_frozen {
             frozen += 1;
             continue;
         }
-        // The instance it found as a charge or refund (by its charge, by its customer) is found
-        // again if it is classified again; metadata and an operator's assignment stay.
-        conn.execute(
-            "UPDATE txns SET kind = 'unclassified', kind_from = NULL, skip_reason = NULL, \
-             instance_id = CASE WHEN resolved_by IN ('charge', 'customer') THEN NULL ELSE instance_id END, \
-             resolved_by = CASE WHEN resolved_by IN ('charge', 'customer') THEN NULL ELSE resolved_by END WHERE id = ?1",
-            [id],
-        )?;
+        store::classify::unclassify(conn, id)?;
         back += 1;
     }
     Ok((back, frozen))
@@ -198,8 +145,7 @@ fn checked(conn: &Connection, source: &str, type_name: &str) -> Result<(String, 
         ))
     })?;
     if let Format::Mapped(name) = &format {
-        let known: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM column_mappings WHERE name = ?1)", [name], |r| r.get(0))?;
-        if !known {
+        if !store::mappings::exists(conn, name)? {
             return Err(Error::Refused(format!("there is no saved column mapping named `{name}`")));
         }
     }
@@ -221,19 +167,14 @@ pub(crate) fn classify(conn: &mut Connection, source: &str, type_name: &str, act
     let tx = conn.transaction()?;
     let (source, type_name) = checked(&tx, source, type_name)?;
     let key = type_key(&type_name);
-    let before = rule(&tx, &source, &key)?;
+    let before = store::classify::rule(&tx, &source, &key)?;
     // A changed rule starts from the rows as the files gave them.
     let (_, frozen) = take_back(&tx, &source, &key)?;
-    tx.execute(
-        "INSERT INTO classify_rules (source, type_key, type_name, action, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT(source, type_key) DO UPDATE SET type_name = excluded.type_name, action = excluded.action, \
-         saved_at = excluded.saved_at, saved_by = excluded.saved_by",
-        params![source, key, type_name, act.as_str(), now_rfc3339(), by],
-    )?;
+    store::classify::save(&tx, &source, &key, &type_name, act.as_str(), by)?;
     let (classified, disagreeing) = apply(&tx, Some((&source, &key)))?;
     resolve::resolve_again(&tx)?;
-    let outcome = ClassifyOutcome { rule: rule(&tx, &source, &key)?, classified, disagreeing, unclassified: disagreeing, frozen };
-    audit::record(&tx, by, "classify.set", &format!("classify:{source}:{type_name}"), before.as_ref(), Some(&outcome))?;
+    let outcome = ClassifyOutcome { rule: store::classify::rule(&tx, &source, &key)?, classified, disagreeing, unclassified: disagreeing, frozen };
+    store::audit::record(&tx, by, "classify.set", &format!("classify:{source}:{type_name}"), before.as_ref(), Some(&outcome))?;
     tx.commit()?;
     Ok(outcome)
 }
@@ -241,14 +182,7 @@ pub(crate) fn classify(conn: &mut Connection, source: &str, type_name: &str, act
 /// Classifies the type of one `unclassified` row (an `unclassified_type` exception's `txn_id`)
 /// for its source: what the window's exception row offers.
 pub(crate) fn classify_row(conn: &mut Connection, txn_id: i64, action: &str, by: &str) -> Result<ClassifyOutcome> {
-    let (source, type_name): (String, Option<String>) = conn
-        .query_row(
-            "SELECT b.format, t.type_name FROM txns t JOIN batches b ON b.id = t.batch_id \
-             WHERE t.id = ?1 AND t.undone = 0 AND t.kind = 'unclassified'",
-            [txn_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
+    let (source, type_name) = store::classify::unclassified_type(conn, txn_id)?
         .ok_or_else(|| Error::NotFound(format!("row {txn_id} among the unclassified rows (it may be classified already)")))?;
     let type_name = type_name.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         Error::Refused(format!("row {txn_id} has no type to classify it by; correct its file or column mapping and import it again"))
@@ -262,13 +196,13 @@ pub(crate) fn remove(conn: &mut Connection, source: &str, type_name: &str, by: &
     let tx = conn.transaction()?;
     let (source, type_name) = checked(&tx, source, type_name)?;
     let key = type_key(&type_name);
-    let before = rule(&tx, &source, &key)?
+    let before = store::classify::rule(&tx, &source, &key)?
         .ok_or_else(|| Error::NotFound(format!("a classification of type `{type_name}` for {source}")))?;
     let (unclassified, frozen) = take_back(&tx, &source, &key)?;
-    tx.execute("DELETE FROM classify_rules WHERE source = ?1 AND type_key = ?2", [&source, &key])?;
+    store::classify::delete(&tx, &source, &key)?;
     resolve::resolve_again(&tx)?;
     let outcome = ClassifyOutcome { rule: None, classified: 0, disagreeing: 0, unclassified, frozen };
-    audit::record(&tx, by, "classify.remove", &format!("classify:{source}:{}", before.type_name), Some(&before), Some(&outcome))?;
+    store::audit::record(&tx, by, "classify.remove", &format!("classify:{source}:{}", before.type_name), Some(&before), Some(&outcome))?;
     tx.commit()?;
     Ok(outcome)
 }

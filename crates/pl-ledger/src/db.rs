@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_outbox", include_str!("../migrations/0003_outbox.sql")),
     ("0004_event_rate_basis", include_str!("../migrations/0004_event_rate_basis.sql")),
     ("0005_direction", include_str!("../migrations/0005_direction.sql")),
+    ("0006_frozen_app_id", include_str!("../migrations/0006_frozen_app_id.sql")),
 ];
 
 /// How long a write waits for another process's write (an import, a submission) to finish.
@@ -169,4 +170,11 @@ pub fn migrate_to(conn: &Connection, path: &Path, target: i64) -> Result<()> {
         tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
     }
+}
+
+/// What the ledger is now, to tell a computed view from a stale one: SQLite's `data_version`
+/// (changed by any other connection's commit) and this connection's own changes.
+pub(crate) fn change_stamp(conn: &Connection) -> Result<(i64, u64)> {
+    let v: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    Ok((v, conn.total_changes()))
 }

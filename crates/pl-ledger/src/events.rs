@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use pl_import::clip;
 use crate::raw::{RawQuery, Val};
 use crate::resolve::T_IS_EVENT_KIND_SQL;
+use crate::kinds::BillingTypeOfKind as _;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
 use crate::{exceptions, months, settings, Error, Exception, Result};
 

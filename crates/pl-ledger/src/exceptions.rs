@@ -1,8 +1,9 @@
 //! Exceptions: what stops a month from being approved, each with what the operator can do.
 use rusqlite::Connection;
 
-use crate::resolve::EVENT_KINDS_SQL;
-use crate::{classify, settings, Exception, Result};
+use crate::calendar::bound_ts;
+use crate::store::txns::{UnclassifiedRow, UnresolvedRow};
+use crate::{classify, settings, store, Exception, Result};
 
 /// The reporting time zone setting.
 pub(crate) fn reporting_tz(conn: &Connection) -> Result<chrono_tz::Tz> {
@@ -24,15 +25,9 @@ pub(crate) fn instance_exceptions_between(conn: &Connection, start: &str, end: &
 /// other way than the rule says, and the detail says so.
 fn unclassified_between(conn: &Connection, start: &str, end: &str) -> Result<Vec<Exception>> {
     let rules = classify::rules(conn)?;
-    let mut stmt = conn.prepare(
-        "SELECT t.id, b.format, t.source_id, t.occurred_at, t.type_name, t.gross, t.currency, b.file_name, t.line \
-         FROM txns t JOIN batches b ON b.id = t.batch_id \
-         WHERE t.kind = 'unclassified' AND t.undone = 0 AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 ORDER BY t.occurred_ts, t.id",
-    )?;
-    let rows = stmt.query_map([crate::months::bound_ts(start), crate::months::bound_ts(end)], |r| {
-        let source: String = r.get(1)?;
-        let type_name: Option<String> = r.get(4)?;
-        let (gross, currency): (String, String) = (r.get(5)?, r.get(6)?);
+    let rows = store::txns::unclassified_between(conn, bound_ts(start), bound_ts(end))?;
+    let exception = |r: UnclassifiedRow| {
+        let UnclassifiedRow { txn_id, source, source_id, occurred_at, type_name, gross, currency, file_name, line } = r;
         let currency = pl_import::clip(&currency);
         let type_name = type_name.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let detail = match type_name {
@@ -53,32 +48,24 @@ fn unclassified_between(conn: &Connection, start: &str, end: &str) -> Result<Vec
                 ),
             },
         };
-        Ok(Exception {
+        Exception {
             kind: "unclassified_type".into(),
             source,
-            source_id: r.get(2)?,
-            txn_id: Some(r.get(0)?),
+            source_id,
+            txn_id: Some(txn_id),
             row_kind: "unclassified".into(),
-            created_date: r.get(3)?,
-            file: format!("{}:{}", r.get::<_, String>(7)?, r.get::<_, u32>(8)?),
+            created_date: occurred_at,
+            file: format!("{file_name}:{line}"),
             detail,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        }
+    };
+    Ok(rows.into_iter().map(exception).collect())
 }
 
 fn instance_only_between(conn: &Connection, start: &str, end: &str) -> Result<Vec<Exception>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT t.id, b.format, t.source_id, t.kind, t.occurred_at, t.instance_meta, t.customer_key, t.original_ref, \
-         b.file_name, t.line FROM txns t JOIN batches b ON b.id = t.batch_id \
-         WHERE t.undone = 0 AND t.instance_id IS NULL AND t.kind IN {EVENT_KINDS_SQL} \
-         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id) \
-         AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 ORDER BY t.occurred_ts, t.id"
-    ))?;
-    let rows = stmt.query_map([crate::months::bound_ts(start), crate::months::bound_ts(end)], |r| {
-        let meta: Option<String> = r.get(5)?;
-        let customer: Option<String> = r.get(6)?;
-        let original: Option<String> = r.get(7)?;
+    let rows = store::txns::unresolved_between(conn, bound_ts(start), bound_ts(end))?;
+    let exception = |r: UnresolvedRow| {
+        let UnresolvedRow { txn_id, source, source_id, kind: row_kind, occurred_at, instance_meta: meta, customer_key: customer, original_ref: original, file_name, line } = r;
         let (kind, detail) = match &meta {
             Some(m) => (
                 "invalid_instance",
@@ -98,16 +85,16 @@ fn instance_only_between(conn: &Connection, start: &str, end: &str) -> Result<Ve
                 ("unresolved_instance", why)
             }
         };
-        Ok(Exception {
+        Exception {
             kind: kind.into(),
-            source: r.get(1)?,
-            source_id: r.get(2)?,
-            txn_id: Some(r.get(0)?),
-            row_kind: r.get(3)?,
-            created_date: r.get(4)?,
-            file: format!("{}:{}", r.get::<_, String>(8)?, r.get::<_, u32>(9)?),
+            source,
+            source_id,
+            txn_id: Some(txn_id),
+            row_kind,
+            created_date: occurred_at,
+            file: format!("{file_name}:{line}"),
             detail,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        }
+    };
+    Ok(rows.into_iter().map(exception).collect())
 }

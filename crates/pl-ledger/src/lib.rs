@@ -1,7 +1,10 @@
 //! The engine: SQLite store with migrations, import batches, instance resolution, months,
 //! reports and the outbox. Never depends on Tauri; the CLI and the desktop shell both call it.
+// Unsafe code is refused everywhere but `raw` (SQLite's C API), allowed by name below.
+#![deny(unsafe_code)]
 
 mod audit;
+mod calendar;
 mod classify;
 pub mod db;
 mod error;
@@ -9,10 +12,13 @@ mod events;
 mod exceptions;
 pub mod export;
 mod import;
+pub mod kinds;
+#[allow(unsafe_code)]
 mod raw;
 mod record;
 pub mod months;
 pub mod outbox;
+mod outbox_types;
 mod refunds;
 pub mod report;
 pub mod resolve;
@@ -20,6 +26,7 @@ pub mod rules;
 mod schedule;
 pub mod settings;
 mod store;
+mod ledger;
 pub mod types;
 
 pub use error::{Error, Result, BUSY_MESSAGE};
@@ -28,7 +35,7 @@ pub use refunds::NewManualRefund;
 pub use outbox::{OutboxEntry, Resolution, StateCounts, SubmitLock, SubmitOptions, SubmitProgress, SubmitReport};
 pub use report::Period;
 pub use schedule::FxImportReport;
-pub use store::{ImportOptions, Ledger, APP_IDENTIFIER};
+pub use ledger::{ImportOptions, Ledger, APP_IDENTIFIER};
 pub use types::*;
 
 /// Now, as stored: RFC 3339 in UTC with whole seconds.

@@ -111,8 +111,8 @@ pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, mon
         )));
     };
     tx.execute(
-        "INSERT INTO months (month, status, approved_at, approved_by) VALUES (?1, 'approved', ?2, ?3)",
-        params![month, now_rfc3339(), by],
+        "INSERT INTO months (month, status, approved_at, approved_by, app_id) VALUES (?1, 'approved', ?2, ?3, ?4)",
+        params![month, now_rfc3339(), by, ctx.app_id],
     )?;
     {
         use crate::raw::{RawInsert, Val};

@@ -29,7 +29,7 @@
 //! Invariant: no secret reaches this module's storage: responses are scrubbed by `pl-wix`, and
 //! every text stored (attempts' `response` and `message`, `events.last_error`, the audit of a
 //! stopped run) goes through `Client::scrub` again here (every encoding, every token).
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,12 +37,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use pl_wix::{BillingEvent, BillingType, Client, FailureClass, Secrets, WixConfig};
 use rand::Rng;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
-use serde::Serialize;
-use ts_rs::TS;
 
-use crate::{audit, now_rfc3339, report, settings, Error, Result};
+use crate::store::outbox::QueuedRow;
+use crate::{calendar, now_rfc3339, report, settings, store, Error, Result};
 
 /// The outbox states, in SPEC order.
 pub const STATES: [&str; 5] = ["queued", "sending", "sent", "rejected", "uncertain"];
@@ -72,69 +71,7 @@ impl Default for SubmitOptions {
     }
 }
 
-/// Counts of a month's events per outbox state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
-pub struct StateCounts {
-    pub queued: u32,
-    pub sending: u32,
-    pub sent: u32,
-    pub rejected: u32,
-    pub uncertain: u32,
-}
-
-/// What `submit` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct SubmitReport {
-    pub month: String,
-    /// The month's status after the run: `approved` or `submitted`.
-    pub status: String,
-    /// Requests written in this run.
-    pub requests: u32,
-    /// Events left `uncertain` by a crashed earlier run, found at the start of this one.
-    pub recovered_uncertain: u32,
-    /// Why the run stopped early (401, 403, 428), when it did.
-    pub stopped: Option<String>,
-    /// The month's events per state after the run.
-    pub counts: StateCounts,
-}
-
-/// Progress during a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct SubmitProgress {
-    pub total: u32,
-    pub done: u32,
-    pub sent: u32,
-    pub rejected: u32,
-    pub uncertain: u32,
-    pub retrying: u32,
-}
-
-/// One event of the outbox, for `outbox list`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct OutboxEntry {
-    pub id: String,
-    pub month: String,
-    pub instance_id: String,
-    pub billing_type: String,
-    pub gross: String,
-    pub wix_share: String,
-    pub state: String,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    pub last_attempt_at: Option<String>,
-}
-
-/// One stored attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct AttemptInfo {
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub outcome: Option<String>,
-    pub http_status: Option<u16>,
-    pub auth_flow: Option<String>,
-    pub response: Option<String>,
-    pub message: Option<String>,
-}
+pub use crate::outbox_types::{AttemptInfo, OutboxEntry, StateCounts, SubmitProgress, SubmitReport};
 
 /// The operator's decision about an uncertain (or rejected) event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,31 +120,21 @@ impl SubmitLock {
 /// Turns `sending` events left by a dead process into `uncertain`. Call only with the lock.
 pub(crate) fn recover(conn: &mut Connection, by: &str) -> Result<u32> {
     // Looked at first without the write lock: `outbox list` must not wait for an import.
-    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE state = 'sending')", [], |r| r.get(0))?;
-    if !any {
+    if !store::outbox::any_sending(conn)? {
         return Ok(0);
     }
     let tx = conn.transaction()?;
-    let ids: Vec<String> = tx
-        .prepare("SELECT id FROM events WHERE state = 'sending' ORDER BY id")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let ids = store::outbox::sending_ids(&tx)?;
     if ids.is_empty() {
         return Ok(0);
     }
-    let now = now_rfc3339();
-    tx.execute(
-        "UPDATE outbox_attempts SET finished_at = ?1, outcome = 'crashed', \
-         message = 'the app stopped while this request was out: Wix may or may not have it' \
-         WHERE finished_at IS NULL AND event_id IN (SELECT id FROM events WHERE state = 'sending')",
-        [&now],
+    store::outbox::sending_to_uncertain(
+        &tx,
+        &now_rfc3339(),
+        "the app stopped while this request was out: Wix may or may not have it",
+        "the app stopped while this event was being sent; check it in Wix, then resolve it as sent or resend",
     )?;
-    tx.execute(
-        "UPDATE events SET state = 'uncertain', last_error = 'the app stopped while this event was being sent; \
-         check it in Wix, then resolve it as sent or resend' WHERE state = 'sending'",
-        [],
-    )?;
-    audit::record(&tx, by, "outbox.recover", "outbox", Some(&serde_json::json!({ "sending": ids })), Some(&"uncertain"))?;
+    store::audit::record(&tx, by, "outbox.recover", "outbox", Some(&serde_json::json!({ "sending": ids })), Some(&"uncertain"))?;
     tx.commit()?;
     Ok(ids.len() as u32)
 }
@@ -256,59 +183,55 @@ struct Pending {
     attempts: u32,
 }
 
-fn billing_event(id: &str, payload: &str) -> Result<BillingEvent> {
-    let bad = |what: &str| Error::Refused(format!("event {id}: its frozen payload has no valid {what}"));
-    let v: serde_json::Value = serde_json::from_str(payload).map_err(|_| bad("JSON"))?;
-    let ev = &v["event"];
-    let dec = |k: &str| ev[k].as_str().and_then(|s| s.parse::<Decimal>().ok()).ok_or_else(|| bad(k));
-    Ok(BillingEvent {
-        instance_id: ev["instanceId"].as_str().ok_or_else(|| bad("instanceId"))?.to_string(),
-        gross_revenue: dec("grossRevenue")?,
-        net_revenue: dec("netRevenue")?,
-        wix_share: dec("wixShare")?,
-        created_date: ev["createdDate"]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.with_timezone(&Utc))
-            .ok_or_else(|| bad("createdDate"))?,
-        billing_type: match ev["billingType"].as_str() {
-            Some("CHARGE") => BillingType::Charge,
-            Some("REFUND") => BillingType::Refund,
-            _ => return Err(bad("billingType")),
-        },
-    })
+/// The request of a frozen event, from its own columns: the amounts, date and type the reports
+/// showed when it was approved. (Ledgers before issue 11 also kept a JSON payload per event;
+/// where it disagrees with the columns, the columns win.)
+fn billing_event(row: QueuedRow) -> Result<Pending> {
+    let QueuedRow { id, instance_id, billing_type, created_date, gross, net, wix_share } = row;
+    let bad = |what: &str| Error::Refused(format!("event {id}: its frozen {what} is not valid; reopen its month and approve it again"));
+    let dec = |what: &str, v: &str| v.parse::<Decimal>().map_err(|_| bad(what));
+    let event = BillingEvent {
+        gross_revenue: dec("gross", &gross)?,
+        net_revenue: dec("net", &net)?,
+        wix_share: dec("Wix share", &wix_share)?,
+        created_date: DateTime::parse_from_rfc3339(&created_date).map(|d| d.with_timezone(&Utc)).map_err(|_| bad("created date"))?,
+        billing_type: BillingType::parse(&billing_type).ok_or_else(|| bad("billing type"))?,
+        instance_id: instance_id.clone(),
+    };
+    Ok(Pending { id, instance: instance_id, event, attempts: 0 })
 }
 
-fn ensure_submittable(conn: &Connection, month: &str) -> Result<()> {
-    crate::months::parse_month(month)?;
-    match report::month_status(conn, month)?.as_str() {
-        "open" => Err(Error::Refused(format!("{month} is not approved; approve it first (`partner-ledger approve --month {month}`)"))),
+/// Refuses a month that is not approved, or that was approved for another Wix app than the
+/// client's (its events were frozen for that app).
+fn ensure_submittable(conn: &Connection, client: &Client, month: &str) -> Result<()> {
+    calendar::parse_month(month)?;
+    if report::month_status(conn, month)? == "open" {
+        return Err(Error::Refused(format!("{month} is not approved; approve it first (`partner-ledger approve --month {month}`)")));
+    }
+    match store::months::app_id(conn, month)? {
+        Some(frozen) if frozen != client.config().app_id => Err(Error::Refused(format!(
+            "{month} was approved for Wix app {frozen}, but the app set now is {}; set the app back (`partner-ledger app set`), \
+             or reopen {month} and approve it again for the new app",
+            client.config().app_id
+        ))),
         _ => Ok(()),
     }
 }
 
 fn queued(conn: &Connection, month: &str) -> Result<Vec<Pending>> {
-    let mut stmt = conn.prepare("SELECT id, instance_id, payload FROM events WHERE month = ?1 AND state = 'queued' ORDER BY seq")?;
-    let rows: Vec<(String, String, String)> =
-        stmt.query_map([month], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|(id, instance, payload)| Ok(Pending { event: billing_event(&id, &payload)?, id, instance, attempts: 0 }))
-        .collect()
+    store::outbox::queued(conn, month)?.into_iter().map(billing_event).collect()
 }
 
 /// The exact requests a submission would send, secrets masked (`submit --dry-run`).
 pub fn dry_run(conn: &Connection, client: &Client, month: &str) -> Result<Vec<pl_wix::RenderedRequest>> {
-    ensure_submittable(conn, month)?;
+    ensure_submittable(conn, client, month)?;
     Ok(queued(conn, month)?.iter().map(|p| client.render_request(&p.event)).collect())
 }
 
 pub(crate) fn counts(conn: &Connection, month: &str) -> Result<StateCounts> {
     let mut c = StateCounts::default();
-    let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM events WHERE month = ?1 GROUP BY state")?;
-    let mut rows = stmt.query([month])?;
-    while let Some(r) = rows.next()? {
-        let n: u32 = r.get(1)?;
-        match r.get_ref(0)?.as_str()? {
+    for (state, n) in store::outbox::state_counts(conn, month)? {
+        match state.as_str() {
             "queued" => c.queued = n,
             "sending" => c.sending = n,
             "sent" => c.sent = n,
@@ -325,8 +248,8 @@ pub(crate) fn close_month_if_done(conn: &Connection, month: &str, by: &str) -> R
     let status = report::month_status(conn, month)?;
     let c = counts(conn, month)?;
     if status == "approved" && c.queued + c.sending + c.rejected + c.uncertain == 0 {
-        conn.execute("UPDATE months SET status = 'submitted' WHERE month = ?1", [month])?;
-        audit::record(conn, by, "month.submitted", &format!("month:{month}"), Some(&"approved"), Some(&"submitted"))?;
+        store::months::set_submitted(conn, month)?;
+        store::audit::record(conn, by, "month.submitted", &format!("month:{month}"), Some(&"approved"), Some(&"submitted"))?;
         return Ok("submitted".into());
     }
     Ok(status)
@@ -342,19 +265,9 @@ fn now_millis() -> String {
 /// Commits `sending` for a batch of events (and their attempt rows) in one transaction.
 fn mark_sending(conn: &mut Connection, batch: &[Pending]) -> Result<Vec<i64>> {
     let tx = conn.transaction()?;
-    let now = now_millis();
-    let mut rows = Vec::with_capacity(batch.len());
-    {
-        let mut upd = tx.prepare_cached("UPDATE events SET state = 'sending' WHERE id = ?1 AND state = 'queued'")?;
-        let mut ins = tx.prepare_cached("INSERT INTO outbox_attempts (event_id, started_at) VALUES (?1, ?2)")?;
-        for p in batch {
-            if upd.execute([&p.id])? != 1 {
-                return Err(Error::Refused(format!("event {} is no longer queued", p.id)));
-            }
-            ins.execute(params![p.id, now])?;
-            rows.push(tx.last_insert_rowid());
-        }
-    }
+    let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
+    let rows = store::outbox::mark_sending(&tx, &ids, &now_millis())?
+        .map_err(|id| Error::Refused(format!("event {id} is no longer queued")))?;
     tx.commit()?;
     Ok(rows)
 }
@@ -382,15 +295,20 @@ fn record(tx: &Connection, client: &Client, p: &Pending, attempt_row: i64, outco
             (state, kind, f.status, f.body.as_deref().map(|b| client.scrub(b)), Some(client.scrub(&f.message)), None)
         }
     };
-    tx.prepare_cached(
-        "UPDATE outbox_attempts SET finished_at = ?2, outcome = ?3, http_status = ?4, response = ?5, message = ?6, auth_flow = ?7 WHERE id = ?1",
-    )?
-    .execute(params![attempt_row, now, kind, status, body, message, auth])?;
+    let end = store::outbox::AttemptEnd {
+        finished_at: &now,
+        outcome: kind,
+        http_status: status,
+        response: body.as_deref(),
+        message: message.as_deref(),
+        auth_flow: auth.as_deref(),
+    };
+    store::outbox::finish_attempt(tx, attempt_row, &end)?;
     let last_error = match (&message, state, retry_left) {
         (Some(m), "queued", true) => Some(format!("{m} (will retry)")),
         (m, _, _) => m.clone(),
     };
-    tx.prepare_cached("UPDATE events SET state = ?2, last_error = ?3 WHERE id = ?1")?.execute(params![p.id, state, last_error])?;
+    store::outbox::set_state(tx, &p.id, state, last_error.as_deref())?;
     Ok(kind)
 }
 
@@ -401,10 +319,10 @@ fn backoff(opts: &SubmitOptions, attempt: u32) -> Duration {
     half + Duration::from_micros(rand::rng().random_range(0..=half.as_micros().max(1) as u64))
 }
 
-/// A rolling one-minute window of request times per instance.
+/// A rolling one-minute window of request times per instance (looked up once per request sent).
 #[derive(Default)]
 struct RateWindow {
-    sent: HashMap<String, VecDeque<Instant>>,
+    sent: rustc_hash::FxHashMap<String, VecDeque<Instant>>,
 }
 
 impl RateWindow {
@@ -433,7 +351,7 @@ pub async fn submit(
     mut on_progress: impl FnMut(&SubmitProgress),
 ) -> Result<SubmitReport> {
     let recovered_uncertain = recover(conn, by)?;
-    ensure_submittable(conn, month)?;
+    ensure_submittable(conn, &client, month)?;
     let concurrency = match opts.concurrency {
         Some(c) => c.max(1),
         None => settings::get(conn, "wix.concurrency")?.and_then(|s| s.parse().ok()).unwrap_or(4usize).max(1),
@@ -544,7 +462,7 @@ pub async fn submit(
     }
     let status = close_month_if_done(conn, month, by)?;
     let report = SubmitReport { month: month.to_string(), status, requests, recovered_uncertain, stopped, counts: counts(conn, month)? };
-    audit::record(conn, by, "month.submit", &format!("month:{month}"), None::<&()>, Some(&report))?;
+    store::audit::record(conn, by, "month.submit", &format!("month:{month}"), None::<&()>, Some(&report))?;
     Ok(report)
 }
 
@@ -554,27 +472,7 @@ pub(crate) fn list(conn: &Connection, state: Option<&str>, month: Option<&str>) 
             return Err(Error::Refused(format!("`{s}` is not an outbox state; one of {}", STATES.join(", "))));
         }
     }
-    let mut stmt = conn.prepare(
-        "SELECT e.id, e.month, e.instance_id, e.billing_type, e.gross, e.wix_share, e.state, \
-         (SELECT count(*) FROM outbox_attempts a WHERE a.event_id = e.id), e.last_error, \
-         (SELECT max(started_at) FROM outbox_attempts a WHERE a.event_id = e.id) \
-         FROM events e WHERE (?1 IS NULL OR e.state = ?1) AND (?2 IS NULL OR e.month = ?2) ORDER BY e.month, e.seq",
-    )?;
-    let rows = stmt.query_map(params![state, month], |r| {
-        Ok(OutboxEntry {
-            id: r.get(0)?,
-            month: r.get(1)?,
-            instance_id: r.get(2)?,
-            billing_type: r.get(3)?,
-            gross: r.get(4)?,
-            wix_share: r.get(5)?,
-            state: r.get(6)?,
-            attempts: r.get(7)?,
-            last_error: r.get(8)?,
-            last_attempt_at: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    store::outbox::list(conn, state, month)
 }
 
 /// A page of a month's approved events, in approval order.
@@ -582,50 +480,14 @@ pub(crate) fn page(conn: &Connection, q: &crate::OutboxQuery) -> Result<crate::O
     if q.limit > crate::report::MAX_PAGE {
         return Err(Error::Refused(format!("a page holds at most {} lines; ask for {} by several pages", crate::report::MAX_PAGE, q.limit)));
     }
-    let state = q.state.map(crate::EventState::as_str);
-    // instr(lower(x), needle) over a lower-case needle: a case-insensitive substring test.
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
-    const FILTER: &str = "e.month = ?1 AND (?2 IS NULL OR e.state = ?2) AND (?3 IS NULL OR instr(lower(e.id), ?3) > 0 OR instr(lower(e.instance_id), ?3) > 0)";
-    let total: u32 = conn.query_row(&format!("SELECT count(*) FROM events e WHERE {FILTER}"), params![q.month, state, search], |r| r.get(0))?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT e.id, e.month, e.instance_id, e.billing_type, e.gross, e.wix_share, e.state, \
-         (SELECT count(*) FROM outbox_attempts a WHERE a.event_id = e.id), e.last_error, \
-         (SELECT max(started_at) FROM outbox_attempts a WHERE a.event_id = e.id) \
-         FROM events e WHERE {FILTER} ORDER BY e.seq LIMIT ?4 OFFSET ?5"
-    ))?;
-    let rows = stmt.query_map(params![q.month, state, search, q.limit, q.offset], |r| {
-        Ok(OutboxEntry {
-            id: r.get(0)?,
-            month: r.get(1)?,
-            instance_id: r.get(2)?,
-            billing_type: r.get(3)?,
-            gross: r.get(4)?,
-            wix_share: r.get(5)?,
-            state: r.get(6)?,
-            attempts: r.get(7)?,
-            last_error: r.get(8)?,
-            last_attempt_at: r.get(9)?,
-        })
-    })?;
-    Ok(crate::OutboxPage { total, offset: q.offset.min(total), rows: rows.collect::<rusqlite::Result<_>>()? })
+    let (total, rows) = store::outbox::page(conn, &q.month, q.state.map(crate::EventState::as_str), search.as_deref(), q.offset, q.limit)?;
+    Ok(crate::OutboxPage { total, offset: q.offset.min(total), rows })
 }
 
+
 pub(crate) fn attempts(conn: &Connection, event_id: &str) -> Result<Vec<AttemptInfo>> {
-    let mut stmt = conn.prepare(
-        "SELECT started_at, finished_at, outcome, http_status, auth_flow, response, message FROM outbox_attempts WHERE event_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([event_id], |r| {
-        Ok(AttemptInfo {
-            started_at: r.get(0)?,
-            finished_at: r.get(1)?,
-            outcome: r.get(2)?,
-            http_status: r.get(3)?,
-            auth_flow: r.get(4)?,
-            response: r.get(5)?,
-            message: r.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    store::outbox::attempts(conn, event_id)
 }
 
 /// The operator resolves an uncertain event (`sent` after checking Wix, or `resend`), or sends
@@ -636,9 +498,8 @@ pub(crate) fn resolve(conn: &mut Connection, event_id: &str, how: Resolution, re
         return Err(Error::Refused("a resolution needs a reason (--reason)".into()));
     }
     let tx = conn.transaction()?;
-    let (state, month): (String, String) = tx
-        .query_row("SELECT state, month FROM events WHERE id = ?1", [event_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|_| Error::NotFound(format!("event {event_id}; `partner-ledger outbox list` shows the events")))?;
+    let (state, month) = store::outbox::state_and_month(&tx, event_id)?
+        .ok_or_else(|| Error::NotFound(format!("event {event_id}; `partner-ledger outbox list` shows the events")))?;
     let new_state = match (state.as_str(), how) {
         ("uncertain", Resolution::Sent) => "sent",
         ("uncertain" | "rejected", Resolution::Resend) => "queued",
@@ -647,8 +508,8 @@ pub(crate) fn resolve(conn: &mut Connection, event_id: &str, how: Resolution, re
         }
         (s, _) => return Err(Error::Refused(format!("event {event_id} is {s}; only uncertain or rejected events are resolved"))),
     };
-    tx.execute("UPDATE events SET state = ?2, last_error = NULL WHERE id = ?1", params![event_id, new_state])?;
-    audit::record(
+    store::outbox::set_state(&tx, event_id, new_state, None)?;
+    store::audit::record(
         &tx,
         by,
         "outbox.resolve",

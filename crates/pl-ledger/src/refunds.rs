@@ -2,11 +2,12 @@
 use std::str::FromStr;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use crate::rules::{self, Conversion, RowAmounts};
-use crate::{audit, events, exceptions, now_rfc3339, resolve, Error, ManualRefundInfo, Result};
+use crate::store::txns::StoredMoney;
+use crate::{events, exceptions, import, resolve, store, Error, ManualRefundInfo, Result};
 
 /// A manual refund as the operator enters it.
 #[derive(Debug, Clone)]
@@ -48,7 +49,8 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
             pl_import::clip(source_id)
         ))
     };
-    let usd_gross = |currency: &str, gross: &str, fee: &str, net: &str, tax: &str, source_id: &str, at: &str| -> Result<Decimal> {
+    let usd_gross = |m: &StoredMoney| -> Result<Decimal> {
+        let StoredMoney { currency, gross, fee, net, tax, source_id, occurred_at: at, .. } = m;
         let d = |v: &str| Decimal::from_str(v).map_err(|_| bad(source_id, &format!("has an amount that is not a decimal (`{}`)", pl_import::clip(v))));
         let a = RowAmounts { gross: d(gross)?, fee: d(fee)?, net: d(net)?, tax: d(tax)? };
         let date = chrono::DateTime::parse_from_rfc3339(at).map(|d| d.date_naive()).map_err(|_| bad(source_id, "has a date that is not RFC 3339"))?;
@@ -56,12 +58,7 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
             Conversion::Usd
         } else {
             // Summed in Rust: SQLite's sum() would go through a float.
-            let credits: Vec<String> = conn
-                .prepare_cached(
-                    "SELECT gross FROM txns WHERE undone = 0 AND kind = 'conversion' AND currency = 'USD' AND conversion_ref = ?1",
-                )?
-                .query_map([source_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let credits = store::txns::usd_conversions_of(conn, source_id)?;
             let mut linked: Option<Decimal> = None;
             for c in &credits {
                 let c = Decimal::from_str(c).map_err(|_| bad(source_id, "has a currency conversion that is not a decimal"))?;
@@ -78,43 +75,25 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
         };
         Ok(rules::to_usd(&a, conversion).ok_or_else(|| bad(source_id, rules::IMPOSSIBLE_AMOUNT))?.gross.abs())
     };
-    type Row6 = (String, String, String, String, String, String, String, Option<String>, String);
-    let charge: Option<Row6> = conn
-        .query_row(
-            "SELECT kind, currency, gross, fee, net, tax, source_id, charge_ref, occurred_at FROM txns WHERE id = ?1 AND undone = 0",
-            [txn_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
-        )
-        .optional()?;
-    let Some((kind, cur, gross, fee, net, tax, sid, charge_ref, at)) = charge else {
+    let Some(charge) = store::txns::live_money(conn, txn_id)? else {
         return Err(Error::NotFound(format!("charge event tx-{txn_id}")));
     };
-    if kind != "charge" {
-        return Err(Error::Refused(format!("event tx-{txn_id} is a {kind}, not a charge")));
+    if charge.kind != "charge" {
+        return Err(Error::Refused(format!("event tx-{txn_id} is a {}, not a charge", charge.kind)));
     }
-    let total = usd_gross(&cur, &gross, &fee, &net, &tax, &sid, &at)?;
+    let total = usd_gross(&charge)?;
     let mut taken = Decimal::ZERO;
-    if let Some(cref) = charge_ref {
-        let mut stmt = conn.prepare(
-            "SELECT currency, gross, fee, net, tax, source_id, occurred_at FROM txns WHERE undone = 0 AND kind = 'refund' AND original_hash = ?2 AND original_ref = ?1",
-        )?;
-        let refunds: Vec<[String; 7]> = stmt
-            .query_map(params![cref, crate::import::key_hash(&cref)], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?
-            .collect::<rusqlite::Result<_>>()?;
-        for f in refunds {
-            let usd = usd_gross(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])?;
-            taken = taken.checked_add(usd).ok_or_else(|| bad(&f[5], rules::IMPOSSIBLE_AMOUNT))?;
+    if let Some(cref) = &charge.charge_ref {
+        for f in store::txns::live_refunds_of(conn, cref, import::key_hash(cref))? {
+            let usd = usd_gross(&f)?;
+            taken = taken.checked_add(usd).ok_or_else(|| bad(&f.source_id, rules::IMPOSSIBLE_AMOUNT))?;
         }
     }
-    let manual: Vec<String> = conn
-        .prepare("SELECT amount FROM manual_refunds WHERE deleted_at IS NULL AND charge_event = ?1")?
-        .query_map([format!("tx-{txn_id}")], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for m in manual {
+    for m in store::refunds::live_amounts_of_charge(conn, &format!("tx-{txn_id}"))? {
         let amount = Decimal::from_str(&m).ok().filter(|a| rules::in_bounds(*a));
         taken = amount.and_then(|a| taken.checked_add(a)).ok_or_else(|| bad("of a manual refund", &format!("has an impossible amount (`{}`)", pl_import::clip(&m))))?;
     }
-    let instance: Option<String> = conn.query_row("SELECT instance_id FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
+    let instance = store::txns::instance_of(conn, txn_id)?;
     // Both sums are of values below 10^15 (`to_usd`'s bounds): the difference cannot overflow.
     Ok((instance.unwrap_or_default(), total - taken))
 }
@@ -183,12 +162,16 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
         .with_timezone(&Utc)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let tx = conn.transaction()?;
-    tx.execute(
-        "INSERT INTO manual_refunds (instance_id, refund_date, created_date, amount, fee_returned, charge_event, reason, created_at, created_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![instance, date.to_string(), midnight, amount.to_string(), fee.to_string(), charge, reason, now_rfc3339(), by],
-    )?;
-    let id = tx.last_insert_rowid();
+    let row = store::refunds::NewRow {
+        instance_id: &instance,
+        refund_date: &date.to_string(),
+        created_date: &midnight,
+        amount: &amount.to_string(),
+        fee_returned: &fee.to_string(),
+        charge_event: charge.as_deref(),
+        reason,
+    };
+    let id = store::refunds::insert(&tx, &row, by)?;
     let info = ManualRefundInfo {
         id: format!("mr-{id}"),
         instance_id: instance,
@@ -198,7 +181,7 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
         charge,
         reason: reason.to_string(),
     };
-    audit::record(&tx, by, "manual_refund.add", &format!("manual_refund:mr-{id}"), None::<&()>, Some(&info))?;
+    store::audit::record(&tx, by, "manual_refund.add", &format!("manual_refund:mr-{id}"), None::<&()>, Some(&info))?;
     tx.commit()?;
     Ok(info)
 }
@@ -211,23 +194,17 @@ pub(crate) fn delete(conn: &mut Connection, id: &str, by: &str) -> Result<()> {
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| Error::Refused(format!("`{id}` is not a manual refund id (mr-<n>)")))?;
     let tx = conn.transaction()?;
-    let row: Option<(String, String, String, Option<String>)> = tx
-        .query_row("SELECT instance_id, refund_date, amount, deleted_at FROM manual_refunds WHERE id = ?1", [n], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    let Some((instance, date, amount, deleted)) = row else {
+    let Some(store::refunds::Stored { instance_id: instance, refund_date: date, amount, deleted_at: deleted }) = store::refunds::get(&tx, n)? else {
         return Err(Error::NotFound(format!("manual refund {id}")));
     };
     if deleted.is_some() {
         return Err(Error::Refused(format!("manual refund {id} was already deleted")));
     }
-    let frozen: Option<String> = tx.query_row("SELECT month FROM events WHERE manual_id = ?1", [n], |r| r.get(0)).optional()?;
-    if let Some(m) = frozen {
+    if let Some(m) = store::events::month_of_manual(&tx, n)? {
         return Err(Error::Refused(format!("manual refund {id} is part of approved month {m}; reopen {m} first")));
     }
-    tx.execute("UPDATE manual_refunds SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1", params![n, now_rfc3339(), by])?;
-    audit::record(
+    store::refunds::mark_deleted(&tx, n, by)?;
+    store::audit::record(
         &tx,
         by,
         "manual_refund.delete",

@@ -7,39 +7,9 @@ use chrono::NaiveDate;
 use pl_money::round_cents;
 use rust_decimal::Decimal;
 
-/// Wix's two billing types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BillingType {
-    Charge,
-    Refund,
-}
-
-impl BillingType {
-    /// `CHARGE` for charge and dispute_reversal; `REFUND` for refund and dispute.
-    pub fn of_kind(kind: &str) -> Option<BillingType> {
-        match kind {
-            "charge" | "dispute_reversal" => Some(BillingType::Charge),
-            "refund" | "dispute" => Some(BillingType::Refund),
-            _ => None,
-        }
-    }
-
-    /// [`BillingType::of_kind`] of a kind's bytes.
-    pub fn of_kind_bytes(kind: &[u8]) -> Option<BillingType> {
-        match kind {
-            b"charge" | b"dispute_reversal" => Some(BillingType::Charge),
-            b"refund" | b"dispute" => Some(BillingType::Refund),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillingType::Charge => "CHARGE",
-            BillingType::Refund => "REFUND",
-        }
-    }
-}
+/// Wix's two billing types: the one enum, `pl_wix`'s (the row kind → type mapping is
+/// `crate::kinds::billing_type`).
+pub use pl_wix::BillingType;
 
 /// A row's amounts as the processor gave them, fee normalised (positive = a cost).
 #[derive(Debug, Clone, Copy)]
@@ -349,8 +319,8 @@ mod tests {
         let d = event_amounts(BillingType::Refund, Usd { gross: dec!(-99.00), fee: dec!(15.00) }, true, dec!(20)).unwrap();
         assert_eq!((d.net, d.wix_share), (dec!(-114.00), dec!(-22.80)));
         // A dispute reversal is a CHARGE.
-        assert_eq!(BillingType::of_kind("dispute_reversal"), Some(BillingType::Charge));
-        assert_eq!(BillingType::of_kind("dispute"), Some(BillingType::Refund));
+        assert_eq!(crate::kinds::billing_type("dispute_reversal"), Some(BillingType::Charge));
+        assert_eq!(crate::kinds::billing_type("dispute"), Some(BillingType::Refund));
         let m = manual_refund_amounts(dec!(29), dec!(1.01), true, dec!(20)).unwrap();
         assert_eq!((m.gross, m.expenses, m.net, m.wix_share), (dec!(-29.00), dec!(-1.01), dec!(-27.99), dec!(-5.60)));
     }

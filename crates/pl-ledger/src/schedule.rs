@@ -3,10 +3,10 @@ use std::path::Path;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use crate::{audit, now_rfc3339, resolve, Error, RateInfo, RejectedRow, Result};
+use crate::{now_rfc3339, resolve, store, Error, RateInfo, RejectedRow, Result};
 
 fn date_arg(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
@@ -23,19 +23,7 @@ pub(crate) fn add_rate(conn: &mut Connection, from: &str, percent: &str, instanc
         .normalize();
     let instance = instance.map(resolve::instance_arg).transpose()?;
     let tx = conn.transaction()?;
-    let before: Option<String> = {
-        use rusqlite::OptionalExtension;
-        tx.query_row(
-            "SELECT percent FROM rates WHERE effective_from = ?1 AND coalesce(instance_id, '') = coalesce(?2, '')",
-            params![from.to_string(), instance],
-            |r| r.get(0),
-        )
-        .optional()?
-    };
-    tx.execute(
-        "DELETE FROM rates WHERE effective_from = ?1 AND coalesce(instance_id, '') = coalesce(?2, '')",
-        params![from.to_string(), instance],
-    )?;
+    let before = store::rates::percent(&tx, &from.to_string(), instance.as_deref())?;
     let info = RateInfo {
         effective_from: from.to_string(),
         percent: pct.to_string(),
@@ -43,27 +31,18 @@ pub(crate) fn add_rate(conn: &mut Connection, from: &str, percent: &str, instanc
         added_at: now_rfc3339(),
         added_by: by.to_string(),
     };
-    tx.execute(
-        "INSERT INTO rates (effective_from, percent, instance_id, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![info.effective_from, info.percent, info.instance_id, info.added_at, info.added_by],
-    )?;
+    store::rates::replace(&tx, &info)?;
     let entity = match &instance {
         Some(i) => format!("rate:{from}:{i}"),
         None => format!("rate:{from}"),
     };
-    audit::record(&tx, by, "rate.set", &entity, before.as_ref(), Some(&info))?;
+    store::audit::record(&tx, by, "rate.set", &entity, before.as_ref(), Some(&info))?;
     tx.commit()?;
     Ok(info)
 }
 
 pub(crate) fn list_rates(conn: &Connection) -> Result<Vec<RateInfo>> {
-    let mut stmt = conn.prepare(
-        "SELECT effective_from, percent, instance_id, added_at, added_by FROM rates ORDER BY instance_id IS NOT NULL, instance_id, effective_from",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(RateInfo { effective_from: r.get(0)?, percent: r.get(1)?, instance_id: r.get(2)?, added_at: r.get(3)?, added_by: r.get(4)? })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    store::rates::list(conn)
 }
 
 /// What `fx import` did.
@@ -130,17 +109,9 @@ pub(crate) fn import_fx(conn: &mut Connection, path: &Path, by: &str) -> Result<
         return Ok(report);
     }
     let tx = conn.transaction()?;
-    {
-        let mut up = tx.prepare(
-            "INSERT INTO fx_rates (date, currency, usd_per_unit) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(date, currency) DO UPDATE SET usd_per_unit = excluded.usd_per_unit",
-        )?;
-        for (d, cur, r) in &rows {
-            up.execute(params![d.to_string(), cur, r.to_string()])?;
-        }
-    }
+    store::rates::put_fx(&tx, &rows)?;
     report.rates = rows.len() as u32;
-    audit::record(&tx, by, "fx.import", &format!("fx:{}", report.file), None::<&()>, Some(&serde_json::json!({ "rates": report.rates })))?;
+    store::audit::record(&tx, by, "fx.import", &format!("fx:{}", report.file), None::<&()>, Some(&serde_json::json!({ "rates": report.rates })))?;
     tx.commit()?;
     Ok(report)
 }

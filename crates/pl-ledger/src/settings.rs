@@ -1,8 +1,8 @@
 //! Settings: a small key/value table with validated keys. The one place that says which keys
 //! exist, their defaults and what values they accept.
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
-use crate::{audit, Error, Result};
+use crate::{store, Error, Result};
 
 /// A known setting: its key, its default, and a check of a new value (returns the value to store).
 pub struct SettingDef {
@@ -94,9 +94,7 @@ pub fn def(key: &str) -> Option<&'static SettingDef> {
 }
 
 pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    let stored: Option<String> =
-        conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?;
-    Ok(stored.or_else(|| def(key).and_then(|d| d.default.map(str::to_string))))
+    Ok(store::settings::stored(conn, key)?.or_else(|| def(key).and_then(|d| d.default.map(str::to_string))))
 }
 
 pub(crate) fn set(conn: &Connection, who: &str, key: &str, value: &str) -> Result<String> {
@@ -106,10 +104,7 @@ pub(crate) fn set(conn: &Connection, who: &str, key: &str, value: &str) -> Resul
     })?;
     let value = (d.check)(value).map_err(|why| Error::Refused(format!("setting `{key}`: {why}")))?;
     let before = get(conn, key)?;
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    audit::record(conn, who, "setting.set", &format!("setting:{key}"), before.as_ref(), Some(&value))?;
+    store::settings::put(conn, key, &value)?;
+    store::audit::record(conn, who, "setting.set", &format!("setting:{key}"), before.as_ref(), Some(&value))?;
     Ok(value)
 }

@@ -443,5 +443,5 @@ pub struct OutboxQuery {
 pub struct OutboxPage {
     pub total: u32,
     pub offset: u32,
-    pub rows: Vec<crate::OutboxEntry>,
+    pub rows: Vec<crate::outbox_types::OutboxEntry>,
 }

@@ -94,3 +94,46 @@ fn the_audit_log_refuses_updates_and_deletes() {
     assert_eq!(log[0].before, Some(serde_json::json!("UTC")));
     assert_eq!(log[0].after, Some(serde_json::json!("Europe/Berlin")));
 }
+
+#[test]
+fn approved_months_take_their_app_id_from_their_frozen_payloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("at-5.sqlite");
+    {
+        let conn = Connection::open(&path).unwrap();
+        db::migrate_to(&conn, &path, 5).unwrap();
+        let month = |m: &str| {
+            conn.execute("INSERT INTO months (month, status, approved_at, approved_by) VALUES (?1, 'approved', '2026-11-01T00:00:00Z', 'alice')", [m])
+                .unwrap();
+        };
+        let event = |id: &str, m: &str, seq: i64, payload: &str| {
+            conn.execute(
+                "INSERT INTO events (id, month, seq, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
+                 source, product, expense_note, late, payload) \
+                 VALUES (?1, ?2, ?3, 'inst', 'CHARGE', '2026-10-02T10:00:00Z', '10.00', '0.00', '10.00', '20', '2.00', 'manual', 'p', '', 0, ?4)",
+                rusqlite::params![id, m, seq, payload],
+            )
+            .unwrap();
+        };
+        let app = "9a1b2c3d-0000-4000-8000-00000000a001";
+        month("2026-08");
+        event("tx-1", "2026-08", 0, &format!(r#"{{"event":{{"appId":"{app}","instanceId":"inst"}}}}"#));
+        event("tx-2", "2026-08", 1, &format!(r#"{{"event":{{"appId":"{app}","instanceId":"inst"}}}}"#));
+        // A payload that is not JSON, one whose app id is not text, one without any: no app id,
+        // and the migration does not fail on them.
+        month("2026-09");
+        event("tx-3", "2026-09", 0, "{not json");
+        event("tx-4", "2026-09", 1, r#"{"event":{"appId":42}}"#);
+        event("tx-5", "2026-09", 2, r#"{"event":{}}"#);
+        // A month with no events at all.
+        month("2026-10");
+    }
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(version(ledger.connection()), db::latest_version());
+    let app_of = |m: &str| -> Option<String> {
+        ledger.connection().query_row("SELECT app_id FROM months WHERE month = ?1", [m], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(app_of("2026-08").as_deref(), Some("9a1b2c3d-0000-4000-8000-00000000a001"));
+    assert_eq!(app_of("2026-09"), None);
+    assert_eq!(app_of("2026-10"), None);
+}

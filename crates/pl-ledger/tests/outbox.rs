@@ -240,3 +240,47 @@ async fn the_dry_run_shows_the_exact_requests_with_secrets_masked() {
     assert_eq!(reqs[0].body["event"]["billingType"], "CHARGE");
     assert!(sim.billing_requests() == 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_built_from_the_frozen_columns_not_the_old_payload() {
+    let mut env = approved_month(2, 1);
+    let frozen: Vec<(String, String, String, String)> = {
+        let conn = env.ledger.connection();
+        let mut stmt = conn.prepare("SELECT instance_id, gross, wix_share, created_date FROM events WHERE month = '2026-10' ORDER BY seq").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+    };
+    // An old ledger's payload that says something else (or is not JSON at all) is not read.
+    env.ledger.connection().execute("UPDATE events SET payload = '{\"event\":{\"grossRevenue\":\"999.00\"}}' WHERE seq = 0", []).unwrap();
+    env.ledger.connection().execute("UPDATE events SET payload = 'not json' WHERE seq = 1", []).unwrap();
+    let sim = sim(Some(200)).await;
+    let c = client(&sim, Duration::from_secs(5));
+    let reqs = env.ledger.submit_dry_run(&c, "2026-10").unwrap();
+    assert_eq!(reqs.len(), 2);
+    for (req, (instance, gross, share, created)) in reqs.iter().zip(&frozen) {
+        let ev = &req.body["event"];
+        assert_eq!((ev["instanceId"].as_str(), ev["grossRevenue"].as_str(), ev["wixShare"].as_str()), (Some(instance.as_str()), Some(gross.as_str()), Some(share.as_str())));
+        assert_eq!(ev["createdDate"].as_str(), Some(created.as_str()));
+        assert_eq!(ev["billingType"], "CHARGE");
+    }
+    let report = submit(&mut env, c, &fast()).await;
+    assert_eq!((report.counts.sent, report.status.as_str()), (2, "submitted"));
+    let sent: HashSet<String> = sim.accepted().iter().map(|a| key(&a.event)).collect();
+    assert!(frozen.iter().all(|(i, g, _, d)| sent.contains(&format!("{i}|{d}|{g}"))), "{sent:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_approved_for_one_app_is_not_sent_for_another() {
+    let mut env = approved_month(1, 1);
+    let frozen: Option<String> = env.ledger.connection().query_row("SELECT app_id FROM months WHERE month = '2026-10'", [], |r| r.get(0)).unwrap();
+    assert_eq!(frozen.as_deref(), Some(APP));
+    let sim = sim(Some(200)).await;
+    let other = "9a1b2c3d-0000-4000-8000-00000000b002";
+    let secrets = Secrets::from_lookup(|k| (k == "WIX_APP_SECRET").then(|| "sim-app-secret".to_string()));
+    let c = Arc::new(Client::new(WixConfig::new(other).with_base_url(sim.base_url()), secrets).unwrap());
+    let err = env.ledger.submit_dry_run(&c, "2026-10").unwrap_err().to_string();
+    assert!(err.contains(&format!("approved for Wix app {APP}")) && err.contains(other) && err.contains("reopen 2026-10"), "{err}");
+    let lock = env.ledger.submit_lock().unwrap();
+    assert!(env.ledger.submit(&lock, c, "2026-10", &fast(), "a", |_| {}).await.is_err());
+    assert_eq!(sim.billing_requests(), 0, "nothing was sent");
+    assert_eq!(env.ledger.outbox_counts("2026-10").unwrap().queued, 1);
+}

@@ -2,6 +2,8 @@
 //!
 //! Nothing in this crate ever goes through a float: parsing builds the decimal mantissa digit by
 //! digit, printing works on the decimal's own digits.
+// No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::str::FromStr;

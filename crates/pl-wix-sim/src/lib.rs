@@ -5,6 +5,8 @@
 //! `/_sim/` (`POST /_sim/faults`, `GET /_sim/faults`, `GET /_sim/accepted`, `GET /_sim/stats`,
 //! `POST /_sim/reset`). "Accepted" is exactly the set of events Wix would have processed,
 //! including those whose answer a fault then lost (see [`Fault::processes_event`]).
+// No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![forbid(unsafe_code)]
 
 pub mod faults;
 mod server;

@@ -1,5 +1,7 @@
 //! `wix-sim`: runs the Wix API simulator on 127.0.0.1 until Ctrl-C / SIGTERM.
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`.
+// No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use pl_wix_sim::{FaultPlan, SimConfig, Simulator};

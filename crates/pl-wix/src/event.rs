@@ -2,8 +2,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-/// Charge or refund, as Wix's `billingType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Charge or refund, as Wix's `billingType` (serialised as its wire value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum BillingType {
     /// `CHARGE`
     Charge,
@@ -13,10 +14,19 @@ pub enum BillingType {
 
 impl BillingType {
     /// The wire value: `CHARGE` or `REFUND`.
-    pub fn as_wire(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             BillingType::Charge => "CHARGE",
             BillingType::Refund => "REFUND",
+        }
+    }
+
+    /// The type of a wire value (exactly `CHARGE` or `REFUND`).
+    pub fn parse(wire: &str) -> Option<BillingType> {
+        match wire {
+            "CHARGE" => Some(BillingType::Charge),
+            "REFUND" => Some(BillingType::Refund),
+            _ => None,
         }
     }
 }
@@ -60,7 +70,7 @@ impl BillingEvent {
         ev.insert("netRevenue".into(), amount(&self.net_revenue));
         ev.insert("wixShare".into(), amount(&self.wix_share));
         ev.insert("createdDate".into(), Value::String(wire_date(&self.created_date)));
-        ev.insert("billingType".into(), Value::String(self.billing_type.as_wire().into()));
+        ev.insert("billingType".into(), Value::String(self.billing_type.as_str().into()));
         let mut root = Map::new();
         root.insert("event".into(), Value::Object(ev));
         Value::Object(root)
@@ -93,5 +103,16 @@ mod tests {
                 "createdDate": "2026-10-02T10:00:00Z", "billingType": "REFUND"}})
         );
         assert!(ev.to_body(None)["event"].get("appId").is_none());
+    }
+
+    #[test]
+    fn billing_types_read_and_write_their_wire_values() {
+        for t in [BillingType::Charge, BillingType::Refund] {
+            assert_eq!(BillingType::parse(t.as_str()), Some(t));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", t.as_str()));
+            assert_eq!(serde_json::from_str::<BillingType>(&format!("\"{}\"", t.as_str())).unwrap(), t);
+        }
+        assert_eq!(BillingType::parse("charge"), None);
+        assert!(serde_json::from_str::<BillingType>("\"Refund\"").is_err());
     }
 }

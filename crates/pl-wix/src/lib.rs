@@ -4,6 +4,8 @@
 //! [`SendFailure`] whose [`FailureClass`] tells the caller's outbox what to do
 //! (retry, mark uncertain, reject the event, or stop the run). Secrets live in [`Secret`],
 //! which never prints its value.
+// No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
+#![forbid(unsafe_code)]
 
 mod client;
 mod clock;

@@ -2,14 +2,14 @@
 //! SPEC §8; every method that changes data does it in one transaction and writes the audit log.
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 use crate::outbox::{self, OutboxEntry, Resolution, StateCounts, SubmitLock, SubmitOptions, SubmitProgress, SubmitReport};
 use crate::refunds::{self, NewManualRefund};
 use crate::report::{self, Period};
 use crate::schedule::{self, FxImportReport};
 use crate::{
-    audit, classify, db, exceptions, import, months, now_rfc3339, resolve, settings, AuditEntry, BatchSummary,
+    classify, db, exceptions, import, months, resolve, settings, store, AuditEntry, BatchSummary,
     ClassifyOutcome, ClassifyRule, ColumnMappingInfo, Error, Exception, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
 };
 
@@ -106,11 +106,8 @@ impl Ledger {
         let tx = self.conn.transaction()?;
         for (k, v) in [("app.id", id.as_str()), ("app.name", name)] {
             let before = settings::get(&tx, k)?;
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![k, v],
-            )?;
-            audit::record(&tx, by, "app.set", &format!("setting:{k}"), before.as_ref(), Some(&v))?;
+            store::settings::put(&tx, k, v)?;
+            store::audit::record(&tx, by, "app.set", &format!("setting:{k}"), before.as_ref(), Some(&v))?;
         }
         tx.commit()?;
         Ok(())
@@ -147,24 +144,15 @@ impl Ledger {
         }
         pl_import::Mapping::from_toml_str(name, toml_text)?;
         let tx = self.conn.transaction()?;
-        let before: Option<String> = {
-            use rusqlite::OptionalExtension;
-            tx.query_row("SELECT toml FROM column_mappings WHERE name = ?1", [name], |r| r.get(0)).optional()?
-        };
-        tx.execute(
-            "INSERT INTO column_mappings (name, toml, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT(name) DO UPDATE SET toml = excluded.toml, saved_at = excluded.saved_at, saved_by = excluded.saved_by",
-            params![name, toml_text, now_rfc3339(), by],
-        )?;
-        audit::record(&tx, by, "column_mapping.save", &format!("mapping:{name}"), before.as_ref(), Some(&toml_text))?;
+        let before = store::mappings::toml(&tx, name)?;
+        store::mappings::save(&tx, name, toml_text, by)?;
+        store::audit::record(&tx, by, "column_mapping.save", &format!("mapping:{name}"), before.as_ref(), Some(&toml_text))?;
         tx.commit()?;
         Ok(())
     }
 
     pub fn list_column_mappings(&self) -> Result<Vec<ColumnMappingInfo>> {
-        let mut stmt = self.conn.prepare("SELECT name, saved_at, saved_by FROM column_mappings ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok(ColumnMappingInfo { name: r.get(0)?, saved_at: r.get(1)?, saved_by: r.get(2)? }))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        store::mappings::list(&self.conn)
     }
 
     // ---- instances ------------------------------------------------------------------------
@@ -252,32 +240,21 @@ impl Ledger {
 
     // ---- the window's pages ------------------------------------------------------------------
 
-    /// What the ledger is now: SQLite's `data_version` (changed by any other connection's
-    /// commit) and this connection's own changes. A view computed at another stamp is stale.
-    fn stamp(&self) -> Result<(i64, u64)> {
-        let v: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        Ok((v, self.conn.total_changes()))
-    }
-
     /// The view of `month`: the one kept when the ledger has not changed since, else computed
     /// (one streamed scan of the month, as `report --json`'s) and kept.
     pub fn month_view(&self, month: &str) -> Result<std::sync::Arc<report::MonthView>> {
         let period = Period::parse_month(month.trim())?;
         let month = period.label();
-        let stamp = self.stamp()?;
+        // A view computed at another stamp is stale.
+        let stamp = db::change_stamp(&self.conn)?;
         let mut cached = self.view.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cached.as_ref().filter(|c| c.month == month && c.stamp == stamp) {
             return Ok(std::sync::Arc::clone(&c.view));
         }
         // The old view goes before the new one is built (a month of 1M events holds ~100 MB).
         *cached = None;
-        let t = std::time::Instant::now();
         let stream = report::report_stream(&self.conn, Some(&self.path), &period, report::Keep::RecordsAndKeys)?;
-        let t1 = t.elapsed();
         let view = std::sync::Arc::new(report::MonthView::new(stream)?);
-        if std::env::var_os("PL_TRACE").is_some() {
-            eprintln!("scan {:?} keys {:?}", t1, t.elapsed() - t1);
-        }
         *cached = Some(CachedView { month, stamp, view: std::sync::Arc::clone(&view) });
         Ok(view)
     }
@@ -390,7 +367,7 @@ impl Ledger {
     /// never in the ledger.
     pub fn note_credential_stored(&mut self, name: &str, by: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
-        audit::record(&tx, by, "credentials.set", &format!("credential:{name}"), None::<&()>, Some(&"stored in the OS keyring"))?;
+        store::audit::record(&tx, by, "credentials.set", &format!("credential:{name}"), None::<&()>, Some(&"stored in the OS keyring"))?;
         tx.commit()?;
         Ok(())
     }
@@ -398,6 +375,6 @@ impl Ledger {
     // ---- audit ----------------------------------------------------------------------------
 
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
-        audit::list(&self.conn)
+        store::audit::list(&self.conn)
     }
 }

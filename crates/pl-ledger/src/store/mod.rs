@@ -1,0 +1,16 @@
+//! The store layer: every SQL statement of the engine outside `db` (open, migrations) and `raw`
+//! (the C-API statements), one module per table or concern. Functions take a `&Connection` (a
+//! `Transaction` derefs to one) and plain values, and return plain rows; no money rule and no
+//! message beyond what SQLite said lives here. This interface is what a second backend would
+//! implement (ARCHITECTURE.md, "A second store").
+pub(crate) mod audit;
+pub(crate) mod classify;
+pub(crate) mod customers;
+pub(crate) mod events;
+pub(crate) mod mappings;
+pub(crate) mod months;
+pub(crate) mod outbox;
+pub(crate) mod rates;
+pub(crate) mod refunds;
+pub(crate) mod settings;
+pub(crate) mod txns;

@@ -1,0 +1,53 @@
+//! The revenue-share rate schedule (`rates`) and the FX table (`fx_rates`).
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
+
+use crate::{RateInfo, Result};
+
+/// The percent stored for `from` and `instance` (the app's rate when `None`), if any.
+pub(crate) fn percent(conn: &Connection, from: &str, instance: Option<&str>) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT percent FROM rates WHERE effective_from = ?1 AND coalesce(instance_id, '') = coalesce(?2, '')",
+            params![from, instance],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Stores a rate, replacing the one of the same date and instance.
+pub(crate) fn replace(conn: &Connection, rate: &RateInfo) -> Result<()> {
+    conn.execute(
+        "DELETE FROM rates WHERE effective_from = ?1 AND coalesce(instance_id, '') = coalesce(?2, '')",
+        params![rate.effective_from, rate.instance_id],
+    )?;
+    conn.execute(
+        "INSERT INTO rates (effective_from, percent, instance_id, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![rate.effective_from, rate.percent, rate.instance_id, rate.added_at, rate.added_by],
+    )?;
+    Ok(())
+}
+
+/// The app's rates, then each instance's, by date.
+pub(crate) fn list(conn: &Connection) -> Result<Vec<RateInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT effective_from, percent, instance_id, added_at, added_by FROM rates ORDER BY instance_id IS NOT NULL, instance_id, effective_from",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RateInfo { effective_from: r.get(0)?, percent: r.get(1)?, instance_id: r.get(2)?, added_at: r.get(3)?, added_by: r.get(4)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Stores FX rates (USD per unit), replacing those of the same date and currency.
+pub(crate) fn put_fx(conn: &Connection, rows: &[(NaiveDate, String, Decimal)]) -> Result<()> {
+    let mut up = conn.prepare(
+        "INSERT INTO fx_rates (date, currency, usd_per_unit) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(date, currency) DO UPDATE SET usd_per_unit = excluded.usd_per_unit",
+    )?;
+    for (d, cur, r) in rows {
+        up.execute(params![d.to_string(), cur, r.to_string()])?;
+    }
+    Ok(())
+}
