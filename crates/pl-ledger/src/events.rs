@@ -15,7 +15,7 @@ use crate::raw::{RawQuery, Val};
 use crate::resolve::T_IS_EVENT_KIND_SQL;
 use crate::kinds::BillingTypeOfKind as _;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
-use crate::{exceptions, months, settings, Error, Exception, Result};
+use crate::{calendar, exceptions, settings, Error, Exception, Result};
 
 /// Everything the rules need besides the rows: settings, rates, FX.
 pub(crate) struct Context {
@@ -160,23 +160,7 @@ impl RateBasis<'_> {
         };
         out.push_str(words);
         match NaiveDate::from_num_days_from_ce_opt(days) {
-            Some(d) if (0..=9999).contains(&d.year()) => {
-                let (y, m, dd) = (d.year() as u32, d.month(), d.day());
-                let b = [
-                    b'0' + (y / 1000) as u8,
-                    b'0' + (y / 100 % 10) as u8,
-                    b'0' + (y / 10 % 10) as u8,
-                    b'0' + (y % 10) as u8,
-                    b'-',
-                    b'0' + (m / 10) as u8,
-                    b'0' + (m % 10) as u8,
-                    b'-',
-                    b'0' + (dd / 10) as u8,
-                    b'0' + (dd % 10) as u8,
-                ];
-                out.push_str(crate::raw::utf8(&b).expect("ASCII digits"));
-            }
-            Some(d) => out.push_str(&d.to_string()),
+            Some(d) => calendar::push_date(out, d, true),
             None => out.push('?'),
         }
     }
@@ -200,7 +184,7 @@ pub(crate) struct EventRef<'a> {
     pub billing: BillingType,
     pub created_date: &'a str,
     /// When known: `created_date` is this instant written `YYYY-MM-DDTHH:MM:SSZ` (exactly what
-    /// [`crate::record::write_canonical`] writes for it).
+    /// [`calendar::write_canonical`] writes for it).
     pub created_secs: Option<i64>,
     pub amounts: EventAmounts,
     pub source: &'a str,
@@ -336,23 +320,6 @@ pub(crate) fn write_note_words(note: &mut String, p: &Printed<'_>, expenses: Dec
     note.push_str(p.net);
 }
 
-/// Parses a stored instant (RFC 3339). The stored form `YYYY-MM-DDTHH:MM:SSZ` is read directly;
-/// anything else goes through chrono.
-pub(crate) fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
-    let b = s.as_bytes();
-    if b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z' {
-        let n = |i: usize, len: usize| -> Option<u32> {
-            b[i..i + len].iter().try_fold(0u32, |v, &c| c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0')))
-        };
-        if let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) = (n(0, 4), n(5, 2), n(8, 2), n(11, 2), n(14, 2), n(17, 2)) {
-            if let (Some(date), Some(time)) = (NaiveDate::from_ymd_opt(y as i32, mo, d), chrono::NaiveTime::from_hms_opt(h, mi, se)) {
-                return Some(date.and_time(time).and_utc());
-            }
-        }
-    }
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
-}
-
 /// The import batches: format and file name by id (few; read once per scan).
 pub(crate) struct Batches(HashMap<i64, (String, String)>);
 
@@ -440,7 +407,7 @@ pub(crate) fn scan_live_txns<'c>(
         let occurred = r.str(3)?;
         // Import writes `occurred_at` and `occurred_ts` from one instant: the text is the seconds
         // written `YYYY-MM-DDTHH:MM:SSZ` (but for a leap second, or a year past 9999).
-        crate::record::write_canonical(ts, &mut created);
+        calendar::write_canonical(ts, &mut created);
         let created_secs = (created == occurred.as_bytes()).then_some(ts);
         // Checked as UTF-8 only when it is not USD (it is then named in notes and exceptions).
         let currency = if r.text_bytes(4)? == b"USD" { "USD" } else { r.str(4)? };
@@ -636,7 +603,7 @@ pub(crate) fn scan_manual_refunds(
         let created = r.get_ref(2)?.as_str()?;
         let what = |field: &str| format!("manual refund mr-{id} ({field})");
         let fix = "delete it and enter it again";
-        let at = parse_instant(created).ok_or_else(|| bad_stored(&what("date"), created, fix))?;
+        let at = calendar::parse_instant(created).ok_or_else(|| bad_stored(&what("date"), created, fix))?;
         let date = at.with_timezone(&ctx.tz).date_naive();
         let charge = match (ctx.rate_of_charge, r.get_ref(5)?.as_str_or_null()?.and_then(|c| c.strip_prefix("tx-")).and_then(|n| n.parse::<i64>().ok())) {
             (true, Some(txn)) => original_charge(conn, "id = ?1", [txn], ctx.tz)?,
@@ -678,7 +645,7 @@ pub(crate) fn scan_manual_refunds(
             product: Product::ManualRefund(r.get_ref(6)?.as_str()?),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: false, converted: None },
             rate_basis,
-            late: months::month_of(at, ctx.tz) != report_month,
+            late: calendar::month_of(at, ctx.tz) != report_month,
             state: "draft",
         })?;
     }
@@ -932,21 +899,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn parse_instant_reads_what_chrono_reads() {
-        for s in [
-            "2026-03-01T00:00:00Z", "2026-12-31T23:59:59Z", "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "0000-01-01T00:00:00Z",
-            "9999-12-31T23:59:59Z", "2026-13-01T00:00:00Z", "2026-10-02T24:00:00Z", "2016-12-31T23:59:60Z", "2026-10-02T10:00:00+02:00",
-            "2026-10-02t10:00:00z", "2026-10-02T10:00:00.5Z", "2026-1a-02T10:00:00Z", "", "garbage",
-        ] {
-            let chrono = DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc));
-            assert_eq!(parse_instant(s), chrono, "{s}");
-        }
-        let mut t = 0i64;
-        while t < 4_000_000_000 {
-            let s = DateTime::<Utc>::from_timestamp(t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            assert_eq!(parse_instant(&s).unwrap().timestamp(), t, "{s}");
-            t += 86_399 * 3 + 1237;
-        }
-    }
 }

@@ -163,28 +163,8 @@ fn write_share_note(s: &mut String, rate: &str, net: &str, wix_share: &str, rate
 /// The transaction date column: the event's date in the reporting time zone, dd/mm/yyyy
 /// (`wix_date` of the tests, without a chrono format per row).
 fn wix_date_into(created: &str, tz: Tz, out: &mut String) {
-    use chrono::Datelike;
-    let Some(at) = crate::events::parse_instant(created) else { return };
-    let d = at.with_timezone(&tz).date_naive();
-    let y = d.year();
-    if (1000..=9999).contains(&y) {
-        let (m, day) = (d.month(), d.day());
-        let b = [
-            b'0' + (day / 10) as u8,
-            b'0' + (day % 10) as u8,
-            b'/',
-            b'0' + (m / 10) as u8,
-            b'0' + (m % 10) as u8,
-            b'/',
-            b'0' + (y / 1000) as u8,
-            b'0' + (y / 100 % 10) as u8,
-            b'0' + (y / 10 % 10) as u8,
-            b'0' + (y % 10) as u8,
-        ];
-        out.push_str(crate::raw::utf8(&b).expect("ASCII digits"));
-    } else {
-        out.push_str(&d.format("%d/%m/%Y").to_string());
-    }
+    let Some(at) = crate::calendar::parse_instant(created) else { return };
+    crate::calendar::push_date(out, at.with_timezone(&tz).date_naive(), false);
 }
 
 /// One row per instance with its counts and sums, then a total row.

@@ -1,44 +1,11 @@
 //! Months and their locks. A month is `open` → `approved` → `submitted`; rows of an approved
 //! month are frozen.
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{audit, events, now_rfc3339, report, Error, Result};
 
-/// A reporting month, `YYYY-MM`.
-pub fn parse_month(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
-        .ok()
-        .filter(|_| s.len() == 7)
-        .ok_or_else(|| Error::Refused(format!("`{s}` is not a month; write it YYYY-MM, for example 2026-10")))
-}
-
-/// The UTC bounds `[start, end)` of a month in the reporting time zone, as RFC 3339 strings that
-/// compare like the stored `occurred_at` values.
-pub fn month_bounds(month: NaiveDate, tz: chrono_tz::Tz) -> (String, String) {
-    let next = month.checked_add_months(chrono::Months::new(1)).expect("month in range");
-    let at = |d: NaiveDate| -> String {
-        let local = tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest()
-            // Midnight skipped by a DST jump: the month starts at the first instant after it.
-            .unwrap_or_else(|| tz.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")));
-        local.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
-    (at(month), at(next))
-}
-
-/// A bound as `month_bounds` gives it, in Unix seconds for the `occurred_ts` index; `""` is the
-/// beginning of time and anything unparsable (`"9999"`) the end.
-pub fn bound_ts(bound: &str) -> i64 {
-    if bound.is_empty() {
-        return i64::MIN;
-    }
-    DateTime::parse_from_rfc3339(bound).map(|d| d.timestamp()).unwrap_or(i64::MAX)
-}
-
-/// The month (`YYYY-MM`) an instant falls in, in the reporting time zone.
-pub fn month_of(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m").to_string()
-}
+pub use crate::calendar::{bound_ts, month_bounds, month_of, parse_month};
 
 /// Refuses to undo a batch while one of its rows belongs to an approved month.
 pub(crate) fn ensure_batch_undoable(conn: &Connection, batch_id: i64) -> Result<()> {

@@ -11,6 +11,7 @@
 //! (`records_read_back_what_was_written`).
 use rust_decimal::Decimal;
 
+use crate::calendar::{write_canonical, write_time};
 use crate::events::{EventId, EventRef, Note, Product, RateBasis};
 use crate::rules::{BillingType, EventAmounts};
 
@@ -481,39 +482,10 @@ fn tx_number(s: &str) -> Option<i64> {
 /// The seconds of an instant written `YYYY-MM-DDTHH:MM:SSZ`, when [`write_canonical`] gives
 /// those very bytes back.
 fn canonical_secs(s: &str) -> Option<i64> {
-    let secs = crate::events::parse_instant(s)?.timestamp();
+    let secs = crate::calendar::parse_instant(s)?.timestamp();
     let mut back = [0u8; 20];
     write_canonical(secs, &mut back);
     (back == s.as_bytes()).then_some(secs)
-}
-
-/// The `HH:MM:SS` of `YYYY-MM-DDTHH:MM:SSZ`, from the seconds of the day.
-fn write_time(secs_of_day: i64, out: &mut [u8; 20]) {
-    let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
-    for (at, v) in [(11, h), (14, m), (17, s)] {
-        out[at] = b'0' + (v / 10) as u8;
-        out[at + 1] = b'0' + (v % 10) as u8;
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` (years 0 to 9999; any other is written as 0000-01-01T00:00:00Z,
-/// which `canonical_secs` never accepts for it).
-pub(crate) fn write_canonical(secs: i64, out: &mut [u8; 20]) {
-    use chrono::{Datelike, Timelike};
-    let Some(t) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()).filter(|t| (0..=9999).contains(&t.year())) else {
-        *out = *b"0000-01-01T00:00:00Z";
-        return;
-    };
-    let y = t.year() as u32;
-    let two = |v: u32| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
-    let [y0, y1] = two(y / 100);
-    let [y2, y3] = two(y % 100);
-    let [mo0, mo1] = two(t.month());
-    let [d0, d1] = two(t.day());
-    let [h0, h1] = two(t.hour());
-    let [mi0, mi1] = two(t.minute());
-    let [s0, s1] = two(t.second());
-    *out = [y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1, b'Z'];
 }
 
 fn zigzag(v: i128) -> u128 {
