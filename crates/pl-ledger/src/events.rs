@@ -11,11 +11,9 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use pl_import::clip;
-use crate::raw::{RawQuery, Val};
-use crate::resolve::T_IS_EVENT_KIND_SQL;
-use crate::kinds::BillingTypeOfKind as _;
+use crate::store::scan::ChargeBy;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
-use crate::{calendar, exceptions, settings, Error, Exception, Result};
+use crate::{calendar, exceptions, kinds, settings, store, Error, Exception, Result};
 
 /// Everything the rules need besides the rows: settings, rates, FX.
 pub(crate) struct Context {
@@ -43,18 +41,14 @@ pub(crate) fn load_context(conn: &Connection) -> Result<Context> {
     let deduct_fees = settings::get(conn, "deduct_processor_fees")?.as_deref() != Some("false");
     let tz = exceptions::reporting_tz(conn)?;
     let mut rates = RateBook::default();
-    let mut stmt = conn.prepare("SELECT effective_from, percent, instance_id FROM rates")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))? {
-        let (from, pct, inst) = r?;
+    for (from, pct, inst) in store::rates::all(conn)? {
         let what = || format!("the revenue-share rate from {} ({})", clip(&from), inst.as_deref().unwrap_or("the app"));
         let fix = "add the rate again with its date and percent";
         let percent = dec(&pct).filter(|p| rules::valid_rate(*p)).ok_or_else(|| bad_stored(&format!("{} has no percent between 0 and 100", what()), &pct, fix))?;
         rates.insert(day(&from).ok_or_else(|| bad_stored(&format!("{} has no date", what()), &from, fix))?, percent, inst.as_deref());
     }
     let mut fx = FxTable::default();
-    let mut stmt = conn.prepare("SELECT date, currency, usd_per_unit FROM fx_rates")?;
-    for r in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
-        let (d, cur, rate) = r?;
+    for (d, cur, rate) in store::rates::all_fx(conn)? {
         let what = format!("the FX rate of {} on {}", clip(&cur), clip(&d));
         let fix = "import the FX table again with a corrected row";
         let usd_per_unit = dec(&rate)
@@ -113,9 +107,7 @@ pub(crate) fn reporting_span(conn: &Connection, month: NaiveDate) -> Result<Opti
 }
 
 pub(crate) fn approved_months(conn: &Connection) -> Result<HashSet<String>> {
-    let mut stmt = conn.prepare_cached("SELECT month FROM months")?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(store::months::approved(conn)?.into_iter().collect())
 }
 
 
@@ -325,21 +317,11 @@ pub(crate) struct Batches(HashMap<i64, (String, String)>);
 
 impl Batches {
     pub fn load(conn: &Connection) -> Result<Batches> {
-        let mut stmt = conn.prepare_cached("SELECT id, format, file_name FROM batches")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get::<_, String>(1)?, r.get::<_, String>(2)?))))?;
-        Ok(Batches(rows.collect::<rusqlite::Result<_>>()?))
+        Ok(Batches(store::scan::batches(conn)?.into_iter().map(|(id, format, file)| (id, (format, file))).collect()))
     }
 }
 
-/// The smallest and largest row ids frozen into `events` (`(MAX, MIN)` when none is): a row
-/// outside them is certainly not frozen, so only rows inside need the `events` probe.
-pub(crate) fn frozen_txn_bounds(conn: &Connection) -> Result<(i64, i64)> {
-    Ok(conn.query_row(
-        "SELECT (SELECT min(txn_id) FROM events WHERE txn_id IS NOT NULL), (SELECT max(txn_id) FROM events WHERE txn_id IS NOT NULL)",
-        [],
-        |r| Ok((r.get::<_, Option<i64>>(0)?.unwrap_or(i64::MAX), r.get::<_, Option<i64>>(1)?.unwrap_or(i64::MIN))),
-    )?)
-}
+pub(crate) use store::scan::{frozen_txn_bounds, ScanStatements};
 
 /// One scan of live rows: the rules' context, and the rows whose `occurred_ts` is in `[lo, hi)`.
 pub(crate) struct LiveScan<'a> {
@@ -351,14 +333,6 @@ pub(crate) struct LiveScan<'a> {
     pub frozen: (i64, i64),
     /// `YYYY-MM`: rows of another month are late.
     pub report_month: &'a str,
-}
-
-/// A connection's scan statements, prepared by the first scan that needs one and kept for the
-/// next scans on that connection (a month report runs dozens per connection).
-#[derive(Default)]
-pub(crate) struct ScanStatements<'c> {
-    live: Option<RawQuery<'c>>,
-    frozen: Option<RawQuery<'c>>,
 }
 
 /// Live events of imported rows, in `(occurred_ts, id)` order, and their exceptions.
@@ -379,43 +353,28 @@ pub(crate) fn scan_live_txns<'c>(
         .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
         .unwrap_or((i32::MIN, 0));
     // Only what every event needs is read; a row's line (for an exception) is read when needed.
-    let sql = || {
-        format!(
-        "SELECT t.id, t.kind, t.occurred_ts, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, \
-         t.source_id, t.description, t.batch_id, t.original_ref, \
-         {SINGLE_REFUND_CHARGE} \
-         FROM txns t \
-         WHERE t.undone = 0 AND {T_IS_EVENT_KIND_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
-         AND t.instance_id IS NOT NULL \
-         AND (t.id < ?3 OR t.id > ?4 OR NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id)) \
-         ORDER BY t.occurred_ts, t.id"
-        )
-    };
-    let stmt = match &mut stmts.live {
-        Some(q) => q,
-        none => none.insert(RawQuery::new(conn, &sql())?),
-    };
-    let mut rows = stmt.rows(&[Val::Int(scan.lo), Val::Int(scan.hi), Val::Int(scan.frozen.0), Val::Int(scan.frozen.1)])?;
+    let mut rows = store::scan::live_rows(conn, stmts, scan.lo, scan.hi, scan.frozen)?;
     let mut created = [0u8; 20];
     // Rows of one batch come together: its format and file name are looked up once.
     let mut batch: Option<(i64, Option<&(String, String)>)> = None;
     while let Some(r) = rows.next()? {
-        let txn_id = r.int(0);
-        let kind = r.text_bytes(1)?;
-        let Some(billing) = BillingType::of_kind_bytes(kind) else { continue };
-        let ts = r.int(2);
-        let occurred = r.str(3)?;
+        let txn_id = r.id();
+        let kind = r.kind()?;
+        let Some(billing) = kinds::billing_type_bytes(kind) else { continue };
+        let ts = r.ts();
+        let occurred = r.occurred_at()?;
         // Import writes `occurred_at` and `occurred_ts` from one instant: the text is the seconds
         // written `YYYY-MM-DDTHH:MM:SSZ` (but for a leap second, or a year past 9999).
         calendar::write_canonical(ts, &mut created);
         let created_secs = (created == occurred.as_bytes()).then_some(ts);
         // Checked as UTF-8 only when it is not USD (it is then named in notes and exceptions).
-        let currency = if r.text_bytes(4)? == b"USD" { "USD" } else { r.str(4)? };
-        let (gross, fee, net, tax) = (dec_bytes(r.text_bytes(5)?), dec_bytes(r.text_bytes(6)?), dec_bytes(r.text_bytes(7)?), dec_bytes(r.text_bytes(8)?));
-        let instance = r.str(9)?;
-        let source_id = r.str(10)?;
-        let product = r.opt_str(11)?;
-        let batch_id = r.int(12);
+        let currency = if r.currency_bytes()? == b"USD" { "USD" } else { r.currency()? };
+        let texts = r.amounts()?;
+        let [gross, fee, net, tax] = texts.map(dec_bytes);
+        let instance = r.instance_id()?;
+        let source_id = r.source_id()?;
+        let product = r.description()?;
+        let batch_id = r.batch_id();
         let this_batch = match batch {
             Some((id, b)) if id == batch_id => b,
             _ => batch.insert((batch_id, scan.batches.0.get(&batch_id))).1,
@@ -425,7 +384,7 @@ pub(crate) fn scan_live_txns<'c>(
         // A value no import writes (a ledger written before the importer's bounds, or edited by
         // hand): an error naming the row, never a panic.
         let row_error = |what: String| -> Error {
-            let line = conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get::<_, Option<i64>>(0)).ok().flatten();
+            let line = store::scan::line_of(conn, txn_id).ok().flatten();
             let at = line.map_or_else(String::new, |l| format!(" line {l}"));
             Error::Refused(format!(
                 "{source} row {} (file {}{at}, ledger row {txn_id}): {what}; undo its import (batch {batch_id}) and import a corrected file",
@@ -434,7 +393,7 @@ pub(crate) fn scan_live_txns<'c>(
             ))
         };
         let (Some(gross), Some(fee), Some(net), Some(tax)) = (gross, fee, net, tax) else {
-            let texts = [5, 6, 7, 8].map(|i| r.text_bytes(i).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default());
+            let texts = texts.map(|b| String::from_utf8_lossy(b).into_owned());
             return Err(row_error(format!(
                 "an amount is not a decimal (gross `{}`, fee `{}`, net `{}`, tax `{}`)",
                 clip(&texts[0]),
@@ -449,7 +408,7 @@ pub(crate) fn scan_live_txns<'c>(
         };
         let date = at.with_timezone(&ctx.tz).date_naive();
         let problem = |kind_: &str, detail: String| -> Result<Exception> {
-            let line: u32 = conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get(0))?;
+            let line = store::scan::line_of(conn, txn_id)?.unwrap_or(0);
             Ok(Exception {
                 kind: kind_.into(),
                 source: source.to_string(),
@@ -485,8 +444,8 @@ pub(crate) fn scan_live_txns<'c>(
         };
         // With refund_rate = original_charge, a refund or dispute whose charge is in the ledger
         // takes the rate in force on the charge's date (and the charge's instance override).
-        let charge = match (ctx.rate_of_charge && billing == BillingType::Refund, r.opt_str(13)?) {
-            (true, Some(original)) => original_charge(conn, "charge_hash = ?1 AND charge_ref = ?2", rusqlite::params![crate::import::key_hash(original), original], ctx.tz)?,
+        let charge = match (ctx.rate_of_charge && billing == BillingType::Refund, r.original_ref()?) {
+            (true, Some(original)) => original_charge(conn, ChargeBy::Ref { hash: crate::import::key_hash(original), charge_ref: original }, ctx.tz)?,
             _ => None,
         };
         let (rate_date, rate_instance, rate_basis) = match &charge {
@@ -502,9 +461,9 @@ pub(crate) fn scan_live_txns<'c>(
             continue;
         };
         if kind == b"refund" {
-            if let Some(original) = r.opt_str(13)? {
+            if let Some(original) = r.original_ref()? {
                 // The usual refund is its charge's only one: the scan's own column decides.
-                let over = match r.opt_str(14)? {
+                let over = match r.single_refund_charge()? {
                     Some("") => false,
                     Some(charge) => {
                         let charge = dec(charge).ok_or_else(|| row_error(format!("its original charge's gross `{}` is not a decimal", clip(charge))))?;
@@ -591,22 +550,14 @@ pub(crate) fn scan_manual_refunds(
     problems: &mut Vec<Exception>,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT m.id, m.instance_id, m.created_date, m.amount, m.fee_returned, m.charge_event, m.reason FROM manual_refunds m \
-         WHERE m.deleted_at IS NULL AND m.created_date >= ?1 AND m.created_date < ?2 \
-         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.manual_id = m.id) ORDER BY m.created_date, m.id",
-    )?;
-    let mut rows = stmt.query([start, end])?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let instance = r.get_ref(1)?.as_str()?;
-        let created = r.get_ref(2)?.as_str()?;
+    for m in store::scan::manual_rows(conn, start, end)? {
+        let (id, instance, created) = (m.id, m.instance_id.as_str(), m.created_date.as_str());
         let what = |field: &str| format!("manual refund mr-{id} ({field})");
         let fix = "delete it and enter it again";
         let at = calendar::parse_instant(created).ok_or_else(|| bad_stored(&what("date"), created, fix))?;
         let date = at.with_timezone(&ctx.tz).date_naive();
-        let charge = match (ctx.rate_of_charge, r.get_ref(5)?.as_str_or_null()?.and_then(|c| c.strip_prefix("tx-")).and_then(|n| n.parse::<i64>().ok())) {
-            (true, Some(txn)) => original_charge(conn, "id = ?1", [txn], ctx.tz)?,
+        let charge = match (ctx.rate_of_charge, m.charge_event.as_deref().and_then(|c| c.strip_prefix("tx-")).and_then(|n| n.parse::<i64>().ok())) {
+            (true, Some(txn)) => original_charge(conn, ChargeBy::Row(txn), ctx.tz)?,
             _ => None,
         };
         let (rate_date, rate_instance, rate_basis) = match &charge {
@@ -626,7 +577,7 @@ pub(crate) fn scan_manual_refunds(
             });
             continue;
         };
-        let (amount, fee) = (r.get_ref(3)?.as_str()?, r.get_ref(4)?.as_str()?);
+        let (amount, fee) = (m.amount.as_str(), m.fee_returned.as_str());
         let amount_d = dec(amount).ok_or_else(|| bad_stored(&what("amount"), amount, fix))?;
         let fee_d = dec(fee).ok_or_else(|| bad_stored(&what("returned fee"), fee, fix))?;
         let a = rules::manual_refund_amounts(amount_d, fee_d, ctx.deduct_fees, rate)
@@ -642,7 +593,7 @@ pub(crate) fn scan_manual_refunds(
             amounts: a,
             source: "manual",
             source_id: None,
-            product: Product::ManualRefund(r.get_ref(6)?.as_str()?),
+            product: Product::ManualRefund(&m.reason),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: false, converted: None },
             rate_basis,
             late: calendar::month_of(at, ctx.tz) != report_month,
@@ -652,14 +603,10 @@ pub(crate) fn scan_manual_refunds(
     Ok(())
 }
 
-/// The live charge row `filter` selects (the earliest when several do): its date in the
-/// reporting time zone and its instance. None when no such charge is in the ledger.
-fn original_charge(conn: &Connection, filter: &str, params: impl rusqlite::Params, tz: Tz) -> Result<Option<(NaiveDate, Option<String>)>> {
-    let sql = format!("SELECT id, occurred_ts, instance_id FROM txns WHERE {filter} AND kind = 'charge' AND undone = 0 ORDER BY occurred_ts, id LIMIT 1");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params)?;
-    let Some(r) = rows.next()? else { return Ok(None) };
-    let (id, ts, instance): (i64, i64, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+/// The live charge a refund names (the earliest when several do): its date in the reporting
+/// time zone and its instance. None when no such charge is in the ledger.
+fn original_charge(conn: &Connection, by: ChargeBy<'_>, tz: Tz) -> Result<Option<(NaiveDate, Option<String>)>> {
+    let Some((id, ts, instance)) = store::scan::original_charge(conn, by)? else { return Ok(None) };
     let at = DateTime::<Utc>::from_timestamp(ts, 0)
         .ok_or_else(|| Error::Refused(format!("original charge tx-{id}: its date ({ts} seconds) is out of range; undo its import and import a corrected file")))?;
     Ok(Some((at.with_timezone(&tz).date_naive(), instance)))
@@ -668,13 +615,8 @@ fn original_charge(conn: &Connection, filter: &str, params: impl rusqlite::Param
 /// USD credited (or debited) by PayPal currency conversions, by the payment they convert.
 fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
     let mut map: HashMap<String, Decimal> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT conversion_ref, gross FROM txns WHERE undone = 0 AND kind = 'conversion' AND currency = 'USD' AND conversion_ref IS NOT NULL",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let payment: String = r.get(0)?;
-        let gross = r.get_ref(1)?.as_str()?;
+    for (payment, gross) in store::scan::usd_conversions(conn)? {
+        let gross = gross.as_str();
         let bad = |why: &str| {
             Error::Refused(format!(
                 "the USD currency conversion of PayPal payment {} {why} (`{}`); undo its import and import a corrected file",
@@ -689,25 +631,13 @@ fn linked_conversions(conn: &Connection) -> Result<HashMap<String, Decimal>> {
     Ok(map)
 }
 
-/// For a refund row `t` with an original charge that is the only row naming that charge (by
-/// `original_hash`, read from its index alone): the gross of the live charge in its currency
-/// when there is exactly one, `''` when there is none. NULL otherwise (several rows with the
-/// hash, several charges): [`RefundCheck`] decides those. (Only refunds and disputes name an
-/// original charge; testing `original_hash` alone spares reading every row's kind again, and a
-/// dispute's value is not used.)
-const SINGLE_REFUND_CHARGE: &str = "CASE WHEN t.original_hash IS NOT NULL \
-     AND (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash) = 1 THEN \
-     (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN max(c.gross) END FROM txns c \
-     WHERE c.charge_hash = t.original_hash AND c.charge_ref = t.original_ref AND c.kind = 'charge' AND c.undone = 0 \
-     AND c.currency = t.currency) END";
-
 /// Refund rows that take the refunds of their charge above the charge's gross (same currency):
 /// per original charge, its live refunds in `(occurred_at, id)` order against the charge, each
 /// refund adding to the refunded amount. Read per charge through the `original_hash` and
 /// `charge_hash` indexes (the text is always compared), only for the refunds a scan meets whose
 /// charge has several refunds or several charges (the scan's own columns decide the others).
 struct RefundCheck<'c> {
-    stmt: rusqlite::CachedStatement<'c>,
+    conn: &'c Connection,
     /// The refunds over their charge, by original charge, for charges with several refunds
     /// (a charge with one refund is asked about once).
     seen: HashMap<String, Vec<i64>>,
@@ -716,12 +646,7 @@ struct RefundCheck<'c> {
 
 impl<'c> RefundCheck<'c> {
     fn new(conn: &'c Connection) -> Result<RefundCheck<'c>> {
-        let stmt = conn.prepare_cached(
-            "SELECT r.id, r.occurred_at, r.gross, c.gross FROM txns r \
-             JOIN txns c ON c.charge_hash = r.original_hash AND c.charge_ref = r.original_ref AND c.kind = 'charge' AND c.undone = 0 AND c.currency = r.currency \
-             WHERE r.original_hash = ?1 AND r.original_ref = ?2 AND r.kind = 'refund' AND r.undone = 0",
-        )?;
-        Ok(RefundCheck { stmt, seen: HashMap::new(), rows: Vec::new() })
+        Ok(RefundCheck { conn, seen: HashMap::new(), rows: Vec::new() })
     }
 
     /// Whether refund `id` (of the charge `original`) is one that takes its charge's refunds
@@ -731,13 +656,11 @@ impl<'c> RefundCheck<'c> {
             return Ok(over.contains(&id));
         }
         self.rows.clear();
-        let mut rows = self.stmt.query(rusqlite::params![crate::import::key_hash(original), original])?;
-        while let Some(r) = rows.next()? {
-            let (refund, charge) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
+        for (at, rid, refund, charge) in store::scan::refunds_of_charge(self.conn, crate::import::key_hash(original), original)? {
             let bad = |what: &str, v: &str| bad_stored(&format!("{what} of original charge {}", clip(original)), v, "undo its import and import a corrected file");
-            let refund = dec(refund).ok_or_else(|| bad("a refund's gross", refund))?;
-            let charge = dec(charge).ok_or_else(|| bad("the gross", charge))?;
-            self.rows.push((r.get(1)?, r.get(0)?, refund, charge));
+            let refund_d = dec(&refund).ok_or_else(|| bad("a refund's gross", &refund))?;
+            let charge_d = dec(&charge).ok_or_else(|| bad("the gross", &charge))?;
+            self.rows.push((at, rid, refund_d, charge_d));
         }
         // In (occurred_at, id) order (a sort here costs less than one in SQL per charge).
         self.rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
@@ -767,44 +690,31 @@ pub(crate) fn scan_frozen<'c>(
     seq_hi: i64,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
-    let stmt = match &mut stmts.frozen {
-        Some(q) => q,
-        none => none.insert(RawQuery::new(
-            conn,
-            "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
-             source, source_id, product, expense_note, late, state, rate_basis FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
-        )?),
-    };
-    let mut rows = stmt.rows(&[Val::Text(month), Val::Int(seq_lo), Val::Int(seq_hi)])?;
+    let mut rows = store::scan::frozen_rows(conn, stmts, month, seq_lo, seq_hi)?;
     while let Some(r) = rows.next()? {
-        let id = r.str(0)?;
-        let d = |i: usize| -> Result<Decimal> {
-            let b = r.text_bytes(i)?;
+        let id = r.id()?;
+        let d = |(name, b): (&str, &[u8])| -> Result<Decimal> {
             dec_bytes(b).filter(|v| rules::in_bounds(*v)).ok_or_else(|| {
-                const FIELDS: [&str; 11] = ["", "", "", "", "", "", "gross", "expenses", "net", "rate", "Wix share"];
-                bad_stored(
-                    &format!("approved event {} of {month} ({})", clip(id), FIELDS.get(i).copied().unwrap_or("amount")),
-                    &String::from_utf8_lossy(b),
-                    "reopen the month and approve it again",
-                )
+                bad_stored(&format!("approved event {} of {month} ({name})", clip(id)), &String::from_utf8_lossy(b), "reopen the month and approve it again")
             })
         };
+        let [gross, expenses, net, rate, wix_share] = r.amounts()?;
         sink(&EventRef {
             id: EventId::Stored(id),
-            txn_id: r.opt_int(1),
-            manual_id: r.opt_int(2),
-            instance_id: r.str(3)?,
-            billing: if r.text_bytes(4)? == b"CHARGE" { BillingType::Charge } else { BillingType::Refund },
-            created_date: r.str(5)?,
+            txn_id: r.txn_id(),
+            manual_id: r.manual_id(),
+            instance_id: r.instance_id()?,
+            billing: if r.billing_type()? == b"CHARGE" { BillingType::Charge } else { BillingType::Refund },
+            created_date: r.created_date()?,
             created_secs: None,
-            amounts: EventAmounts { gross: d(6)?, expenses: d(7)?, net: d(8)?, rate: d(9)?, wix_share: d(10)? },
-            source: r.str(11)?,
-            source_id: r.opt_str(12)?,
-            product: Product::Stored(r.str(13)?),
-            note: Note::Stored(r.str(14)?),
-            rate_basis: RateBasis::Stored(r.opt_str(17)?.unwrap_or("")),
-            late: r.int(15) != 0,
-            state: r.str(16)?,
+            amounts: EventAmounts { gross: d(gross)?, expenses: d(expenses)?, net: d(net)?, rate: d(rate)?, wix_share: d(wix_share)? },
+            source: r.source()?,
+            source_id: r.source_id()?,
+            product: Product::Stored(r.product()?),
+            note: Note::Stored(r.expense_note()?),
+            rate_basis: RateBasis::Stored(r.rate_basis()?),
+            late: r.late(),
+            state: r.state()?,
         })?;
     }
     Ok(())

@@ -949,7 +949,7 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
     if let Some(at) = &before.undone_at {
         return Err(Error::Refused(format!("batch {id} was already undone at {at}")));
     }
-    crate::months::ensure_batch_undoable(&tx, id)?;
+    crate::frozen::ensure_batch_undoable(&tx, id)?;
     // Rows elsewhere that took their instance from a charge of this batch lose it, then are
     // resolved again from what remains.
     let (first, last): (Option<i64>, Option<i64>) =

@@ -20,18 +20,6 @@ pub fn billing_type_bytes(kind: &[u8]) -> Option<BillingType> {
     }
 }
 
-/// `BillingType::of_kind_bytes`, the name the event scans still use now that the type is
-/// `pl_wix`'s (issue 11: the lead moves them to [`billing_type_bytes`] and drops this).
-pub trait BillingTypeOfKind: Sized {
-    fn of_kind_bytes(kind: &[u8]) -> Option<Self>;
-}
-
-impl BillingTypeOfKind for BillingType {
-    fn of_kind_bytes(kind: &[u8]) -> Option<BillingType> {
-        billing_type_bytes(kind)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

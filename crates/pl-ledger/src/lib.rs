@@ -10,6 +10,7 @@ pub mod db;
 mod error;
 mod events;
 mod exceptions;
+mod frozen;
 pub mod export;
 mod import;
 pub mod kinds;

@@ -1,38 +1,11 @@
-//! Months and their locks. A month is `open` → `approved` → `submitted`; rows of an approved
-//! month are frozen.
+//! Approval and reopening of months (SPEC §5). A month is `open` → `approved` → `submitted`;
+//! the rows of an approved month are frozen (`frozen.rs`).
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
-use crate::{audit, events, now_rfc3339, report, Error, Result};
+use crate::{audit, events, now_rfc3339, report, store, Error, Result};
 
 pub use crate::calendar::{bound_ts, month_bounds, month_of, parse_month};
-
-/// Refuses to undo a batch while one of its rows belongs to an approved month.
-pub(crate) fn ensure_batch_undoable(conn: &Connection, batch_id: i64) -> Result<()> {
-    let frozen: Option<String> = conn
-        .query_row(
-            "SELECT e.month FROM batches b JOIN events e ON e.txn_id BETWEEN b.first_txn AND b.last_txn WHERE b.id = ?1 LIMIT 1",
-            [batch_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match frozen {
-        Some(m) => Err(Error::Refused(format!(
-            "batch {batch_id} has rows in approved month {m}; reopen {m} first (`partner-ledger reopen --month {m} --reason ...`)"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Refuses to change a row that belongs to an approved month.
-pub(crate) fn ensure_txn_editable(conn: &Connection, txn_id: i64) -> Result<()> {
-    let frozen: Option<String> =
-        conn.query_row("SELECT month FROM events WHERE txn_id = ?1", [txn_id], |r| r.get(0)).optional()?;
-    match frozen {
-        Some(m) => Err(Error::Refused(format!("row {txn_id} is part of approved month {m}; reopen {m} first"))),
-        None => Ok(()),
-    }
-}
 
 #[derive(serde::Serialize)]
 struct Approval<'a> {
@@ -52,8 +25,7 @@ struct Approval<'a> {
 pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, month: &str, by: &str) -> Result<crate::MonthSummary> {
     let m = parse_month(month)?;
     let tx = conn.transaction()?;
-    let status = report::month_status(&tx, month)?;
-    if status != "open" {
+    if let Some(status) = store::months::status(&tx, month)? {
         return Err(Error::Refused(format!("{month} is already {status}")));
     }
     let ctx = events::load_context(&tx)?;
@@ -77,51 +49,30 @@ pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, mon
              Enter the app's id (from the Wix Dev Center) in the app settings first."
         )));
     };
-    tx.execute(
-        "INSERT INTO months (month, status, approved_at, approved_by, app_id) VALUES (?1, 'approved', ?2, ?3, ?4)",
-        params![month, now_rfc3339(), by, ctx.app_id],
-    )?;
+    store::months::insert_approved(&tx, month, &now_rfc3339(), by, app_id)?;
     {
-        use crate::raw::{RawInsert, Val};
-        let mut insert = RawInsert::new(
-            &tx,
-            "INSERT INTO events (id, month, seq, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, \
-             net, rate, wix_share, source, source_id, product, expense_note, late, payload, rate_basis) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-        )?;
-        let (mut seq, mut id, mut payload) = (0i64, String::new(), String::new());
+        let mut frozen = store::events::FrozenWriter::new(&tx, month)?;
+        let (mut seq, mut id) = (0i64, String::new());
         stream.each_event(|e, t| {
             let [gross, expenses, net, wix_share] = t.amounts.texts();
             id.clear();
             e.write_id(&mut id);
-            payload.clear();
-            let body = serde_json::json!({ "event": {
-                "appId": app_id, "instanceId": e.instance_id, "grossRevenue": gross, "netRevenue": net,
-                "wixShare": wix_share, "createdDate": e.created_date, "billingType": e.billing.as_str(),
-            }});
-            payload.push_str(&body.to_string());
-            insert.run(&[
-                Val::Text(&id),
-                Val::Text(month),
-                Val::Int(seq),
-                e.txn_id.into(),
-                e.manual_id.into(),
-                Val::Text(e.instance_id),
-                Val::Text(e.billing.as_str()),
-                Val::Text(e.created_date),
-                Val::Text(gross),
-                Val::Text(expenses),
-                Val::Text(net),
-                Val::Text(t.rate),
-                Val::Text(wix_share),
-                Val::Text(e.source),
-                e.source_id.into(),
-                Val::Text(t.product),
-                Val::Text(t.note),
-                Val::Int(i64::from(e.late)),
-                Val::Text(&payload),
-                Val::Text(t.basis),
-            ])?;
+            frozen.write(&store::events::FrozenEvent {
+                id: &id,
+                seq,
+                txn_id: e.txn_id,
+                manual_id: e.manual_id,
+                instance_id: e.instance_id,
+                billing_type: e.billing.as_str(),
+                created_date: e.created_date,
+                amounts: [gross, expenses, net, t.rate, wix_share],
+                source: e.source,
+                source_id: e.source_id,
+                product: t.product,
+                expense_note: t.note,
+                late: e.late,
+                rate_basis: t.basis,
+            })?;
             seq += 1;
             Ok(())
         })?;
@@ -142,15 +93,10 @@ pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str)
         return Err(Error::Refused("a reopen needs a reason (--reason)".into()));
     }
     let tx = conn.transaction()?;
-    let status = report::month_status(&tx, month)?;
-    if status == "open" {
+    if store::months::status(&tx, month)?.is_none() {
         return Err(Error::Refused(format!("{month} is not approved")));
     }
-    let touched: u32 = tx.query_row(
-        "SELECT count(*) FROM events WHERE month = ?1 AND state <> 'queued'",
-        [month],
-        |r| r.get(0),
-    )?;
+    let touched = store::events::count_touched(&tx, month)?;
     if touched > 0 {
         return Err(Error::Refused(format!(
             "{month} cannot be reopened: {touched} of its events were already sent to Wix (or are in doubt); \
@@ -158,8 +104,7 @@ pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str)
         )));
     }
     let before = report::report_stream(&tx, None, &report::Period::Month(m), report::Keep::Sums)?.month_summary()?.totals;
-    tx.execute("DELETE FROM events WHERE month = ?1", [month])?;
-    tx.execute("DELETE FROM months WHERE month = ?1", [month])?;
+    store::months::delete_with_events(&tx, month)?;
     let summary = Approval {
         month,
         events: before.events,
@@ -177,19 +122,10 @@ pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str)
 pub(crate) fn list(conn: &Connection) -> Result<Vec<crate::MonthInfo>> {
     let tz = crate::exceptions::reporting_tz(conn)?;
     let mut out: std::collections::BTreeMap<String, crate::MonthInfo> = std::collections::BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT month, status, approved_at, approved_by FROM months")?;
-    for r in stmt.query_map([], |r| {
-        Ok(crate::MonthInfo { month: r.get(0)?, status: r.get(1)?, approved_at: r.get(2)?, approved_by: r.get(3)? })
-    })? {
-        let r = r?;
+    for r in store::months::infos(conn)? {
         out.insert(r.month.clone(), r);
     }
-    let mut stmt = conn.prepare(&format!(
-        "SELECT min(occurred_ts), max(occurred_ts) FROM txns WHERE undone = 0 AND (kind IN {} OR kind = 'unclassified')",
-        crate::resolve::EVENT_KINDS_SQL
-    ))?;
-    let (lo, hi): (Option<i64>, Option<i64>) = stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    if let (Some(lo), Some(hi)) = (lo, hi) {
+    if let Some((lo, hi)) = store::txns::activity_span(conn)? {
         let parse = |s: i64| DateTime::<Utc>::from_timestamp(s, 0);
         if let (Some(lo), Some(hi)) = (parse(lo), parse(hi)) {
             let mut m = parse_month(&month_of(lo, tz))?;

@@ -65,11 +65,7 @@ impl Period {
 }
 
 pub(crate) fn month_status(conn: &Connection, month: &str) -> Result<String> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .query_row("SELECT status FROM months WHERE month = ?1", [month], |r| r.get::<_, String>(0))
-        .optional()?
-        .unwrap_or_else(|| "open".into()))
+    Ok(crate::store::months::status(conn, month)?.unwrap_or_else(|| "open".into()))
 }
 
 fn least_advanced(statuses: &[String]) -> String {
@@ -171,28 +167,33 @@ fn payout_checks(conn: &Connection, ctx: &events::Context, period: &Period) -> R
     let ms = period.months();
     let (start, _) = months::month_bounds(ms[0], ctx.tz);
     let (_, end) = months::month_bounds(*ms.last().expect("a period has months"), ctx.tz);
-    // Payouts are few: read them all through their partial index, keep the period's.
     let (lo, hi) = (months::bound_ts(&start), months::bound_ts(&end));
-    let mut stmt = conn.prepare(
-        "SELECT p.payout_ref, p.currency, p.occurred_at, p.gross, i.items, i.net FROM txns p INDEXED BY txns_payouts \
-         LEFT JOIN payout_items i ON i.payout_ref = p.payout_ref \
-         WHERE p.kind = 'payout' AND p.undone = 0 AND p.occurred_ts >= ?1 AND p.occurred_ts < ?2 \
-         AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = p.batch_id AND b.format = 'paypal-activity') ORDER BY p.occurred_ts",
-    )?;
-    let rows = stmt.query_map([lo, hi], |r| {
-        let items_net: Decimal = r.get::<_, Option<String>>(5)?.and_then(|s| s.parse().ok()).unwrap_or_default();
-        let amount = r.get::<_, String>(3)?.parse::<Decimal>().unwrap_or_default().abs();
-        Ok(PayoutCheck {
-            payout_id: r.get(0)?,
-            currency: r.get(1)?,
-            payout_date: r.get(2)?,
+    let mut out = Vec::new();
+    for p in crate::store::txns::payouts_between(conn, lo, hi)? {
+        // A stored amount that is not a decimal (a ledger edited by hand) is named, not read as 0.
+        let bad = |what: &str, v: &str| {
+            Error::Refused(format!(
+                "payout {}: its {what} `{}` in the ledger is not an amount; undo its import and import a corrected file",
+                pl_import::clip(&p.payout_ref),
+                pl_import::clip(v)
+            ))
+        };
+        let amount = p.gross.parse::<Decimal>().map_err(|_| bad("amount", &p.gross))?.abs();
+        let items_net = match &p.items_net {
+            Some(n) => n.parse::<Decimal>().map_err(|_| bad("items' net", n))?,
+            None => Decimal::ZERO,
+        };
+        out.push(PayoutCheck {
             amount: fmt2(amount),
             items_net: fmt2(items_net),
-            items: r.get::<_, Option<u32>>(4)?.unwrap_or(0),
+            items: p.items.unwrap_or(0),
             matches: amount == items_net,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+            payout_id: p.payout_ref,
+            currency: p.currency,
+            payout_date: p.occurred_at,
+        });
+    }
+    Ok(out)
 }
 
 // ---- the streamed report ------------------------------------------------------------------
@@ -1062,16 +1063,6 @@ fn run_chunk<'c>(conn: &'c Connection, stmts: &mut events::ScanStatements<'c>, j
     Ok(out)
 }
 
-/// A read-only connection to the ledger file for one worker.
-fn open_reader(path: &std::path::Path) -> rusqlite::Result<Connection> {
-    use rusqlite::OpenFlags;
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "cache_size", -32_000)?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    Ok(conn)
-}
-
 /// Runs the chunks on the readers (one thread each; the chunks are taken in turn), or on `conn`
 /// when there is no reader; `meanwhile` runs on the calling thread. Returns the chunks' outputs
 /// in order.
@@ -1097,7 +1088,7 @@ fn run_chunks<T>(
                 let (next, slots) = (&next, &slots);
                 s.spawn(move || -> Result<Acc> {
                     // One read transaction: every chunk of this worker sees one snapshot.
-                    reader.execute_batch("BEGIN")?;
+                    crate::db::begin_read(reader)?;
                     let mut acc = Acc::default();
                     let mut stmts = events::ScanStatements::default();
                     let result = (|| {
@@ -1110,7 +1101,7 @@ fn run_chunks<T>(
                     })();
                     // Statements finalized before the read transaction ends.
                     drop(stmts);
-                    reader.execute_batch("COMMIT")?;
+                    crate::db::end_read(reader)?;
                     result.map(|()| acc)
                 })
             })
@@ -1138,7 +1129,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
     let frozen = events::frozen_txn_bounds(conn)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let mut readers: Vec<Connection> = match path {
-        Some(p) if p.is_file() => (0..threads).map(|_| open_reader(p)).collect::<rusqlite::Result<_>>().unwrap_or_default(),
+        Some(p) if p.is_file() => (0..threads).map(|_| crate::db::open_reader(p)).collect::<Result<_>>().unwrap_or_default(),
         _ => Vec::new(),
     };
     let mut acc = Acc::default();
@@ -1149,14 +1140,9 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
         let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep };
         let mut outs = match events::reporting_span(conn, m)? {
             None => {
-                let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
-                    "SELECT (SELECT min(seq) FROM events WHERE month = ?1), (SELECT max(seq) FROM events WHERE month = ?1)",
-                    [&label],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                let chunks: Vec<Chunk> = match (lo, hi) {
-                    (Some(lo), Some(hi)) => slices(lo, hi.saturating_add(1), CHUNKS).into_iter().map(|(lo, hi)| Chunk::Frozen { lo, hi }).collect(),
-                    _ => Vec::new(),
+                let chunks: Vec<Chunk> = match crate::store::scan::frozen_seq_bounds(conn, &label)? {
+                    Some((lo, hi)) => slices(lo, hi.saturating_add(1), CHUNKS).into_iter().map(|(lo, hi)| Chunk::Frozen { lo, hi }).collect(),
+                    None => Vec::new(),
                 };
                 run_chunks(conn, &mut readers, &job, &chunks, &mut acc, || Ok(()))?.0
             }

@@ -13,10 +13,6 @@ use rusqlite::Connection;
 
 use crate::{store, Error, Result};
 
-/// The SQL forms of the event kinds live in the store; these paths stay for the modules that
-/// still name them (issue 11: the lead removes them after merging).
-pub use crate::store::txns::EVENT_KINDS_SQL;
-pub(crate) use crate::store::txns::T_IS_EVENT_KIND_SQL;
 
 /// Resolves every live row still without an instance, by original charge then customer mapping,
 /// after promoting the refund candidates whose charge is live, and demoting those whose charge
@@ -90,7 +86,7 @@ pub(crate) fn assign_instance(conn: &mut Connection, txn_id: i64, instance: &str
     if save_mapping && customer_key.is_none() {
         return Err(Error::Refused(format!("row {txn_id} has no customer key to map; assign without saving a mapping")));
     }
-    crate::months::ensure_txn_editable(conn, txn_id)?;
+    crate::frozen::ensure_txn_editable(conn, txn_id)?;
     let tx = conn.transaction()?;
     store::txns::assign_instance(&tx, txn_id, &instance)?;
     store::audit::record(&tx, by, "txn.assign_instance", &format!("txn:{txn_id}"), before.as_ref(), Some(&instance))?;

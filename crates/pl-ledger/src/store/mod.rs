@@ -12,5 +12,6 @@ pub(crate) mod months;
 pub(crate) mod outbox;
 pub(crate) mod rates;
 pub(crate) mod refunds;
+pub(crate) mod scan;
 pub(crate) mod settings;
 pub(crate) mod txns;

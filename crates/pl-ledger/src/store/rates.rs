@@ -51,3 +51,17 @@ pub(crate) fn put_fx(conn: &Connection, rows: &[(NaiveDate, String, Decimal)]) -
     }
     Ok(())
 }
+
+/// Every rate as stored: (effective from, percent, instance override).
+pub(crate) fn all(conn: &Connection) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT effective_from, percent, instance_id FROM rates")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The FX table as stored: (date, currency, USD per unit).
+pub(crate) fn all_fx(conn: &Connection) -> Result<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT date, currency, usd_per_unit FROM fx_rates")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

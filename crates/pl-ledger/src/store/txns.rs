@@ -236,6 +236,41 @@ pub(crate) fn usd_conversions_of(conn: &Connection, source_id: &str) -> Result<V
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// The first and last instants (Unix seconds) of live rows that make events or exceptions.
+pub(crate) fn activity_span(conn: &Connection) -> Result<Option<(i64, i64)>> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        &format!("SELECT min(occurred_ts), max(occurred_ts) FROM txns WHERE undone = 0 AND (kind IN {EVENT_KINDS_SQL} OR kind = 'unclassified')"),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(lo.zip(hi))
+}
+
+/// An itemized payout as stored, with the live items it pays out.
+pub(crate) struct PayoutRow {
+    pub payout_ref: String,
+    pub currency: String,
+    pub occurred_at: String,
+    pub gross: String,
+    pub items: Option<u32>,
+    pub items_net: Option<String>,
+}
+
+/// The itemized payouts (not PayPal's withdrawals) with an instant in `[lo, hi)`, by date.
+/// Payouts are few: read through their partial index.
+pub(crate) fn payouts_between(conn: &Connection, lo: i64, hi: i64) -> Result<Vec<PayoutRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.payout_ref, p.currency, p.occurred_at, p.gross, i.items, i.net FROM txns p INDEXED BY txns_payouts \
+         LEFT JOIN payout_items i ON i.payout_ref = p.payout_ref \
+         WHERE p.kind = 'payout' AND p.undone = 0 AND p.occurred_ts >= ?1 AND p.occurred_ts < ?2 \
+         AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = p.batch_id AND b.format = 'paypal-activity') ORDER BY p.occurred_ts",
+    )?;
+    let rows = stmt.query_map([lo, hi], |r| {
+        Ok(PayoutRow { payout_ref: r.get(0)?, currency: r.get(1)?, occurred_at: r.get(2)?, gross: r.get(3)?, items: r.get(4)?, items_net: r.get(5)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

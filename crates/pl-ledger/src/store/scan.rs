@@ -1,0 +1,292 @@
+//! The rows billing events are derived from, as the report's scan reads them: live event rows of
+//! `txns` by time slice, frozen `events` by `seq` range, manual refunds, and the few lookups the
+//! derivation needs (batches, the original charge of a refund, PayPal's USD conversions, the
+//! refunds of a charge). The domain (`events.rs`) reads each row through named accessors and
+//! never sees a column number or a statement.
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::raw::{RawQuery, RawRow, RawRows, Val};
+use crate::store::txns::T_IS_EVENT_KIND_SQL;
+use crate::Result;
+
+/// A connection's scan statements, prepared by the first scan that needs one and kept for the
+/// next scans on that connection (a month report runs dozens per connection).
+#[derive(Default)]
+pub(crate) struct ScanStatements<'c> {
+    live: Option<RawQuery<'c>>,
+    frozen: Option<RawQuery<'c>>,
+}
+
+/// For a refund row `t` with an original charge that is the only row naming that charge (by
+/// `original_hash`, read from its index alone): the gross of the live charge in its currency
+/// when there is exactly one, `''` when there is none. NULL otherwise (several rows with the
+/// hash, several charges): the domain asks [`refunds_of_charge`] for those. (Only refunds and
+/// disputes name an original charge; testing `original_hash` alone spares reading every row's
+/// kind again, and a dispute's value is not used.)
+const SINGLE_REFUND_CHARGE: &str = "CASE WHEN t.original_hash IS NOT NULL \
+     AND (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash) = 1 THEN \
+     (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN max(c.gross) END FROM txns c \
+     WHERE c.charge_hash = t.original_hash AND c.charge_ref = t.original_ref AND c.kind = 'charge' AND c.undone = 0 \
+     AND c.currency = t.currency) END";
+
+/// Live rows of event kinds with an instance whose `occurred_ts` is in `[lo, hi)` and that no
+/// approval froze (`frozen`: the smallest and largest frozen row ids, [`frozen_txn_bounds`]),
+/// in `(occurred_ts, id)` order.
+pub(crate) fn live_rows<'s, 'c>(conn: &'c Connection, stmts: &'s mut ScanStatements<'c>, lo: i64, hi: i64, frozen: (i64, i64)) -> Result<LiveRows<'s, 'c>> {
+    let stmt = match &mut stmts.live {
+        Some(q) => q,
+        none => none.insert(RawQuery::new(
+            conn,
+            &format!(
+                "SELECT t.id, t.kind, t.occurred_ts, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, \
+                 t.source_id, t.description, t.batch_id, t.original_ref, {SINGLE_REFUND_CHARGE} \
+                 FROM txns t \
+                 WHERE t.undone = 0 AND {T_IS_EVENT_KIND_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
+                 AND t.instance_id IS NOT NULL \
+                 AND (t.id < ?3 OR t.id > ?4 OR NOT EXISTS (SELECT 1 FROM events e WHERE e.txn_id = t.id)) \
+                 ORDER BY t.occurred_ts, t.id"
+            ),
+        )?),
+    };
+    Ok(LiveRows(stmt.rows(&[Val::Int(lo), Val::Int(hi), Val::Int(frozen.0), Val::Int(frozen.1)])?))
+}
+
+pub(crate) struct LiveRows<'s, 'c>(RawRows<'s, 'c>);
+
+impl LiveRows<'_, '_> {
+    pub fn next(&mut self) -> Result<Option<LiveRow<'_>>> {
+        Ok(self.0.next()?.map(LiveRow))
+    }
+}
+
+/// One live row: texts are borrowed from SQLite's row and valid until the next row.
+pub(crate) struct LiveRow<'r>(RawRow<'r>);
+
+impl<'r> LiveRow<'r> {
+    pub fn id(&self) -> i64 {
+        self.0.int(0)
+    }
+    pub fn kind(&self) -> Result<&'r [u8]> {
+        Ok(self.0.text_bytes(1)?)
+    }
+    /// Unix seconds.
+    pub fn ts(&self) -> i64 {
+        self.0.int(2)
+    }
+    pub fn occurred_at(&self) -> Result<&'r str> {
+        Ok(self.0.str(3)?)
+    }
+    /// The currency's bytes (checked as UTF-8 by [`LiveRow::currency`] only when needed).
+    pub fn currency_bytes(&self) -> Result<&'r [u8]> {
+        Ok(self.0.text_bytes(4)?)
+    }
+    pub fn currency(&self) -> Result<&'r str> {
+        Ok(self.0.str(4)?)
+    }
+    /// Gross, fee, net and tax as stored (decimal texts).
+    pub fn amounts(&self) -> Result<[&'r [u8]; 4]> {
+        Ok([self.0.text_bytes(5)?, self.0.text_bytes(6)?, self.0.text_bytes(7)?, self.0.text_bytes(8)?])
+    }
+    pub fn instance_id(&self) -> Result<&'r str> {
+        Ok(self.0.str(9)?)
+    }
+    pub fn source_id(&self) -> Result<&'r str> {
+        Ok(self.0.str(10)?)
+    }
+    pub fn description(&self) -> Result<Option<&'r str>> {
+        Ok(self.0.opt_str(11)?)
+    }
+    pub fn batch_id(&self) -> i64 {
+        self.0.int(12)
+    }
+    pub fn original_ref(&self) -> Result<Option<&'r str>> {
+        Ok(self.0.opt_str(13)?)
+    }
+    /// See [`SINGLE_REFUND_CHARGE`].
+    pub fn single_refund_charge(&self) -> Result<Option<&'r str>> {
+        Ok(self.0.opt_str(14)?)
+    }
+}
+
+/// Frozen events of one month with `seq` in `[lo, hi)`, in their approval order.
+pub(crate) fn frozen_rows<'s, 'c>(conn: &'c Connection, stmts: &'s mut ScanStatements<'c>, month: &str, lo: i64, hi: i64) -> Result<FrozenRows<'s, 'c>> {
+    let stmt = match &mut stmts.frozen {
+        Some(q) => q,
+        none => none.insert(RawQuery::new(
+            conn,
+            "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
+             source, source_id, product, expense_note, late, state, rate_basis FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+        )?),
+    };
+    Ok(FrozenRows(stmt.rows(&[Val::Text(month), Val::Int(lo), Val::Int(hi)])?))
+}
+
+pub(crate) struct FrozenRows<'s, 'c>(RawRows<'s, 'c>);
+
+impl FrozenRows<'_, '_> {
+    pub fn next(&mut self) -> Result<Option<FrozenRow<'_>>> {
+        Ok(self.0.next()?.map(FrozenRow))
+    }
+}
+
+/// One frozen event.
+pub(crate) struct FrozenRow<'r>(RawRow<'r>);
+
+impl<'r> FrozenRow<'r> {
+    pub fn id(&self) -> Result<&'r str> {
+        Ok(self.0.str(0)?)
+    }
+    pub fn txn_id(&self) -> Option<i64> {
+        self.0.opt_int(1)
+    }
+    pub fn manual_id(&self) -> Option<i64> {
+        self.0.opt_int(2)
+    }
+    pub fn instance_id(&self) -> Result<&'r str> {
+        Ok(self.0.str(3)?)
+    }
+    pub fn billing_type(&self) -> Result<&'r [u8]> {
+        Ok(self.0.text_bytes(4)?)
+    }
+    pub fn created_date(&self) -> Result<&'r str> {
+        Ok(self.0.str(5)?)
+    }
+    /// Gross, expenses, net, rate and Wix share as frozen, with their names.
+    pub fn amounts(&self) -> Result<[(&'static str, &'r [u8]); 5]> {
+        Ok([
+            ("gross", self.0.text_bytes(6)?),
+            ("expenses", self.0.text_bytes(7)?),
+            ("net", self.0.text_bytes(8)?),
+            ("rate", self.0.text_bytes(9)?),
+            ("Wix share", self.0.text_bytes(10)?),
+        ])
+    }
+    pub fn source(&self) -> Result<&'r str> {
+        Ok(self.0.str(11)?)
+    }
+    pub fn source_id(&self) -> Result<Option<&'r str>> {
+        Ok(self.0.opt_str(12)?)
+    }
+    pub fn product(&self) -> Result<&'r str> {
+        Ok(self.0.str(13)?)
+    }
+    pub fn expense_note(&self) -> Result<&'r str> {
+        Ok(self.0.str(14)?)
+    }
+    pub fn late(&self) -> bool {
+        self.0.int(15) != 0
+    }
+    pub fn state(&self) -> Result<&'r str> {
+        Ok(self.0.str(16)?)
+    }
+    /// Empty for an event approved before the words were kept.
+    pub fn rate_basis(&self) -> Result<&'r str> {
+        Ok(self.0.opt_str(17)?.unwrap_or(""))
+    }
+}
+
+/// A manual refund not frozen yet, as stored.
+pub(crate) struct ManualRow {
+    pub id: i64,
+    pub instance_id: String,
+    pub created_date: String,
+    pub amount: String,
+    pub fee_returned: String,
+    pub charge_event: Option<String>,
+    pub reason: String,
+}
+
+/// Live manual refunds created in `[start, end)` that no approval froze, by date.
+pub(crate) fn manual_rows(conn: &Connection, start: &str, end: &str) -> Result<Vec<ManualRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.instance_id, m.created_date, m.amount, m.fee_returned, m.charge_event, m.reason FROM manual_refunds m \
+         WHERE m.deleted_at IS NULL AND m.created_date >= ?1 AND m.created_date < ?2 \
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.manual_id = m.id) ORDER BY m.created_date, m.id",
+    )?;
+    let rows = stmt.query_map([start, end], |r| {
+        Ok(ManualRow {
+            id: r.get(0)?,
+            instance_id: r.get(1)?,
+            created_date: r.get(2)?,
+            amount: r.get(3)?,
+            fee_returned: r.get(4)?,
+            charge_event: r.get(5)?,
+            reason: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The import batches' format and file name, by id.
+pub(crate) fn batches(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, format, file_name FROM batches")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The smallest and largest row ids frozen into `events` (`(MAX, MIN)` when none is): a row
+/// outside them is certainly not frozen, so only rows inside need the `events` probe.
+pub(crate) fn frozen_txn_bounds(conn: &Connection) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT (SELECT min(txn_id) FROM events WHERE txn_id IS NOT NULL), (SELECT max(txn_id) FROM events WHERE txn_id IS NOT NULL)",
+        [],
+        |r| Ok((r.get::<_, Option<i64>>(0)?.unwrap_or(i64::MAX), r.get::<_, Option<i64>>(1)?.unwrap_or(i64::MIN))),
+    )?)
+}
+
+/// The smallest and largest `seq` of a month's frozen events.
+pub(crate) fn frozen_seq_bounds(conn: &Connection, month: &str) -> Result<Option<(i64, i64)>> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT (SELECT min(seq) FROM events WHERE month = ?1), (SELECT max(seq) FROM events WHERE month = ?1)",
+        [month],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(lo.zip(hi))
+}
+
+/// A row's line in its file (for a message naming it).
+pub(crate) fn line_of(conn: &Connection, txn_id: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get::<_, Option<i64>>(0)).optional()?.flatten())
+}
+
+/// The earliest live charge with this reference (`key_hash` its hash), or this row id: its id,
+/// instant (Unix seconds) and instance.
+pub(crate) enum ChargeBy<'a> {
+    Ref { hash: i64, charge_ref: &'a str },
+    Row(i64),
+}
+
+pub(crate) fn original_charge(conn: &Connection, by: ChargeBy<'_>) -> Result<Option<(i64, i64, Option<String>)>> {
+    let pick = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+    const COLS: &str = "SELECT id, occurred_ts, instance_id FROM txns WHERE";
+    const LIVE_CHARGE: &str = "AND kind = 'charge' AND undone = 0 ORDER BY occurred_ts, id LIMIT 1";
+    Ok(match by {
+        ChargeBy::Ref { hash, charge_ref } => conn
+            .prepare_cached(&format!("{COLS} charge_hash = ?1 AND charge_ref = ?2 {LIVE_CHARGE}"))?
+            .query_row(params![hash, charge_ref], pick)
+            .optional()?,
+        ChargeBy::Row(id) => conn.prepare_cached(&format!("{COLS} id = ?1 {LIVE_CHARGE}"))?.query_row([id], pick).optional()?,
+    })
+}
+
+/// USD credited (or debited) by PayPal currency conversions: (the payment converted, amount).
+pub(crate) fn usd_conversions(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT conversion_ref, gross FROM txns WHERE undone = 0 AND kind = 'conversion' AND currency = 'USD' AND conversion_ref IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The live refunds of an original charge (`hash`: its key hash) with the gross of the live
+/// charge they refund in their currency: (refund's instant text, refund id, refund gross, charge
+/// gross), through the `original_hash` and `charge_hash` indexes.
+pub(crate) fn refunds_of_charge(conn: &Connection, hash: i64, original: &str) -> Result<Vec<(String, i64, String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.occurred_at, r.id, r.gross, c.gross FROM txns r \
+         JOIN txns c ON c.charge_hash = r.original_hash AND c.charge_ref = r.original_ref AND c.kind = 'charge' AND c.undone = 0 AND c.currency = r.currency \
+         WHERE r.original_hash = ?1 AND r.original_ref = ?2 AND r.kind = 'refund' AND r.undone = 0",
+    )?;
+    let rows = stmt.query_map(params![hash, original], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
