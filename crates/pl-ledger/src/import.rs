@@ -133,6 +133,98 @@ impl KeySet {
     }
 }
 
+/// The record hashes of the live rows (see `migrations/0007_record_hashes.sql`): a record of the
+/// file found here is a row the ledger holds, so a duplicate, and it is not parsed. Open
+/// addressing with linear probing over 128-bit hashes, sized once for what is loaded (it does
+/// not grow: nothing is added during the import). 0 marks an empty slot: a record whose hash
+/// is 0 is never found, so it is parsed, which is always right.
+struct RecordSet {
+    slots: Vec<u128>,
+}
+
+impl RecordSet {
+    /// The hashes of the blobs `sql` selects (16 bytes each, little-endian).
+    fn load(tx: &Connection, sql: &str, count: usize) -> Result<RecordSet> {
+        let mut set = RecordSet { slots: vec![0; (count + count / 4).max(16)] };
+        let mut stmt = tx.prepare(sql)?;
+        let mut rows = stmt.query([])?;
+        let mut len = 0usize;
+        while let Some(r) = rows.next()? {
+            for chunk in r.get_ref(0)?.as_blob()?.chunks_exact(16) {
+                let mut bytes = [0u8; 16];
+                bytes.copy_from_slice(chunk);
+                // Never full: a blob longer than its batch's count said ends the load early
+                // (only possible in a ledger edited by hand; the rows left out are parsed).
+                if len + 1 >= set.slots.len() {
+                    return Ok(set);
+                }
+                len += usize::from(set.insert(u128::from_le_bytes(bytes)));
+            }
+        }
+        Ok(set)
+    }
+
+    fn slot(&self, hash: u128) -> usize {
+        // Hashes are uniform: the high bits of a product spread them over any table size.
+        ((u128::from((hash >> 64) as u64) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// Whether the hash was new.
+    fn insert(&mut self, hash: u128) -> bool {
+        if hash == 0 {
+            return false;
+        }
+        let mut i = self.slot(hash);
+        while self.slots[i] != 0 {
+            if self.slots[i] == hash {
+                return false;
+            }
+            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
+        }
+        self.slots[i] = hash;
+        true
+    }
+
+    fn contains(&self, hash: u128) -> bool {
+        if hash == 0 {
+            return false;
+        }
+        let mut i = self.slot(hash);
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                h if h == hash => return true,
+                _ => i = if i + 1 == self.slots.len() { 0 } else { i + 1 },
+            }
+        }
+    }
+}
+
+/// Record hashes are stored in blobs of at most this many.
+const RECORD_BLOCK: usize = 65_536;
+
+/// The record hashes of the live rows, when the file may hold a good share of them: loading
+/// costs every live row of the ledger a few nanoseconds, so a file of fewer rows than a 32nd
+/// of the ledger's (a daily export into a year of them) probes the dedup index row by row.
+fn known_records(tx: &Connection, path: &Path) -> Result<Option<RecordSet>> {
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let (stored, ledger_rows): (i64, i64) = tx.query_row(
+        "SELECT coalesce((SELECT sum(length(r.hashes)) / 16 FROM batch_records r JOIN batches b ON b.id = r.batch_id          WHERE b.undone_at IS NULL), 0), coalesce((SELECT max(id) FROM txns), 0)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if stored == 0 || estimate_rows(path, file_len).saturating_mul(32) < ledger_rows {
+        return Ok(None);
+    }
+    let count = usize::try_from(stored).unwrap_or(0);
+    RecordSet::load(
+        tx,
+        "SELECT r.hashes FROM batch_records r JOIN batches b ON b.id = r.batch_id WHERE b.undone_at IS NULL",
+        count,
+    )
+    .map(Some)
+}
+
 /// Rows travel from the parsing thread to the writing one in blocks of this many.
 const ROW_BLOCK: usize = 512;
 /// The file is stored in blocks of this many bytes (before compression).
@@ -141,6 +233,8 @@ const FILE_BLOCK: usize = 1 << 20;
 /// A row made ready for its INSERT on the parsing thread, so the writer only writes.
 struct Prepared {
     row: Row,
+    /// The row's record hash ([`pl_import::parse_path_known`]), kept in `batch_records`.
+    record: u128,
     key_hash: i64,
     charge_hash: Option<i64>,
     original_hash: Option<i64>,
@@ -158,7 +252,7 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(row: Row) -> Prepared {
+    fn new(row: Row, record: u128) -> Prepared {
         let instance = row.instance_meta.as_deref().and_then(pl_import::normalise_guid);
         Prepared {
             key_hash: key_hash(&row.dedup_key),
@@ -179,6 +273,7 @@ impl Prepared {
             bad_meta: if instance.is_none() { row.instance_meta.clone() } else { None },
             instance,
             row,
+            record,
         }
     }
 }
@@ -357,6 +452,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     )?;
     let batch_id = tx.last_insert_rowid();
     let mut bulk = bulk_load_start(&tx, path)?;
+    let known = known_records(&tx, path)?;
 
     let mut report = ImportReport {
         file: path.display().to_string(),
@@ -388,15 +484,18 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         // allocated (a free from another thread costs the allocator far more) and reused.
         let (give_back, taken_back) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(64);
         let parse_opts = &parse_opts;
+        let known = &known;
         let parser = s.spawn(move || {
             let errors = to_parser.clone();
             let mut block = Vec::with_capacity(ROW_BLOCK);
-            let parse = if one_pass { pl_import::parse_path_one_pass } else { pl_import::parse_path };
-            let parsed = parse(
+            // A record the ledger holds costs a hash and a probe; any other is parsed.
+            let parsed = pl_import::parse_path_known(
                 path,
                 parse_opts,
-                |row: Row| {
-                    block.push(Prepared::new(row));
+                one_pass,
+                |record| known.as_ref().is_some_and(|k| k.contains(record)),
+                |row: Row, record| {
+                    block.push(Prepared::new(row, record));
                     if block.len() == ROW_BLOCK {
                         let next = match taken_back.try_recv() {
                             Ok(mut used) => {
@@ -451,6 +550,16 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
         let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
+        // The record hashes of the rows this batch adds, stored by blocks.
+        let mut records: Vec<u8> = Vec::new();
+        let mut records_seq = 0i64;
+        let mut store_records = |records: &mut Vec<u8>| -> Result<()> {
+            tx.prepare_cached("INSERT INTO batch_records (batch_id, seq, hashes) VALUES (?1, ?2, ?3)")?
+                .execute(params![batch_id, records_seq, records.as_slice()])?;
+            records_seq += 1;
+            records.clear();
+            Ok(())
+        };
         let mut bad_rows = false;
         for msg in recv {
             // Once the file is refused for a bad row (or failed), only its bad rows are still
@@ -468,6 +577,13 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                                 let id = tx.last_insert_rowid();
                                 first_txn.get_or_insert(id);
                                 last_txn = id;
+                                records.extend_from_slice(&p.record.to_le_bytes());
+                                if records.len() == 16 * RECORD_BLOCK {
+                                    if let Err(e) = store_records(&mut records) {
+                                        db_error = Some(e);
+                                        break;
+                                    }
+                                }
                                 if let (Some(payout), false) = (&p.row.payout_ref, p.row.kind == RowKind::Payout) {
                                     match payouts.get_mut(payout.as_str()) {
                                         Some(e) => {
@@ -508,6 +624,9 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                 _ => {}
             }
         }
+        if db_error.is_none() && !bad_rows && !records.is_empty() {
+            db_error = store_records(&mut records).err();
+        }
         let parsed = parser.join().expect("the parsing thread does not panic");
         let sha = reader.join().expect("the reading thread does not panic");
         (sha, parsed, db_error)
@@ -524,6 +643,8 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     let sha = sha.map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     report.format = parsed.format.id();
     report.rows_read = parsed.rows_read;
+    // Records the ledger held were not parsed: each is a live row, so a duplicate.
+    report.duplicates += parsed.rows_known;
 
     if !report.rejected.is_empty() {
         // Nothing of a refused file stays: the transaction is dropped, so rolled back.
