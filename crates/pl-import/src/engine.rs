@@ -464,6 +464,7 @@ fn record_context(format: &Format, opts: &ParseOptions, headers: &ByteRecord, ct
         h.update(part);
     }
     for field in headers {
+        let field = field.trim_ascii();
         h.update(&(field.len() as u64).to_le_bytes());
         h.update(field);
     }
@@ -481,11 +482,14 @@ fn record_context(format: &Format, opts: &ParseOptions, headers: &ByteRecord, ct
 }
 
 /// The record hash of a record: 128 bits of xxh3 over its context and its fields (each with its
-/// length), written into `buf` first so that one call hashes it all.
+/// length), written into `buf` first so that one call hashes it all. Fields are hashed without
+/// their surrounding ASCII whitespace (the CR of a CRLF line among it): every cell is read
+/// trimmed ([`Rec::get`]), and whatever ASCII trimming removes, `str::trim` removes too.
 fn record_hash(context: u128, rec: &ByteRecord, buf: &mut Vec<u8>) -> u128 {
     buf.clear();
     buf.extend_from_slice(&context.to_le_bytes());
     for field in rec {
+        let field = field.trim_ascii();
         buf.extend_from_slice(&(field.len() as u32).to_le_bytes());
         buf.extend_from_slice(field);
     }
