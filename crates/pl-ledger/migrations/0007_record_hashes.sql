@@ -12,3 +12,15 @@ CREATE TABLE batch_records (
     hashes   BLOB NOT NULL,
     PRIMARY KEY (batch_id, seq)
 ) STRICT;
+
+-- A batch's file is stored in chunks cut where its content says (after a line whose last bytes
+-- hash to a chosen value), so an overlapping export cuts the lines it shares with an earlier file
+-- into the same chunks. A chunk whose bytes a stored chunk already holds (checked byte for byte)
+-- is not stored again: its row has an empty `data` and names the row holding the bytes
+-- (`same_batch`, `same_seq`). `chunk_hash` (xxh3-128 of the chunk's bytes, 16 bytes
+-- little-endian) is set on the rows holding bytes, NULL on the files stored before this
+-- migration.
+ALTER TABLE batch_files ADD COLUMN chunk_hash BLOB;
+ALTER TABLE batch_files ADD COLUMN same_batch INTEGER;
+ALTER TABLE batch_files ADD COLUMN same_seq INTEGER;
+CREATE INDEX batch_files_chunk ON batch_files(chunk_hash) WHERE chunk_hash IS NOT NULL AND same_batch IS NULL;

@@ -262,8 +262,95 @@ fn live_records(conn: &Connection) -> Result<usize> {
 
 /// Rows travel from the parsing thread to the writing one in blocks of this many.
 const ROW_BLOCK: usize = 512;
-/// The file is stored in blocks of this many bytes (before compression).
+/// The file is read in blocks of this many bytes.
 const FILE_BLOCK: usize = 1 << 20;
+
+/// The file is stored in chunks cut where its content says (content-defined chunking), so that
+/// an overlapping export, which repeats the lines of an earlier file, cuts its shared lines into
+/// the same chunks, stored once: a chunk ends after a line whose last [`CHUNK_WINDOW`] bytes hash
+/// to 0 under [`CHUNK_MASK`] (one line in 1,024), once it holds [`CHUNK_MIN`] bytes, and at the
+/// first line end after [`CHUNK_MAX`] bytes (or at [`CHUNK_MAX`] when no line ends there).
+const CHUNK_MIN: usize = 64 * 1024;
+const CHUNK_MAX: usize = 4 << 20;
+const CHUNK_WINDOW: usize = 64;
+const CHUNK_MASK: u64 = 1023;
+
+/// Where the chunk that starts at `data[0]` ends, looking at the line ends from `from` on;
+/// `None` while the chunk goes on past `data`.
+fn chunk_end(data: &[u8], from: usize) -> Option<usize> {
+    for p in memchr::memchr_iter(b'\n', data.get(from..)?).map(|p| p + from) {
+        let end = p + 1;
+        if end >= CHUNK_MAX
+            || (end >= CHUNK_MIN && xxhash_rust::xxh3::xxh3_64(&data[p.saturating_sub(CHUNK_WINDOW)..p]) & CHUNK_MASK == 0)
+        {
+            return Some(end);
+        }
+    }
+    (data.len() >= CHUNK_MAX).then_some(CHUNK_MAX)
+}
+
+/// A chunk of the file for `batch_files`: compressed, or (its hash is one the ledger's files
+/// already hold) as read, for the writer to check against the stored chunk byte for byte.
+enum Chunk {
+    New { hash: u128, data: Vec<u8> },
+    Known { hash: u128, raw: Vec<u8> },
+}
+
+/// The chunk hashes of every stored file (undone batches keep their files too).
+fn stored_chunks(conn: &Connection) -> Result<std::collections::HashSet<u128>> {
+    let mut stmt = conn.prepare("SELECT chunk_hash FROM batch_files WHERE chunk_hash IS NOT NULL AND same_batch IS NULL")?;
+    let mut rows = stmt.query([])?;
+    let mut set = std::collections::HashSet::new();
+    while let Some(r) = rows.next()? {
+        if let Ok(bytes) = <[u8; 16]>::try_from(r.get_ref(0)?.as_blob()?) {
+            set.insert(u128::from_le_bytes(bytes));
+        }
+    }
+    Ok(set)
+}
+
+/// Stores a chunk of the batch's file as `seq`: a known chunk whose bytes a stored one holds,
+/// checked byte for byte, as a reference to it; any other compressed.
+fn store_chunk(conn: &Connection, batch_id: i64, seq: i64, chunk: Chunk) -> Result<()> {
+    let (hash, data) = match chunk {
+        Chunk::New { hash, data } => (hash, data),
+        Chunk::Known { hash, raw } => {
+            let found = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT batch_id, seq, data FROM batch_files WHERE chunk_hash = ?1 AND same_batch IS NULL",
+                )?;
+                let mut rows = stmt.query([&hash.to_le_bytes()[..]])?;
+                let mut found = None;
+                while let Some(r) = rows.next()? {
+                    let same = r
+                        .get_ref(2)?
+                        .as_blob()
+                        .ok()
+                        .and_then(|b| lz4_flex::block::decompress_size_prepended(b).ok())
+                        .is_some_and(|stored| stored == raw);
+                    if same {
+                        found = Some((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?));
+                        break;
+                    }
+                }
+                found
+            };
+            match found {
+                Some((b, sq)) => {
+                    conn.prepare_cached(
+                        "INSERT INTO batch_files (batch_id, seq, data, same_batch, same_seq) VALUES (?1, ?2, X'', ?3, ?4)",
+                    )?
+                    .execute(params![batch_id, seq, b, sq])?;
+                    return Ok(());
+                }
+                None => (hash, lz4_flex::block::compress_prepend_size(&raw)),
+            }
+        }
+    };
+    conn.prepare_cached("INSERT INTO batch_files (batch_id, seq, data, chunk_hash) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![batch_id, seq, data, &hash.to_le_bytes()[..]])?;
+    Ok(())
+}
 
 /// A row made ready for its INSERT on the parsing thread, so the writer only writes.
 struct Prepared {
@@ -317,7 +404,7 @@ impl Prepared {
 enum Msg {
     Rows(Vec<Prepared>),
     Bad(pl_import::RowError),
-    FileBlock(Vec<u8>),
+    FileChunk(Chunk),
 }
 
 /// SHA-256 of a file, streamed, and whether the file has a `/` anywhere (so possibly slash
@@ -488,6 +575,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     let batch_id = tx.last_insert_rowid();
     let mut bulk = bulk_load_start(&tx, path)?;
     let known = known_records(&tx, path)?;
+    let chunks = if opts.dry_run { Default::default() } else { stored_chunks(&tx)? };
 
     let mut report = ImportReport {
         file: path.display().to_string(),
@@ -552,6 +640,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             parsed
         });
         let known_sha = &known_sha;
+        let chunks = chunks;
         let reader = s.spawn(move || -> std::io::Result<String> {
             if !store_file {
                 return match known_sha {
@@ -562,18 +651,45 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             let mut file = std::fs::File::open(path)?;
             // The file was already hashed (for the same-file check): only copy it here.
             let mut hasher = known_sha.is_none().then(Sha256::new);
+            // The current chunk's bytes, and how far its line ends were looked at.
+            let mut pending: Vec<u8> = Vec::with_capacity(CHUNK_MAX + FILE_BLOCK);
+            let mut scanned = 0;
+            let mut chunks = chunks;
+            let mut send = |bytes: &[u8]| {
+                let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+                let chunk = if chunks.contains(&hash) {
+                    Chunk::Known { hash, raw: bytes.to_vec() }
+                } else {
+                    chunks.insert(hash);
+                    Chunk::New { hash, data: lz4_flex::block::compress_prepend_size(bytes) }
+                };
+                to_reader.send(Msg::FileChunk(chunk)).is_ok()
+            };
             loop {
-                let mut buf = Vec::with_capacity(FILE_BLOCK);
-                (&mut file).take(FILE_BLOCK as u64).read_to_end(&mut buf)?;
-                if buf.is_empty() {
-                    break;
-                }
+                let before = pending.len();
+                (&mut file).take(FILE_BLOCK as u64).read_to_end(&mut pending)?;
                 if let Some(h) = hasher.as_mut() {
-                    h.update(&buf);
+                    h.update(&pending[before..]);
                 }
-                if to_reader.send(Msg::FileBlock(lz4_flex::block::compress_prepend_size(&buf))).is_err() {
+                if pending.len() == before {
+                    if !pending.is_empty() {
+                        send(&pending);
+                    }
                     break;
                 }
+                let mut open = true;
+                while let Some(end) = chunk_end(&pending, scanned) {
+                    open = send(&pending[..end]);
+                    pending.drain(..end);
+                    scanned = 0;
+                    if !open {
+                        break;
+                    }
+                }
+                if !open {
+                    break;
+                }
+                scanned = pending.len();
             }
             Ok(match (hasher, known_sha) {
                 (Some(h), _) => h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
@@ -583,7 +699,6 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         let mut db_error: Option<Error> = None;
         let sql = if bulk.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
         let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
-        let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
         // The record hashes of the rows this batch adds, stored by blocks.
         let mut records: Vec<u8> = Vec::new();
@@ -650,9 +765,9 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     }
                     let _ = give_back.try_send(rows);
                 }
-                Msg::FileBlock(data) if writing => {
-                    if let Err(e) = store.execute(params![batch_id, seq, data]) {
-                        db_error = Some(e.into());
+                Msg::FileChunk(chunk) if writing => {
+                    if let Err(e) = store_chunk(&tx, batch_id, seq, chunk) {
+                        db_error = Some(e);
                     }
                     seq += 1;
                 }
@@ -1056,11 +1171,23 @@ fn add_payout_items(conn: &Connection, payout: &str, items: i64, net: rust_decim
 pub(crate) fn batch_file(conn: &Connection, id: i64) -> Result<Vec<u8>> {
     batch(conn, id)?;
     let mut out = Vec::new();
-    let mut stmt = conn.prepare("SELECT data FROM batch_files WHERE batch_id = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare("SELECT data, same_batch, same_seq FROM batch_files WHERE batch_id = ?1 ORDER BY seq")?;
     let mut rows = stmt.query([id])?;
+    let damaged = |e: String| Error::Refused(format!("batch {id}: its stored file is damaged ({e})"));
     while let Some(r) = rows.next()? {
-        let block = lz4_flex::block::decompress_size_prepended(r.get_ref(0)?.as_blob()?)
-            .map_err(|e| Error::Refused(format!("batch {id}: its stored file is damaged ({e})")))?;
+        // A chunk another file holds too is stored once, where it was first seen.
+        let block = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
+            (Some(b), Some(seq)) => {
+                let data: Option<Vec<u8>> = conn
+                    .prepare_cached("SELECT data FROM batch_files WHERE batch_id = ?1 AND seq = ?2 AND same_batch IS NULL")?
+                    .query_row([b, seq], |r| r.get(0))
+                    .optional()?;
+                let data = data.ok_or_else(|| damaged(format!("its chunk {seq} of batch {b} is missing")))?;
+                lz4_flex::block::decompress_size_prepended(&data)
+            }
+            _ => lz4_flex::block::decompress_size_prepended(r.get_ref(0)?.as_blob()?),
+        }
+        .map_err(|e| damaged(e.to_string()))?;
         out.extend_from_slice(&block);
     }
     Ok(out)
@@ -1143,7 +1270,26 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
 
 #[cfg(test)]
 mod tests {
-    use super::{fingerprint, KeySet};
+    use super::{chunk_end, fingerprint, KeySet, CHUNK_MAX, CHUNK_MIN};
+
+    #[test]
+    fn a_chunk_ends_at_a_line_end_between_its_bounds() {
+        // No line end: cut at the maximum, and not before.
+        assert_eq!(chunk_end(&vec![b'x'; CHUNK_MAX - 1], 0), None);
+        assert_eq!(chunk_end(&vec![b'x'; CHUNK_MAX + 10], 0), Some(CHUNK_MAX));
+        // Lines: never before the minimum, always at a line end, and at the first one past the maximum.
+        let mut lines = Vec::new();
+        let mut n = 0u64;
+        while lines.len() < 2 * CHUNK_MAX {
+            lines.extend_from_slice(format!("line {n} of some export\n").as_bytes());
+            n += 1;
+        }
+        let end = chunk_end(&lines, 0).unwrap();
+        assert!((CHUNK_MIN..=CHUNK_MAX + 64).contains(&end) && lines[end - 1] == b'\n', "{end}");
+        // Looking from a position already scanned finds what looking from the start finds.
+        assert_eq!(chunk_end(&lines, end - 1), Some(end));
+        assert_eq!(chunk_end(&lines[..5], 10), None);
+    }
     use rust_decimal::Decimal;
 
     #[test]

@@ -452,3 +452,31 @@ fn rows_without_record_hashes_still_dedup() {
     let bad = env.try_import_str("changed.csv", &itemized(&changed));
     assert!(bad.rejected.iter().any(|r| r.reason.contains("conflict")), "{:?}", bad.rejected);
 }
+
+/// Each batch keeps its file byte for byte, in chunks cut where the content says: an
+/// overlapping export (an earlier file's lines and more, even starting later) stores the chunks
+/// it shares with the earlier file once, and gives its own bytes back whole.
+#[test]
+fn an_overlapping_export_stores_the_chunks_it_shares_once() {
+    let items: Vec<Item> = (0..6_000u32).map(|i| Item::charge(i, &format!("2026-10-{:02} 10:00:00", 1 + i % 28), "10.00", "0.59", I1)).collect();
+    let mut env = Env::new();
+    let first_text = itemized(&items);
+    let first = env.import_str("october.csv", &first_text).batch_id.unwrap();
+    // Later rows, from the 300th on, then new ones: the shared lines are not at the same offsets.
+    let mut more = items[300..].to_vec();
+    more.extend((6_000..6_100u32).map(|i| Item::charge(i, "2026-10-30 10:00:00", "10.00", "0.59", I2)));
+    let text = itemized(&more);
+    let r = env.import_str("october-later.csv", &text);
+    assert_eq!((r.imported, r.duplicates), (100, 5_700));
+    let second = r.batch_id.unwrap();
+    assert_eq!(env.ledger.batch_file(second).unwrap(), text.as_bytes(), "byte for byte");
+    assert_eq!(env.ledger.batch_file(first).unwrap(), first_text.as_bytes());
+    let stored = |b: i64| env.count(&format!("SELECT sum(length(data)) FROM batch_files WHERE batch_id = {b}"));
+    let shared = env.count(&format!("SELECT count(*) FROM batch_files WHERE batch_id = {second} AND same_batch = {first}"));
+    let chunks = env.count(&format!("SELECT count(*) FROM batch_files WHERE batch_id = {second}"));
+    assert!(shared >= 1 && shared + 2 >= chunks, "all but the first and last chunks are shared: {shared} of {chunks}");
+    assert!(stored(second) * 2 < stored(first), "{} bytes stored, {} for the first file", stored(second), stored(first));
+    // Undone, a batch keeps its file, and the chunks others share with it.
+    env.ledger.undo_batch(first, "test").unwrap();
+    assert_eq!(env.ledger.batch_file(second).unwrap(), text.as_bytes());
+}
