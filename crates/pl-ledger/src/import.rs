@@ -290,10 +290,21 @@ fn chunk_end(data: &[u8], from: usize) -> Option<usize> {
 }
 
 /// A chunk of the file for `batch_files`: compressed, or (its hash is one the ledger's files
-/// already hold) as read, for the writer to check against the stored chunk byte for byte.
+/// already hold) where it is in the file, for the writer to read and check against the stored
+/// chunk byte for byte (so that no chunk waits uncompressed in the channel).
 enum Chunk {
     New { hash: u128, data: Vec<u8> },
-    Known { hash: u128, raw: Vec<u8> },
+    Known { hash: u128, offset: u64, len: usize },
+}
+
+/// `len` bytes of the file at `path` from `offset`.
+fn read_range(path: &Path, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut raw = vec![0; len];
+    file.read_exact(&mut raw)?;
+    Ok(raw)
 }
 
 /// The chunk hashes of every stored file (undone batches keep their files too).
@@ -311,10 +322,11 @@ fn stored_chunks(conn: &Connection) -> Result<std::collections::HashSet<u128>> {
 
 /// Stores a chunk of the batch's file as `seq`: a known chunk whose bytes a stored one holds,
 /// checked byte for byte, as a reference to it; any other compressed.
-fn store_chunk(conn: &Connection, batch_id: i64, seq: i64, chunk: Chunk) -> Result<()> {
+fn store_chunk(conn: &Connection, path: &Path, batch_id: i64, seq: i64, chunk: Chunk) -> Result<()> {
     let (hash, data) = match chunk {
         Chunk::New { hash, data } => (hash, data),
-        Chunk::Known { hash, raw } => {
+        Chunk::Known { hash, offset, len } => {
+            let raw = read_range(path, offset, len).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
             let found = {
                 let mut stmt = conn.prepare_cached(
                     "SELECT batch_id, seq, data FROM batch_files WHERE chunk_hash = ?1 AND same_batch IS NULL",
@@ -655,10 +667,14 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             let mut pending: Vec<u8> = Vec::with_capacity(CHUNK_MAX + FILE_BLOCK);
             let mut scanned = 0;
             let mut chunks = chunks;
+            // Where `pending` starts in the file.
+            let mut offset = 0u64;
             let mut send = |bytes: &[u8]| {
                 let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+                let at = offset;
+                offset += bytes.len() as u64;
                 let chunk = if chunks.contains(&hash) {
-                    Chunk::Known { hash, raw: bytes.to_vec() }
+                    Chunk::Known { hash, offset: at, len: bytes.len() }
                 } else {
                     chunks.insert(hash);
                     Chunk::New { hash, data: lz4_flex::block::compress_prepend_size(bytes) }
@@ -766,7 +782,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     let _ = give_back.try_send(rows);
                 }
                 Msg::FileChunk(chunk) if writing => {
-                    if let Err(e) = store_chunk(&tx, batch_id, seq, chunk) {
+                    if let Err(e) = store_chunk(&tx, path, batch_id, seq, chunk) {
                         db_error = Some(e);
                     }
                     seq += 1;
