@@ -480,3 +480,21 @@ fn an_overlapping_export_stores_the_chunks_it_shares_once() {
     env.ledger.undo_batch(first, "test").unwrap();
     assert_eq!(env.ledger.batch_file(second).unwrap(), text.as_bytes());
 }
+
+/// A mapped format's records are known again too: the record hash covers the mapping's whole
+/// definition, written the same way each time it is read from the ledger.
+#[test]
+fn a_mapped_overlapping_export_is_known_by_its_record_hashes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pl-import");
+    let toml = std::fs::read_to_string(root.join("mappings/paddle.toml")).unwrap();
+    let orders = std::fs::read_to_string(root.join("tests/fixtures/paddle_orders.csv")).unwrap();
+    let mut env = Env::new();
+    env.ledger.add_column_mapping("paddle", &toml, "test").unwrap();
+    let first = env.import_str("june.csv", &orders);
+    assert_eq!(first.format, "mapped:paddle");
+    let more = format!("{orders}P-1005,2024-06-07 10:00:00,Sale,owner@acme.example,Pro plan - monthly,USD,34.80,5.80,2.24,26.76,{I1},\n");
+    let over = env.file("june-again.csv", &more);
+    assert_eq!(pl_ledger::duplicate_floor(env.ledger.connection(), &over).unwrap().known, first.rows_read);
+    let r = env.import(&over);
+    assert_eq!((r.rows_read, r.imported, r.duplicates), (first.rows_read + 1, 1, first.rows_read));
+}
