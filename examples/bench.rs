@@ -3,7 +3,13 @@
 //! ```text
 //! bench gen FILE --rows N --instances K --month YYYY-MM   # a stripe-itemized export
 //! bench import DB FILE                                  # Ledger::import_file, timed
+//! bench floor DB FILE                                   # the duplicate-only pass, timed
 //! ```
+//!
+//! `floor` is what a re-import of FILE cannot go below when the ledger holds its rows: load the
+//! live rows' record hashes, hash the file (SHA-256), read it record by record with the CSV
+//! reader, hashing each record and probing the hashes (`pl_ledger::duplicate_floor`); it prints
+//! `floor rows=<n> known=<k> secs=<s> load_secs=<l> sha_secs=<h> scan_secs=<c>`.
 //!
 //! `import` prints one line `import rows=<n> secs=<s> rows_per_sec=<r> peak_mb=<m> imported=<i> duplicates=<d>`
 //! where `peak_mb` is this process's peak resident set (VmHWM), so one process per import.
@@ -248,8 +254,27 @@ fn main() {
                 r.skipped
             );
         }
+        Some("floor") => {
+            let db = Path::new(args.get(1).expect("bench floor DB FILE"));
+            let file = Path::new(args.get(2).expect("bench floor DB FILE"));
+            let ledger = Ledger::open(db).expect("the ledger opens");
+            let t = Instant::now();
+            let f = pl_ledger::duplicate_floor(ledger.connection(), file).expect("the file is read");
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "floor rows={} known={} secs={secs:.3} load_secs={:.3} sha_secs={:.3} scan_secs={:.3} peak_mb={:.1}",
+                f.rows,
+                f.known,
+                f.load_secs,
+                f.sha_secs,
+                f.scan_secs,
+                peak_mb()
+            );
+        }
         _ => {
-            eprintln!("usage: bench gen FILE [--rows N] [--instances K] [--month YYYY-MM] | bench import DB FILE");
+            eprintln!(
+                "usage: bench gen FILE [--rows N] [--instances K] [--month YYYY-MM] | bench import DB FILE | bench floor DB FILE"
+            );
             std::process::exit(2);
         }
     }

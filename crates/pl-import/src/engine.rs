@@ -439,10 +439,61 @@ fn csv_err(e: csv::Error) -> ImportError {
 pub(crate) fn run(
     input: &Input,
     opts: &ParseOptions,
-    on_row: impl FnMut(Row),
+    mut on_row: impl FnMut(Row),
     on_error: impl FnMut(RowError),
 ) -> Result<Parsed, ImportError> {
-    run_with(input, opts, false, on_row, on_error)
+    run_with(input, opts, false, |_| false, |row, _| on_row(row), on_error)
+}
+
+/// The version of what a record hash stands for: raised whenever a change of the parser could
+/// read the same record bytes otherwise, so that no record hash stored before it is trusted.
+const RECORD_HASH_VERSION: u32 = 1;
+
+/// What, besides its own fields, decides how a record is read: the parser's version, the format
+/// (a mapping by its whole definition), the metadata key, the header (where each column is) and
+/// the whole-file decisions. Two records with equal fields under equal contexts parse alike.
+fn record_context(format: &Format, opts: &ParseOptions, headers: &ByteRecord, ctx: &Ctx) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&RECORD_HASH_VERSION.to_le_bytes());
+    let format_text = match format {
+        Format::Mapped(name) => format!("{}\0{:?}", format.id(), opts.mappings.get(name)),
+        other => other.id(),
+    };
+    for part in [format_text.as_bytes(), opts.metadata_key.as_bytes()] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    for field in headers {
+        let field = field.trim_ascii();
+        h.update(&(field.len() as u64).to_le_bytes());
+        h.update(field);
+    }
+    let style = match ctx.style {
+        NumberStyle::Point => 1u8,
+        NumberStyle::Comma => 2,
+    };
+    let order = match ctx.order {
+        None => 0u8,
+        Some(DateOrder::MonthFirst) => 1,
+        Some(DateOrder::DayFirst) => 2,
+    };
+    h.update(&[style, order]);
+    h.digest128()
+}
+
+/// The record hash of a record: 128 bits of xxh3 over its context and its fields (each with its
+/// length), written into `buf` first so that one call hashes it all. Fields are hashed without
+/// their surrounding ASCII whitespace (the CR of a CRLF line among it): every cell is read
+/// trimmed ([`Rec::get`]), and whatever ASCII trimming removes, `str::trim` removes too.
+fn record_hash(context: u128, rec: &ByteRecord, buf: &mut Vec<u8>) -> u128 {
+    buf.clear();
+    buf.extend_from_slice(&context.to_le_bytes());
+    for field in rec {
+        let field = field.trim_ascii();
+        buf.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        buf.extend_from_slice(field);
+    }
+    xxhash_rust::xxh3::xxh3_128(buf)
 }
 
 /// Rows the one-pass mode takes its provisional decisions from.
@@ -487,12 +538,14 @@ impl<'s> Votes<'s> {
     }
 }
 
-/// [`run`], or with `one_pass` the mode of [`crate::parse_path_one_pass`].
+/// [`run`], or with `one_pass` the mode of [`crate::parse_path_one_pass`]; a record whose hash
+/// `known` holds is counted in [`Parsed::rows_known`] and not parsed (see [`crate::parse_path_known`]).
 pub(crate) fn run_with(
     input: &Input,
     opts: &ParseOptions,
     one_pass: bool,
-    mut on_row: impl FnMut(Row),
+    mut known: impl FnMut(u128) -> bool,
+    mut on_row: impl FnMut(Row, u128),
     mut on_error: impl FnMut(RowError),
 ) -> Result<Parsed, ImportError> {
     let head = input.head()?;
@@ -507,6 +560,7 @@ pub(crate) fn run_with(
         return Err(ImportError::Empty);
     }
     let mut last_start = rec.position().map(|p| (p.byte(), p.line()));
+    let header_rec = rec.clone();
     let headers = Headers::from_record(&rec);
     if headers.names.iter().all(|n| n.is_empty()) {
         return Err(ImportError::Empty);
@@ -549,6 +603,8 @@ pub(crate) fn run_with(
         None => votes.decide(opts, today)?,
     };
     let (style, order) = (ctx.style, ctx.order);
+    let context = record_context(&format, opts, &header_rec, &ctx);
+    let mut hash_buf = Vec::with_capacity(1024);
 
     let mut parsed = Parsed {
         format,
@@ -556,6 +612,7 @@ pub(crate) fn run_with(
         rows_ok: 0,
         rows_skipped: 0,
         rows_failed: 0,
+        rows_known: 0,
         number_style: style,
         date_order: order,
         delimiter: delim as char,
@@ -579,6 +636,12 @@ pub(crate) fn run_with(
             });
             continue;
         }
+        let hash = record_hash(context, &rec, &mut hash_buf);
+        if known(hash) {
+            // Read before, in this context, by an import that accepted it: it parses as it did.
+            parsed.rows_known += 1;
+            continue;
+        }
         let r = Rec { rec: &rec, line };
         match plan.row(&r, &ctx) {
             Ok(row) => {
@@ -586,7 +649,7 @@ pub(crate) fn run_with(
                 if row.kind == RowKind::Skipped {
                     parsed.rows_skipped += 1;
                 }
-                on_row(row)
+                on_row(row, hash)
             }
             Err(e) => {
                 parsed.rows_failed += 1;

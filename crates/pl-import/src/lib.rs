@@ -392,6 +392,9 @@ pub struct Parsed {
     pub rows_skipped: u32,
     /// Rows passed to `on_error`.
     pub rows_failed: u32,
+    /// Rows not parsed because the caller knew their record hash ([`parse_path_known`]); 0 for
+    /// the other entry points.
+    pub rows_known: u32,
     /// The number style used for the whole file.
     pub number_style: NumberStyle,
     /// The date order used for the whole file, when it has slash dates.
@@ -423,7 +426,31 @@ pub fn parse_path_one_pass(
     on_row: impl FnMut(Row),
     on_error: impl FnMut(RowError),
 ) -> Result<Parsed, ImportError> {
-    engine::run_with(&engine::Input::Path(path), opts, true, on_row, on_error)
+    let mut on_row = on_row;
+    engine::run_with(&engine::Input::Path(path), opts, true, |_| false, |row, _| on_row(row), on_error)
+}
+
+/// [`parse_path`] (or, with `one_pass`, [`parse_path_one_pass`]) for a reader that already holds
+/// rows of earlier files: each record's **record hash** is taken before it is parsed, and a record
+/// whose hash `known` holds is not parsed at all, only counted ([`Parsed::rows_known`]); every
+/// other good row goes to `on_row` with its record hash, for the caller to keep.
+///
+/// A record hash is 128 bits of xxh3 over the record's fields (as the CSV reader gives them,
+/// so quoting and line ends do not matter) and its context: the format (a mapping by its whole
+/// definition), the metadata key, the header, the file's number style and date order, and a
+/// version of the parser. Records with the same record hash therefore parse to the same row
+/// (but for its line). Known records still take part in the whole-file decisions (date
+/// order, number style): they are voted like every record, so rows that are new are read as
+/// the whole file says.
+pub fn parse_path_known(
+    path: &Path,
+    opts: &ParseOptions,
+    one_pass: bool,
+    known: impl FnMut(u128) -> bool,
+    on_row: impl FnMut(Row, u128),
+    on_error: impl FnMut(RowError),
+) -> Result<Parsed, ImportError> {
+    engine::run_with(&engine::Input::Path(path), opts, one_pass, known, on_row, on_error)
 }
 
 /// Same as [`parse_path`], for bytes in memory.

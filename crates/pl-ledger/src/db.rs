@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_event_rate_basis", include_str!("../migrations/0004_event_rate_basis.sql")),
     ("0005_direction", include_str!("../migrations/0005_direction.sql")),
     ("0006_frozen_app_id", include_str!("../migrations/0006_frozen_app_id.sql")),
+    ("0007_record_hashes", include_str!("../migrations/0007_record_hashes.sql")),
 ];
 
 /// How long a write waits for another process's write (an import, a submission) to finish.

@@ -133,14 +133,242 @@ impl KeySet {
     }
 }
 
+/// The record hashes of the live rows (see `migrations/0007_record_hashes.sql`): a record of the
+/// file found here is a row the ledger holds, so a duplicate, and it is not parsed. Open
+/// addressing with linear probing over 128-bit hashes, sized once for what is loaded (it does
+/// not grow: nothing is added during the import). 0 marks an empty slot: a record whose hash
+/// is 0 is never found, so it is parsed, which is always right.
+struct RecordSet {
+    slots: Vec<u128>,
+}
+
+impl RecordSet {
+    /// The record hashes of the live batches (16 bytes each, little-endian), `count` of them.
+    fn load(conn: &Connection, count: usize) -> Result<RecordSet> {
+        let mut set = RecordSet { slots: vec![0; (count + count / 4).max(16)] };
+        let mut stmt = conn.prepare(
+            "SELECT r.hashes FROM batch_records r JOIN batches b ON b.id = r.batch_id WHERE b.undone_at IS NULL",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut len = 0usize;
+        while let Some(r) = rows.next()? {
+            for chunk in r.get_ref(0)?.as_blob()?.chunks_exact(16) {
+                let mut bytes = [0u8; 16];
+                bytes.copy_from_slice(chunk);
+                // Never full: a blob longer than its batch's count said ends the load early
+                // (only possible in a ledger edited by hand; the rows left out are parsed).
+                if len + 1 >= set.slots.len() {
+                    return Ok(set);
+                }
+                len += usize::from(set.insert(u128::from_le_bytes(bytes)));
+            }
+        }
+        Ok(set)
+    }
+
+    fn slot(&self, hash: u128) -> usize {
+        // Hashes are uniform: the high bits of a product spread them over any table size.
+        ((u128::from((hash >> 64) as u64) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// Whether the hash was new.
+    fn insert(&mut self, hash: u128) -> bool {
+        if hash == 0 {
+            return false;
+        }
+        let mut i = self.slot(hash);
+        while self.slots[i] != 0 {
+            if self.slots[i] == hash {
+                return false;
+            }
+            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
+        }
+        self.slots[i] = hash;
+        true
+    }
+
+    fn contains(&self, hash: u128) -> bool {
+        if hash == 0 {
+            return false;
+        }
+        let mut i = self.slot(hash);
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                h if h == hash => return true,
+                _ => i = if i + 1 == self.slots.len() { 0 } else { i + 1 },
+            }
+        }
+    }
+}
+
+/// Record hashes are stored in blobs of at most this many.
+const RECORD_BLOCK: usize = 65_536;
+
+/// The record hashes of the live rows, when the file may hold a good share of them: loading
+/// costs every live row of the ledger a few nanoseconds, so a file of fewer rows than a 32nd
+/// of the ledger's (a daily export into a year of them) probes the dedup index row by row.
+fn known_records(tx: &Connection, path: &Path) -> Result<Option<RecordSet>> {
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
+    let stored = live_records(tx)?;
+    if stored == 0 || estimate_rows(path, file_len).saturating_mul(32) < ledger_rows {
+        return Ok(None);
+    }
+    RecordSet::load(tx, stored).map(Some)
+}
+
+/// What [`duplicate_floor`] did, and how long each step took.
+#[derive(Debug, Clone)]
+pub struct Floor {
+    /// Records read, and of those, found among the live rows' record hashes.
+    pub rows: u32,
+    pub known: u32,
+    /// Loading the live rows' record hashes, hashing the file (SHA-256), and reading it record
+    /// by record (each hashed and probed), in seconds.
+    pub load_secs: f64,
+    pub sha_secs: f64,
+    pub scan_secs: f64,
+}
+
+/// The least a re-import of a file whose rows are all in the ledger can do, for the benchmark to
+/// compare the import with: load the live rows' record hashes (as an import does), hash the file
+/// (SHA-256, as an import does for a file of a format seen before), then read it with the CSV
+/// reader, hashing each record and probing the hashes, parsing nothing. No transaction, no
+/// batch, no copy of the file, one thread.
+pub fn duplicate_floor(conn: &Connection, path: &Path) -> Result<Floor> {
+    let t = std::time::Instant::now();
+    let opts = parse_options(conn, &ImportOptions::default())?;
+    let set = RecordSet::load(conn, live_records(conn)?)?;
+    let load_secs = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    sha256_file(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let sha_secs = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let parsed = pl_import::parse_path_known(path, &opts, true, |h| set.contains(h), |_, _| {}, |_| {})?;
+    Ok(Floor { rows: parsed.rows_read, known: parsed.rows_known, load_secs, sha_secs, scan_secs: t.elapsed().as_secs_f64() })
+}
+
+/// How many record hashes the live batches hold.
+fn live_records(conn: &Connection) -> Result<usize> {
+    let n: i64 = conn.query_row(
+        "SELECT coalesce(sum(length(r.hashes)) / 16, 0) FROM batch_records r JOIN batches b ON b.id = r.batch_id \
+         WHERE b.undone_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// Rows travel from the parsing thread to the writing one in blocks of this many.
 const ROW_BLOCK: usize = 512;
-/// The file is stored in blocks of this many bytes (before compression).
+/// The file is read in blocks of this many bytes.
 const FILE_BLOCK: usize = 1 << 20;
+
+/// The file is stored in chunks cut where its content says (content-defined chunking), so that
+/// an overlapping export, which repeats the lines of an earlier file, cuts its shared lines into
+/// the same chunks, stored once: a chunk ends after a line whose last [`CHUNK_WINDOW`] bytes hash
+/// to 0 under [`CHUNK_MASK`] (one line in 1,024), once it holds [`CHUNK_MIN`] bytes, and at the
+/// first line end after [`CHUNK_MAX`] bytes (or at [`CHUNK_MAX`] when no line ends there).
+const CHUNK_MIN: usize = 64 * 1024;
+const CHUNK_MAX: usize = 4 << 20;
+const CHUNK_WINDOW: usize = 64;
+const CHUNK_MASK: u64 = 1023;
+
+/// Where the chunk that starts at `data[0]` ends, looking at the line ends from `from` on;
+/// `None` while the chunk goes on past `data`.
+fn chunk_end(data: &[u8], from: usize) -> Option<usize> {
+    for p in memchr::memchr_iter(b'\n', data.get(from..)?).map(|p| p + from) {
+        let end = p + 1;
+        if end >= CHUNK_MAX
+            || (end >= CHUNK_MIN && xxhash_rust::xxh3::xxh3_64(&data[p.saturating_sub(CHUNK_WINDOW)..p]) & CHUNK_MASK == 0)
+        {
+            return Some(end);
+        }
+    }
+    (data.len() >= CHUNK_MAX).then_some(CHUNK_MAX)
+}
+
+/// A chunk of the file for `batch_files`: compressed, or (its hash is one the ledger's files
+/// already hold) where it is in the file, for the writer to read and check against the stored
+/// chunk byte for byte (so that no chunk waits uncompressed in the channel).
+enum Chunk {
+    New { hash: u128, data: Vec<u8> },
+    Known { hash: u128, offset: u64, len: usize },
+}
+
+/// `len` bytes of the file at `path` from `offset`.
+fn read_range(path: &Path, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut raw = vec![0; len];
+    file.read_exact(&mut raw)?;
+    Ok(raw)
+}
+
+/// The chunk hashes of every stored file (undone batches keep their files too).
+fn stored_chunks(conn: &Connection) -> Result<std::collections::HashSet<u128>> {
+    let mut stmt = conn.prepare("SELECT chunk_hash FROM batch_files WHERE chunk_hash IS NOT NULL AND same_batch IS NULL")?;
+    let mut rows = stmt.query([])?;
+    let mut set = std::collections::HashSet::new();
+    while let Some(r) = rows.next()? {
+        if let Ok(bytes) = <[u8; 16]>::try_from(r.get_ref(0)?.as_blob()?) {
+            set.insert(u128::from_le_bytes(bytes));
+        }
+    }
+    Ok(set)
+}
+
+/// Stores a chunk of the batch's file as `seq`: a known chunk whose bytes a stored one holds,
+/// checked byte for byte, as a reference to it; any other compressed.
+fn store_chunk(conn: &Connection, path: &Path, batch_id: i64, seq: i64, chunk: Chunk) -> Result<()> {
+    let (hash, data) = match chunk {
+        Chunk::New { hash, data } => (hash, data),
+        Chunk::Known { hash, offset, len } => {
+            let raw = read_range(path, offset, len).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+            let found = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT batch_id, seq, data FROM batch_files WHERE chunk_hash = ?1 AND same_batch IS NULL",
+                )?;
+                let mut rows = stmt.query([&hash.to_le_bytes()[..]])?;
+                let mut found = None;
+                while let Some(r) = rows.next()? {
+                    let same = r
+                        .get_ref(2)?
+                        .as_blob()
+                        .ok()
+                        .and_then(|b| lz4_flex::block::decompress_size_prepended(b).ok())
+                        .is_some_and(|stored| stored == raw);
+                    if same {
+                        found = Some((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?));
+                        break;
+                    }
+                }
+                found
+            };
+            match found {
+                Some((b, sq)) => {
+                    conn.prepare_cached(
+                        "INSERT INTO batch_files (batch_id, seq, data, same_batch, same_seq) VALUES (?1, ?2, X'', ?3, ?4)",
+                    )?
+                    .execute(params![batch_id, seq, b, sq])?;
+                    return Ok(());
+                }
+                None => (hash, lz4_flex::block::compress_prepend_size(&raw)),
+            }
+        }
+    };
+    conn.prepare_cached("INSERT INTO batch_files (batch_id, seq, data, chunk_hash) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![batch_id, seq, data, &hash.to_le_bytes()[..]])?;
+    Ok(())
+}
 
 /// A row made ready for its INSERT on the parsing thread, so the writer only writes.
 struct Prepared {
     row: Row,
+    /// The row's record hash ([`pl_import::parse_path_known`]), kept in `batch_records`.
+    record: u128,
     key_hash: i64,
     charge_hash: Option<i64>,
     original_hash: Option<i64>,
@@ -158,7 +386,7 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(row: Row) -> Prepared {
+    fn new(row: Row, record: u128) -> Prepared {
         let instance = row.instance_meta.as_deref().and_then(pl_import::normalise_guid);
         Prepared {
             key_hash: key_hash(&row.dedup_key),
@@ -179,6 +407,7 @@ impl Prepared {
             bad_meta: if instance.is_none() { row.instance_meta.clone() } else { None },
             instance,
             row,
+            record,
         }
     }
 }
@@ -187,7 +416,7 @@ impl Prepared {
 enum Msg {
     Rows(Vec<Prepared>),
     Bad(pl_import::RowError),
-    FileBlock(Vec<u8>),
+    FileChunk(Chunk),
 }
 
 /// SHA-256 of a file, streamed, and whether the file has a `/` anywhere (so possibly slash
@@ -357,6 +586,8 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     )?;
     let batch_id = tx.last_insert_rowid();
     let mut bulk = bulk_load_start(&tx, path)?;
+    let known = known_records(&tx, path)?;
+    let chunks = if opts.dry_run { Default::default() } else { stored_chunks(&tx)? };
 
     let mut report = ImportReport {
         file: path.display().to_string(),
@@ -388,15 +619,18 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         // allocated (a free from another thread costs the allocator far more) and reused.
         let (give_back, taken_back) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(64);
         let parse_opts = &parse_opts;
+        let known = &known;
         let parser = s.spawn(move || {
             let errors = to_parser.clone();
             let mut block = Vec::with_capacity(ROW_BLOCK);
-            let parse = if one_pass { pl_import::parse_path_one_pass } else { pl_import::parse_path };
-            let parsed = parse(
+            // A record the ledger holds costs a hash and a probe; any other is parsed.
+            let parsed = pl_import::parse_path_known(
                 path,
                 parse_opts,
-                |row: Row| {
-                    block.push(Prepared::new(row));
+                one_pass,
+                |record| known.as_ref().is_some_and(|k| k.contains(record)),
+                |row: Row, record| {
+                    block.push(Prepared::new(row, record));
                     if block.len() == ROW_BLOCK {
                         let next = match taken_back.try_recv() {
                             Ok(mut used) => {
@@ -418,6 +652,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             parsed
         });
         let known_sha = &known_sha;
+        let chunks = chunks;
         let reader = s.spawn(move || -> std::io::Result<String> {
             if !store_file {
                 return match known_sha {
@@ -428,18 +663,49 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             let mut file = std::fs::File::open(path)?;
             // The file was already hashed (for the same-file check): only copy it here.
             let mut hasher = known_sha.is_none().then(Sha256::new);
+            // The current chunk's bytes, and how far its line ends were looked at.
+            let mut pending: Vec<u8> = Vec::with_capacity(CHUNK_MAX + FILE_BLOCK);
+            let mut scanned = 0;
+            let mut chunks = chunks;
+            // Where `pending` starts in the file.
+            let mut offset = 0u64;
+            let mut send = |bytes: &[u8]| {
+                let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+                let at = offset;
+                offset += bytes.len() as u64;
+                let chunk = if chunks.contains(&hash) {
+                    Chunk::Known { hash, offset: at, len: bytes.len() }
+                } else {
+                    chunks.insert(hash);
+                    Chunk::New { hash, data: lz4_flex::block::compress_prepend_size(bytes) }
+                };
+                to_reader.send(Msg::FileChunk(chunk)).is_ok()
+            };
             loop {
-                let mut buf = Vec::with_capacity(FILE_BLOCK);
-                (&mut file).take(FILE_BLOCK as u64).read_to_end(&mut buf)?;
-                if buf.is_empty() {
-                    break;
-                }
+                let before = pending.len();
+                (&mut file).take(FILE_BLOCK as u64).read_to_end(&mut pending)?;
                 if let Some(h) = hasher.as_mut() {
-                    h.update(&buf);
+                    h.update(&pending[before..]);
                 }
-                if to_reader.send(Msg::FileBlock(lz4_flex::block::compress_prepend_size(&buf))).is_err() {
+                if pending.len() == before {
+                    if !pending.is_empty() {
+                        send(&pending);
+                    }
                     break;
                 }
+                let mut open = true;
+                while let Some(end) = chunk_end(&pending, scanned) {
+                    open = send(&pending[..end]);
+                    pending.drain(..end);
+                    scanned = 0;
+                    if !open {
+                        break;
+                    }
+                }
+                if !open {
+                    break;
+                }
+                scanned = pending.len();
             }
             Ok(match (hasher, known_sha) {
                 (Some(h), _) => h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
@@ -449,8 +715,17 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         let mut db_error: Option<Error> = None;
         let sql = if bulk.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
         let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
-        let mut store = tx.prepare_cached("INSERT INTO batch_files (batch_id, seq, data) VALUES (?1, ?2, ?3)").expect("valid SQL");
         let mut seq = 0i64;
+        // The record hashes of the rows this batch adds, stored by blocks.
+        let mut records: Vec<u8> = Vec::new();
+        let mut records_seq = 0i64;
+        let mut store_records = |records: &mut Vec<u8>| -> Result<()> {
+            tx.prepare_cached("INSERT INTO batch_records (batch_id, seq, hashes) VALUES (?1, ?2, ?3)")?
+                .execute(params![batch_id, records_seq, records.as_slice()])?;
+            records_seq += 1;
+            records.clear();
+            Ok(())
+        };
         let mut bad_rows = false;
         for msg in recv {
             // Once the file is refused for a bad row (or failed), only its bad rows are still
@@ -468,6 +743,13 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                                 let id = tx.last_insert_rowid();
                                 first_txn.get_or_insert(id);
                                 last_txn = id;
+                                records.extend_from_slice(&p.record.to_le_bytes());
+                                if records.len() == 16 * RECORD_BLOCK {
+                                    if let Err(e) = store_records(&mut records) {
+                                        db_error = Some(e);
+                                        break;
+                                    }
+                                }
                                 if let (Some(payout), false) = (&p.row.payout_ref, p.row.kind == RowKind::Payout) {
                                     match payouts.get_mut(payout.as_str()) {
                                         Some(e) => {
@@ -499,14 +781,17 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     }
                     let _ = give_back.try_send(rows);
                 }
-                Msg::FileBlock(data) if writing => {
-                    if let Err(e) = store.execute(params![batch_id, seq, data]) {
-                        db_error = Some(e.into());
+                Msg::FileChunk(chunk) if writing => {
+                    if let Err(e) = store_chunk(&tx, path, batch_id, seq, chunk) {
+                        db_error = Some(e);
                     }
                     seq += 1;
                 }
                 _ => {}
             }
+        }
+        if db_error.is_none() && !bad_rows && !records.is_empty() {
+            db_error = store_records(&mut records).err();
         }
         let parsed = parser.join().expect("the parsing thread does not panic");
         let sha = reader.join().expect("the reading thread does not panic");
@@ -524,6 +809,8 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     let sha = sha.map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     report.format = parsed.format.id();
     report.rows_read = parsed.rows_read;
+    // Records the ledger held were not parsed: each is a live row, so a duplicate.
+    report.duplicates += parsed.rows_known;
 
     if !report.rejected.is_empty() {
         // Nothing of a refused file stays: the transaction is dropped, so rolled back.
@@ -900,11 +1187,23 @@ fn add_payout_items(conn: &Connection, payout: &str, items: i64, net: rust_decim
 pub(crate) fn batch_file(conn: &Connection, id: i64) -> Result<Vec<u8>> {
     batch(conn, id)?;
     let mut out = Vec::new();
-    let mut stmt = conn.prepare("SELECT data FROM batch_files WHERE batch_id = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare("SELECT data, same_batch, same_seq FROM batch_files WHERE batch_id = ?1 ORDER BY seq")?;
     let mut rows = stmt.query([id])?;
+    let damaged = |e: String| Error::Refused(format!("batch {id}: its stored file is damaged ({e})"));
     while let Some(r) = rows.next()? {
-        let block = lz4_flex::block::decompress_size_prepended(r.get_ref(0)?.as_blob()?)
-            .map_err(|e| Error::Refused(format!("batch {id}: its stored file is damaged ({e})")))?;
+        // A chunk another file holds too is stored once, where it was first seen.
+        let block = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
+            (Some(b), Some(seq)) => {
+                let data: Option<Vec<u8>> = conn
+                    .prepare_cached("SELECT data FROM batch_files WHERE batch_id = ?1 AND seq = ?2 AND same_batch IS NULL")?
+                    .query_row([b, seq], |r| r.get(0))
+                    .optional()?;
+                let data = data.ok_or_else(|| damaged(format!("its chunk {seq} of batch {b} is missing")))?;
+                lz4_flex::block::decompress_size_prepended(&data)
+            }
+            _ => lz4_flex::block::decompress_size_prepended(r.get_ref(0)?.as_blob()?),
+        }
+        .map_err(|e| damaged(e.to_string()))?;
         out.extend_from_slice(&block);
     }
     Ok(out)
@@ -987,7 +1286,26 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
 
 #[cfg(test)]
 mod tests {
-    use super::{fingerprint, KeySet};
+    use super::{chunk_end, fingerprint, KeySet, CHUNK_MAX, CHUNK_MIN};
+
+    #[test]
+    fn a_chunk_ends_at_a_line_end_between_its_bounds() {
+        // No line end: cut at the maximum, and not before.
+        assert_eq!(chunk_end(&vec![b'x'; CHUNK_MAX - 1], 0), None);
+        assert_eq!(chunk_end(&vec![b'x'; CHUNK_MAX + 10], 0), Some(CHUNK_MAX));
+        // Lines: never before the minimum, always at a line end, and at the first one past the maximum.
+        let mut lines = Vec::new();
+        let mut n = 0u64;
+        while lines.len() < 2 * CHUNK_MAX {
+            lines.extend_from_slice(format!("line {n} of some export\n").as_bytes());
+            n += 1;
+        }
+        let end = chunk_end(&lines, 0).unwrap();
+        assert!((CHUNK_MIN..=CHUNK_MAX + 64).contains(&end) && lines[end - 1] == b'\n', "{end}");
+        // Looking from a position already scanned finds what looking from the start finds.
+        assert_eq!(chunk_end(&lines, end - 1), Some(end));
+        assert_eq!(chunk_end(&lines[..5], 10), None);
+    }
     use rust_decimal::Decimal;
 
     #[test]

@@ -31,6 +31,7 @@ mod ledger;
 pub mod types;
 
 pub use error::{Error, Result, BUSY_MESSAGE};
+pub use import::{duplicate_floor, Floor};
 pub use pl_import::DateOrder;
 pub use refunds::NewManualRefund;
 pub use outbox::{OutboxEntry, Resolution, StateCounts, SubmitLock, SubmitOptions, SubmitProgress, SubmitReport};

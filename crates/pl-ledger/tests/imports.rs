@@ -315,3 +315,186 @@ fn a_late_slash_date_imports_through_a_second_reading() {
     let late = Item::charge(4_900, "", "", "", I1).txn;
     assert_eq!(env.count(&format!("SELECT occurred_ts FROM txns WHERE source_id = '{late}'")), 1_774_432_800);
 }
+
+/// The record hashes the ledger holds for a batch's rows (`batch_records`, 16 bytes a row).
+fn stored_records(env: &Env) -> i64 {
+    env.count("SELECT coalesce(sum(length(hashes)), 0) / 16 FROM batch_records")
+}
+
+/// An overlapping export (the rows of an earlier file and new ones, under another name): the
+/// rows the ledger holds are duplicates found by their record hashes, without being parsed
+/// (`duplicate_floor` finds every one of them); the new rows are imported, and only theirs are
+/// kept. Once the earlier batch is undone, its rows are no longer known: they import again.
+#[test]
+fn an_overlapping_export_counts_the_rows_the_ledger_holds_as_duplicates() {
+    let items = export(40);
+    let n = items.len() as u32;
+    let mut env = Env::new();
+    let first = env.import_str("october.csv", &itemized(&items));
+    assert_eq!((first.imported, stored_records(&env)), (n, i64::from(n)));
+    let mut more = items.clone();
+    more.push(Item::charge(500, "2026-10-29 10:00:00", "19.00", "0.85", I1));
+    more.push(Item::charge(501, "2026-10-30 10:00:00", "29.00", "1.14", I2));
+    let over = env.file("october-again.csv", &itemized(&more));
+    let floor = pl_ledger::duplicate_floor(env.ledger.connection(), &over).unwrap();
+    assert_eq!((floor.rows, floor.known), (n + 2, n), "the ledger's rows are known by their record hashes");
+    let r = env.import(&over);
+    assert_eq!((r.rows_read, r.imported, r.duplicates, r.skipped), (n + 2, 2, n, 0));
+    assert_eq!(stored_records(&env), i64::from(n) + 2, "a batch keeps the record hashes of its own rows only");
+    let mut whole = Env::new();
+    whole.import_str("whole.csv", &itemized(&more));
+    assert_eq!(env.live_rows(), whole.live_rows());
+
+    // The first batch undone: its rows are not live, so not known; the same file brings them back.
+    env.ledger.undo_batch(first.batch_id.unwrap(), "test").unwrap();
+    assert_eq!(pl_ledger::duplicate_floor(env.ledger.connection(), &over).unwrap().known, 2);
+    let back = env.import(&over);
+    assert_eq!((back.imported, back.duplicates), (n, 2));
+    assert_eq!(env.live_rows(), whole.live_rows());
+}
+
+/// A dry run of an overlapping export reports what the import does, and leaves nothing.
+#[test]
+fn a_dry_run_of_an_overlapping_export_reports_the_same_counts() {
+    let items = export(20);
+    let n = items.len() as u32;
+    let mut env = Env::new();
+    env.import_str("october.csv", &itemized(&items));
+    let mut more = items.clone();
+    more.push(Item::charge(500, "2026-10-29 10:00:00", "19.00", "0.85", I1));
+    let over = env.file("october-again.csv", &itemized(&more));
+    let before = (env.live_rows(), stored_records(&env));
+    let dry = env.ledger.import_file(&over, &ImportOptions { dry_run: true, by: "t".into(), ..Default::default() }).unwrap();
+    assert_eq!((dry.rows_read, dry.imported, dry.duplicates, dry.batch_id), (n + 1, 1, n, None));
+    assert_eq!((env.live_rows(), stored_records(&env)), before, "a dry run changes nothing");
+    let real = env.import(&over);
+    assert_eq!((real.rows_read, real.imported, real.duplicates), (dry.rows_read, dry.imported, dry.duplicates));
+}
+
+/// A row imported before, with a cell changed that the fingerprint covers (an amount, the
+/// currency, the day), is no longer the same record: it is parsed and compared, and refuses
+/// the file as a conflict. A change the fingerprint does not cover (the description) is still
+/// a duplicate.
+#[test]
+fn a_reimported_row_with_one_cell_changed_is_still_a_conflict() {
+    let items = export(10);
+    let mut env = Env::new();
+    env.import_str("october.csv", &itemized(&items));
+    let before = env.live_rows();
+    let changed = |f: &dyn Fn(&mut Item)| {
+        let mut copy = items.clone();
+        f(&mut copy[3]);
+        itemized(&copy)
+    };
+    for (what, text) in [
+        ("gross", changed(&|i: &mut Item| i.gross = "99.00".into())),
+        ("fee", changed(&|i: &mut Item| i.fee = "0.60".into())),
+        ("currency", changed(&|i: &mut Item| i.currency = "eur")),
+        ("date", changed(&|i: &mut Item| i.created = "2026-10-27 10:00:00".into())),
+    ] {
+        let r = env.try_import_str(&format!("{what}.csv"), &text);
+        assert_eq!(r.rejected.len(), 1, "{what}: {:?}", r.rejected);
+        assert!(r.rejected[0].reason.contains("conflict"), "{what}: {}", r.rejected[0].reason);
+        assert!(r.rejected[0].reason.contains(what), "{what} named: {}", r.rejected[0].reason);
+        assert_eq!((r.imported, r.duplicates, r.batch_id), (0, 0, None));
+        assert_eq!(env.live_rows(), before, "{what}: the ledger is as it was");
+    }
+    let r = env.import_str("described.csv", &changed(&|i: &mut Item| i.description = "Pro plan (renamed)".into()));
+    assert_eq!((r.imported, r.duplicates), (0, items.len() as u32));
+}
+
+/// The same rows in another layout of the export (other column order, no quotes, CRLF, a
+/// column more): other record hashes, so every row is parsed and compared by its fingerprint,
+/// and found the same: duplicates, no conflict.
+#[test]
+fn an_export_of_another_layout_of_the_same_rows_is_duplicates() {
+    let items = export(15);
+    let n = items.len() as u32;
+    let mut env = Env::new();
+    env.import_str("october.csv", &itemized(&items));
+    let text = itemized(&items);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // Columns reversed, quotes dropped (no cell of these rows holds a comma), CRLF, a note column.
+    let mut other = header.iter().rev().map(|h| h.trim_matches('"')).collect::<Vec<_>>().join(",");
+    other.push_str(",note\r\n");
+    for l in lines {
+        let cells: Vec<&str> = l.split("\",\"").map(|c| c.trim_matches('"')).collect();
+        other.push_str(&cells.iter().rev().cloned().collect::<Vec<_>>().join(","));
+        other.push_str(",seen twice\r\n");
+    }
+    let over = env.file("october-layout.csv", &other);
+    assert_eq!(pl_ledger::duplicate_floor(env.ledger.connection(), &over).unwrap().known, 0, "not the same records");
+    let r = env.import(&over);
+    assert_eq!((r.rows_read, r.imported, r.duplicates), (n, 0, n));
+}
+
+/// A ledger whose batches were imported before record hashes (migration 0007) has none for
+/// their rows: an overlapping export is parsed and deduplicated by key as before, and its own
+/// new rows get their hashes.
+#[test]
+fn rows_without_record_hashes_still_dedup() {
+    let items = export(12);
+    let n = items.len() as u32;
+    let mut env = Env::new();
+    env.import_str("october.csv", &itemized(&items));
+    env.ledger.connection().execute("DELETE FROM batch_records", []).unwrap();
+    let mut more = items.clone();
+    more.push(Item::charge(500, "2026-10-29 10:00:00", "19.00", "0.85", I1));
+    let over = env.file("october-again.csv", &itemized(&more));
+    assert_eq!(pl_ledger::duplicate_floor(env.ledger.connection(), &over).unwrap().known, 0);
+    let r = env.import(&over);
+    assert_eq!((r.imported, r.duplicates), (1, n));
+    assert_eq!(stored_records(&env), 1);
+    // A changed amount is still a conflict there.
+    let mut changed = items.clone();
+    changed[2].gross = "1.00".into();
+    let bad = env.try_import_str("changed.csv", &itemized(&changed));
+    assert!(bad.rejected.iter().any(|r| r.reason.contains("conflict")), "{:?}", bad.rejected);
+}
+
+/// Each batch keeps its file byte for byte, in chunks cut where the content says: an
+/// overlapping export (an earlier file's lines and more, even starting later) stores the chunks
+/// it shares with the earlier file once, and gives its own bytes back whole.
+#[test]
+fn an_overlapping_export_stores_the_chunks_it_shares_once() {
+    let items: Vec<Item> = (0..6_000u32).map(|i| Item::charge(i, &format!("2026-10-{:02} 10:00:00", 1 + i % 28), "10.00", "0.59", I1)).collect();
+    let mut env = Env::new();
+    let first_text = itemized(&items);
+    let first = env.import_str("october.csv", &first_text).batch_id.unwrap();
+    // Later rows, from the 300th on, then new ones: the shared lines are not at the same offsets.
+    let mut more = items[300..].to_vec();
+    more.extend((6_000..6_100u32).map(|i| Item::charge(i, "2026-10-30 10:00:00", "10.00", "0.59", I2)));
+    let text = itemized(&more);
+    let r = env.import_str("october-later.csv", &text);
+    assert_eq!((r.imported, r.duplicates), (100, 5_700));
+    let second = r.batch_id.unwrap();
+    assert_eq!(env.ledger.batch_file(second).unwrap(), text.as_bytes(), "byte for byte");
+    assert_eq!(env.ledger.batch_file(first).unwrap(), first_text.as_bytes());
+    let stored = |b: i64| env.count(&format!("SELECT sum(length(data)) FROM batch_files WHERE batch_id = {b}"));
+    let shared = env.count(&format!("SELECT count(*) FROM batch_files WHERE batch_id = {second} AND same_batch = {first}"));
+    let chunks = env.count(&format!("SELECT count(*) FROM batch_files WHERE batch_id = {second}"));
+    assert!(shared >= 1 && shared + 2 >= chunks, "all but the first and last chunks are shared: {shared} of {chunks}");
+    assert!(stored(second) * 2 < stored(first), "{} bytes stored, {} for the first file", stored(second), stored(first));
+    // Undone, a batch keeps its file, and the chunks others share with it.
+    env.ledger.undo_batch(first, "test").unwrap();
+    assert_eq!(env.ledger.batch_file(second).unwrap(), text.as_bytes());
+}
+
+/// A mapped format's records are known again too: the record hash covers the mapping's whole
+/// definition, written the same way each time it is read from the ledger.
+#[test]
+fn a_mapped_overlapping_export_is_known_by_its_record_hashes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pl-import");
+    let toml = std::fs::read_to_string(root.join("mappings/paddle.toml")).unwrap();
+    let orders = std::fs::read_to_string(root.join("tests/fixtures/paddle_orders.csv")).unwrap();
+    let mut env = Env::new();
+    env.ledger.add_column_mapping("paddle", &toml, "test").unwrap();
+    let first = env.import_str("june.csv", &orders);
+    assert_eq!(first.format, "mapped:paddle");
+    let more = format!("{orders}P-1005,2024-06-07 10:00:00,Sale,owner@acme.example,Pro plan - monthly,USD,34.80,5.80,2.24,26.76,{I1},\n");
+    let over = env.file("june-again.csv", &more);
+    assert_eq!(pl_ledger::duplicate_floor(env.ledger.connection(), &over).unwrap().known, first.rows_read);
+    let r = env.import(&over);
+    assert_eq!((r.rows_read, r.imported, r.duplicates), (first.rows_read + 1, 1, first.rows_read));
+}
