@@ -44,6 +44,7 @@ fn main() {
         |sort: InstanceSort, limit: u32| InstanceQuery { month: month.clone(), search: None, sort, descending: sort != InstanceSort::InstanceId, offset: 0, limit };
     let t = Instant::now();
     let summary = l.month_summary(month).unwrap_or_else(|e| fail(e));
+    let summary_secs = t.elapsed().as_secs_f64();
     let first_instances = l.instance_page(&instances(InstanceSort::InstanceId, 200)).unwrap_or_else(|e| fail(e));
     let chart = l.instance_page(&instances(InstanceSort::WixShare, 10)).unwrap_or_else(|e| fail(e));
     let first_events = l.event_page(&events(0)).unwrap_or_else(|e| fail(e));
@@ -65,7 +66,7 @@ fn main() {
     let sorted_instances = step(&|| drop(l.instance_page(&InstanceQuery { offset: 5000, ..instances(InstanceSort::Net, 200) }).unwrap_or_else(|e| fail(e))));
     let worst = [later, by_instance, refunds, by_gross, by_gross_next, search, sorted_instances].into_iter().fold(0f64, f64::max);
     println!(
-        "events={n} instances={} chart={} first_secs={first:.3} later_page_secs={later:.3} instance_filter_secs={by_instance:.3} \
+        "events={n} instances={} chart={} summary_secs={summary_secs:.3} first_secs={first:.3} later_page_secs={later:.3} instance_filter_secs={by_instance:.3} \
          refund_filter_secs={refunds:.3} sort_gross_secs={by_gross:.3} sort_gross_next_secs={by_gross_next:.3} search_secs={search:.3} \
          instance_sort_secs={sorted_instances:.3} worst_later_secs={worst:.3} peak_mb={}",
         summary.instances,

@@ -992,6 +992,9 @@ fn record_event(e: &events::EventRef<'_>, acc: &mut Acc, segments: Option<&mut V
         };
         seg.push(e, guid);
         if keys {
+            if seg.keys.capacity() == 0 {
+                seg.keys.reserve_exact(crate::record::SEGMENT_EVENTS as usize);
+            }
             seg.keys.push(crate::record::EventKey::of(e, guid));
         }
     }

@@ -25,9 +25,10 @@ const STATE_SHIFT: u8 = EventKey::STATE_SHIFT;
 pub struct MonthView {
     stream: ReportStream,
     summary: MonthSummary,
-    keys: Vec<EventKey>,
-    /// The position of each segment's first event.
+    /// The position of each segment's first event (the keys stay in their segments).
     starts: Vec<u32>,
+    /// Each event's instance line position, computed the first time a sort needs it.
+    positions: std::sync::OnceLock<Vec<u32>>,
     /// The last filtered and sorted list of events, for the next page of the same query.
     last: Mutex<Option<(EventQuery, Arc<Vec<u32>>)>>,
 }
@@ -35,24 +36,38 @@ pub struct MonthView {
 impl MonthView {
     /// The view of a streamed month report computed with its records and keys
     /// ([`super::Keep::RecordsAndKeys`]).
-    pub(crate) fn new(mut stream: ReportStream) -> Result<MonthView> {
+    pub(crate) fn new(stream: ReportStream) -> Result<MonthView> {
         let summary = stream.month_summary()?;
-        let segments = stream.segments.as_mut().ok_or_else(|| Error::Refused("the month was scanned without its events".into()))?;
+        let segments = stream.segments()?;
         let mut starts = Vec::with_capacity(segments.len());
-        let mut keys = Vec::with_capacity(summary.totals.events as usize);
-        let mut not_guid = Vec::new();
-        for s in segments.iter_mut() {
-            starts.push(keys.len() as u32);
+        let mut n = 0u32;
+        for s in segments {
             if s.keys.len() != s.len() as usize {
                 return Err(Error::Refused("the month was scanned without its keys".into()));
             }
-            keys.append(&mut s.keys);
-            s.keys.shrink_to_fit();
+            starts.push(n);
+            n += s.len();
         }
-        // Each key's instance becomes its line's position: GUIDs through a table of the
-        // instance lines (100k lines: ~3 MB), any other id read back from its record (rare).
-        let instances = &stream.instances;
-        let position: rustc_hash::FxHashMap<u128, u32> = instances
+        Ok(MonthView { stream, summary, starts, positions: std::sync::OnceLock::new(), last: Mutex::new(None) })
+    }
+
+    /// Every event's keys, in report order.
+    fn keys(&self) -> impl Iterator<Item = &EventKey> {
+        self.stream.segments.iter().flatten().flat_map(|s| s.keys.iter())
+    }
+
+    fn len(&self) -> usize {
+        self.summary.totals.events as usize
+    }
+
+    /// Each event's instance line position (GUIDs through a table of the instance lines, any
+    /// other id read back from its record: rare).
+    fn positions(&self) -> Result<&[u32]> {
+        if let Some(p) = self.positions.get() {
+            return Ok(p);
+        }
+        let instances = &self.stream.instances;
+        let table: rustc_hash::FxHashMap<u128, u32> = instances
             .iter()
             .enumerate()
             .filter_map(|(i, (k, _))| match k {
@@ -60,32 +75,23 @@ impl MonthView {
                 InstanceKey::Text(_) => None,
             })
             .collect();
-        let place = |part: &mut [EventKey], first: usize, not_guid: &mut Vec<u32>| {
-            for (i, k) in part.iter_mut().enumerate() {
-                if k.flags & EventKey::NOT_GUID != 0 {
-                    not_guid.push((first + i) as u32);
-                } else {
-                    k.instance = u128::from(position.get(&k.instance).copied().unwrap_or(u32::MAX));
-                }
-            }
-        };
-        let half = keys.len() / 2;
-        let (a, b) = keys.split_at_mut(half);
-        let mut more = Vec::new();
-        std::thread::scope(|s| {
-            let second = s.spawn(|| place(b, half, &mut more));
-            place(a, 0, &mut not_guid);
-            second.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        });
-        not_guid.extend(more);
-        let mut view = MonthView { stream, summary, keys, starts, last: Mutex::new(None) };
-        if !not_guid.is_empty() {
-            let ids: Vec<String> = view.read(&not_guid, |e, _| e.instance_id.to_string())?;
-            for (at, id) in not_guid.into_iter().zip(ids) {
-                view.keys[at as usize].instance = u128::from(instance_position(&view.stream.instances, &id).unwrap_or(u32::MAX));
+        let mut out = Vec::with_capacity(self.len());
+        let mut not_guid = Vec::new();
+        for (i, k) in self.keys().enumerate() {
+            if k.flags & EventKey::NOT_GUID != 0 {
+                not_guid.push(i as u32);
+                out.push(u32::MAX);
+            } else {
+                out.push(table.get(&k.instance).copied().unwrap_or(u32::MAX));
             }
         }
-        Ok(view)
+        if !not_guid.is_empty() {
+            let ids: Vec<String> = self.read(&not_guid, |e, _| e.instance_id.to_string())?;
+            for (at, id) in not_guid.into_iter().zip(ids) {
+                out[at as usize] = instance_position(instances, &id).unwrap_or(u32::MAX);
+            }
+        }
+        Ok(self.positions.get_or_init(|| out))
     }
 
     pub fn summary(&self) -> &MonthSummary {
@@ -131,7 +137,7 @@ impl MonthView {
     /// A page of event lines.
     pub fn events(&self, q: &EventQuery) -> Result<EventPage> {
         let list = self.matching(q)?;
-        let total = list.as_ref().map_or(self.keys.len(), |l| l.len()) as u32;
+        let total = list.as_ref().map_or(self.len(), |l| l.len()) as u32;
         let (offset, limit) = bounds(total, q.offset, q.limit)?;
         let wanted: Vec<u32> = match &list {
             Some(l) => l[offset as usize..(offset + limit) as usize].to_vec(),
@@ -160,33 +166,54 @@ impl MonthView {
                 return Ok(Some(Arc::clone(list)));
             }
         }
-        // An instance with no line matches nothing (no key holds MAX - 1).
-        let inst = instance.map(|id| instance_position(&self.stream.instances, id).unwrap_or(u32::MAX - 1));
-        let by_keys = |k: &EventKey| -> bool {
+        // An instance is matched by its packed GUID; any other id by its line's position.
+        let inst = match instance {
+            None => None,
+            Some(id) => Some(match guid_pack(id) {
+                Some(g) => (g, false),
+                None => (u128::from(instance_position(&self.stream.instances, id).unwrap_or(u32::MAX)), true),
+            }),
+        };
+        let positions = if inst.is_some_and(|(_, by_position)| by_position) || q.sort == EventSort::Instance { Some(self.positions()?) } else { None };
+        let by_keys = |i: usize, k: &EventKey| -> bool {
             billing.is_none_or(|b| k.flags & REFUND == b)
                 && q.late.is_none_or(|l| (k.flags & LATE != 0) == l)
                 && q.state.is_none_or(|s| k.flags >> STATE_SHIFT == s as u8)
-                && inst.is_none_or(|p| k.instance == u128::from(p))
+                && inst.is_none_or(|(want, by_position)| match (by_position, positions) {
+                    (false, _) => k.flags & EventKey::NOT_GUID == 0 && k.instance == want,
+                    (true, Some(p)) => u128::from(p[i]) == want && want != u128::from(u32::MAX),
+                    (true, None) => false,
+                })
         };
-        let mut list: Vec<u32> = self.keys.iter().enumerate().filter(|(_, k)| by_keys(k)).map(|(i, _)| i as u32).collect();
+        let mut list: Vec<u32> = self.keys().enumerate().filter(|(i, k)| by_keys(*i, k)).map(|(i, _)| i as u32).collect();
         if let Some(needle) = &search {
             list = self.search(&list, needle)?;
         }
-        let key = |i: u32| -> i64 {
-            let k = &self.keys[i as usize];
-            match q.sort {
-                EventSort::Report => 0,
-                EventSort::Instance => k.instance as i64,
-                EventSort::Gross => k.gross,
-                EventSort::Net => k.net,
-                EventSort::WixShare => k.wix_share,
-            }
-        };
         if q.sort != EventSort::Report {
-            list.sort_by(|&a, &b| {
-                let o = key(a).cmp(&key(b));
-                if q.descending { o.reverse() } else { o }.then(a.cmp(&b))
-            });
+            // The sort key of each listed event beside it, then one sort of the pairs (ties in
+            // report order, in both directions).
+            let all: Vec<&EventKey> = if list.len() * 4 > self.len() { self.keys().collect() } else { Vec::new() };
+            let key_of = |i: u32| -> Result<&EventKey> {
+                if !all.is_empty() {
+                    return Ok(all[i as usize]);
+                }
+                let si = self.starts.partition_point(|&s| s <= i).saturating_sub(1);
+                self.stream.segments()?[si].keys.get((i - self.starts[si]) as usize).ok_or_else(|| Error::Refused("an event of the list has no keys".into()))
+            };
+            let mut pairs = Vec::with_capacity(list.len());
+            for &i in &list {
+                let k = key_of(i)?;
+                let v = match q.sort {
+                    EventSort::Report => 0,
+                    EventSort::Instance => positions.map_or(0, |p| i64::from(p[i as usize])),
+                    EventSort::Gross => k.gross,
+                    EventSort::Net => k.net,
+                    EventSort::WixShare => k.wix_share,
+                };
+                pairs.push((if q.descending { v.checked_neg().unwrap_or(i64::MAX) } else { v }, i));
+            }
+            pairs.sort_unstable();
+            list = pairs.into_iter().map(|(_, i)| i).collect();
         } else if q.descending {
             list.reverse();
         }
