@@ -167,13 +167,10 @@ impl MonthView {
             }
         }
         // An instance is matched by its packed GUID; any other id by its line's position.
-        let inst = match instance {
-            None => None,
-            Some(id) => Some(match guid_pack(id) {
-                Some(g) => (g, false),
-                None => (u128::from(instance_position(&self.stream.instances, id).unwrap_or(u32::MAX)), true),
-            }),
-        };
+        let inst = instance.map(|id| match guid_pack(id) {
+            Some(g) => (g, false),
+            None => (u128::from(instance_position(&self.stream.instances, id).unwrap_or(u32::MAX)), true),
+        });
         let positions = if inst.is_some_and(|(_, by_position)| by_position) || q.sort == EventSort::Instance { Some(self.positions()?) } else { None };
         let by_keys = |i: usize, k: &EventKey| -> bool {
             billing.is_none_or(|b| k.flags & REFUND == b)
