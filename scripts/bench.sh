@@ -13,9 +13,10 @@ MONTH=2026-03
 DATA=bench-data
 mkdir -p "$DATA"
 
-cargo build --release --quiet --bin partner-ledger --example bench
+cargo build --release --quiet --bin partner-ledger --example bench --example bench_window
 PL=target/release/partner-ledger
 BENCH=target/release/examples/bench
+WINDOW=target/release/examples/bench_window
 
 CSV="$DATA/stripe-$ROWS.csv"
 [ -s "$CSV" ] || "$BENCH" gen "$CSV" --rows "$ROWS" --instances "$INSTANCES" --month "$MONTH"
@@ -75,10 +76,28 @@ timed() { # label, repeat, command...
     printf "%s s%s|%d MB", t[mid], r, max/1024 }')
   row "$label" "" "${stats%|*}" "${stats#*|}"
 }
+# The window's path: the Rust calls the desktop's Month view makes (month_summary, the first
+# page of instances, the chart's top 10, the first page of events), then a later page, filters,
+# a sort, a search, each timed in one process that keeps the month's view (as the app does).
+# The median run of REPEAT by its first-rows time.
+window() { # label
+  local runs=() i
+  for ((i = 0; i < REPEAT; i++)); do
+    sync
+    runs+=("$("$WINDOW" "$DB" "$MONTH" 2>/dev/null)")
+  done
+  local mid
+  mid=$(printf '%s\n' "${runs[@]}" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^first_secs=/) { split($i, a, "="); print a[2], NR } }' | sort -n | awk '{ l[NR] = $2 } END { print l[int((NR + 1) / 2)] }')
+  local w=${runs[$((mid - 1))]}
+  row "$1: totals + first pages" "" "$(echo "$w" | field first_secs) s" "$(echo "$w" | field peak_mb) MB"
+  row "  later page / filter / sort / search (worst)" "" "$(echo "$w" | field worst_later_secs) s" ""
+}
 EVENTS=$("$PL" --db "$DB" report --month "$MONTH" | sed -n 's/^\([0-9]*\) events:.*/\1/p')
-timed "report --json, open month ($EVENTS events)" "$REPEAT" "$PL" --db "$DB" --json report --month "$MONTH"
+window "window, open month ($EVENTS events)"
+timed "report --json, open month" "$REPEAT" "$PL" --db "$DB" --json report --month "$MONTH"
 timed "report --wix-csv, open month" "$REPEAT" "$PL" --db "$DB" report --month "$MONTH" --wix-csv "$DATA/wix-open.csv"
 timed "approve --month" 1 "$PL" --db "$DB" approve --month "$MONTH"
+window "window, approved month"
 timed "report --json, approved month" "$REPEAT" "$PL" --db "$DB" --json report --month "$MONTH"
 timed "report --wix-csv, approved month" "$REPEAT" "$PL" --db "$DB" report --month "$MONTH" --wix-csv "$DATA/wix-approved.csv"
 cmp -s "$DATA/wix-open.csv" "$DATA/wix-approved.csv" || echo "warning: the approved month's Wix CSV differs from the open month's" >&2
