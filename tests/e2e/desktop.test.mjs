@@ -40,6 +40,34 @@ const badCsv = path.join(here, "fixtures", "stripe_itemized_bad_amount.csv");
 // revenue) and money received under a type the importer does not know (an exception).
 const paypalCsv = path.join(here, "fixtures", "paypal_unknown_type.csv");
 const SEPTEMBER = "2026-09";
+// A generated month of 100,000 events (July 2026), for the window's paged tables.
+const BIG_MONTH = "2026-07";
+const BIG_EVENTS = 100_000;
+
+/** A Stripe itemized export of `n` charges in July 2026 over 2,000 instances (amounts in cents,
+ * never floats). */
+function bigExport(file, n) {
+  const header = readFileSync(goodCsv, "utf8").split("\n")[0];
+  const two = (v) => String(v).padStart(2, "0");
+  const money = (c) => `${Math.floor(c / 100)}.${two(c % 100)}`;
+  const out = [header];
+  for (let i = 0; i < n; i++) {
+    const day = 1 + (i % 31);
+    const s = (i * 7) % 86_400;
+    const at = `2026-07-${two(day)} ${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+    const inst = i % 2000;
+    const guid = `${(0x10000000 + inst * 7919).toString(16).slice(-8)}-0000-4000-8000-${inst.toString(16).padStart(12, "0")}`;
+    const gross = 1000 + (i % 90) * 100 + (i % 7);
+    const fee = 30 + (i % 50);
+    const id = String(i).padStart(8, "0");
+    out.push(
+      `"po_BIG","2026-08-09 20:00:00","txn_BIG${id}","${at}","${at}","2026-08-01 00:00:00","2026-08-01 00:00:00","usd",` +
+        `"${money(gross)}","${money(fee)}","${money(gross - fee)}","charge","ch_BIG${id}","Pro plan - monthly","${money(gross)}","usd",` +
+        `"cus_BIG${id}","ch_BIG${id}","pi_BIG${id}","in_BIG${id}","${guid}",""`,
+    );
+  }
+  writeFileSync(file, out.join("\n") + "\n");
+}
 const WAIT = 30_000;
 
 /** A free TCP port on loopback. */
@@ -194,7 +222,7 @@ function step(name, fn) {
   });
 }
 
-describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
+describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
   before(async () => {
     assert.ok(existsSync(app), `the desktop binary is missing: ${app} (build it: make desktop)`);
     assert.ok(existsSync(cli), `the CLI binary is missing: ${cli} (cargo build -p partner-ledger)`);
@@ -439,5 +467,44 @@ describe("Partner Ledger desktop window", { timeout: 300_000 }, () => {
     const audit = runCli(["audit", "list", "--json"]);
     assert.match(audit, /General Payment/, "the classification is in the audit log");
     await screenshot("10-classified");
+  });
+
+  step("opens a month of 100,000 events and scrolls its event table", async () => {
+    const big = path.join(tmp, "stripe_july_100k.csv");
+    bigExport(big, BIG_EVENTS);
+    runCli(["import", big]);
+    const expected = JSON.parse(
+      execFileSync(cli, ["--db", dbFile, "--json", "report", "--month", BIG_MONTH], { encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 30 }),
+    );
+    assert.equal(expected.totals.events, BIG_EVENTS);
+
+    // The months are read again when the view is shown.
+    await openTab("imports");
+    const panel = await openTab("month");
+    const picker = await panel.findElement(byTestId("month-picker"));
+    await driver.wait(async () => (await picker.findElements(By.css(`option[value="${BIG_MONTH}"]`))).length === 1, WAIT, "July never listed");
+    const started = Date.now();
+    await (await picker.findElement(By.css(`option[value="${BIG_MONTH}"]`))).click();
+    const table = await visible(byTestId("events-table"));
+    const row = (i) => By.css(`[data-testid="events-table"] tbody tr[data-index="${i}"]:not([data-loading])`);
+    await driver.wait(until.elementLocated(row(0)), 60_000, "the first events never showed");
+    const firstRows = Date.now() - started;
+    console.log(`# time to the first event rows of a ${BIG_EVENTS}-event month: ${firstRows} ms`);
+    const count = await visible(byTestId("events-table-count"));
+    assert.match(await count.getText(), /100,000 events/);
+    const totals = await panel.findElement(byTestId("month-totals"));
+    assert.equal(await totals.findElement(By.css('[data-col="gross"] dd')).getAttribute("data-value"), expected.totals.gross);
+    // Only the rows in view are in the page: far fewer than the month's events.
+    const drawn = await driver.findElements(By.css('[data-testid="events-table"] tbody tr'));
+    assert.ok(drawn.length > 5 && drawn.length < 200, `${drawn.length} rows drawn`);
+
+    // Scroll to the middle, then to the end: each time the rows there are the engine's.
+    for (const at of [BIG_EVENTS / 2, BIG_EVENTS - 1]) {
+      await driver.executeScript("arguments[0].scrollTop = arguments[1];", table, at * 32);
+      const r = await driver.wait(until.elementLocated(row(at)), 60_000, `row ${at} never showed`);
+      assert.equal(await r.getAttribute("data-event"), expected.events[at].id, `row ${at}`);
+    }
+    await driver.executeScript("arguments[0].scrollIntoView({ block: 'end' });", table);
+    await screenshot("11-100k-events-scrolled");
   });
 });
