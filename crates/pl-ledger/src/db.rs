@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_direction", include_str!("../migrations/0005_direction.sql")),
     ("0006_frozen_app_id", include_str!("../migrations/0006_frozen_app_id.sql")),
     ("0007_record_hashes", include_str!("../migrations/0007_record_hashes.sql")),
+    ("0008_events_by_month_state", include_str!("../migrations/0008_events_by_month_state.sql")),
 ];
 
 /// How long a write waits for another process's write (an import, a submission) to finish.

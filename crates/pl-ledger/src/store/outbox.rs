@@ -7,12 +7,12 @@ use crate::Result;
 
 /// Whether any event is `sending` (read without the write lock).
 pub(crate) fn any_sending(conn: &Connection) -> Result<bool> {
-    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE state = 'sending')", [], |r| r.get(0))?)
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE month IN (SELECT month FROM months) AND state = 'sending')", [], |r| r.get(0))?)
 }
 
 /// The ids of the `sending` events.
 pub(crate) fn sending_ids(conn: &Connection) -> Result<Vec<String>> {
-    Ok(conn.prepare("SELECT id FROM events WHERE state = 'sending' ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    Ok(conn.prepare("SELECT id FROM events WHERE month IN (SELECT month FROM months) AND state = 'sending' ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Every `sending` event becomes `uncertain` with `last_error`, its open attempt finished at
@@ -20,10 +20,10 @@ pub(crate) fn sending_ids(conn: &Connection) -> Result<Vec<String>> {
 pub(crate) fn sending_to_uncertain(conn: &Connection, now: &str, attempt_message: &str, last_error: &str) -> Result<()> {
     conn.execute(
         "UPDATE outbox_attempts SET finished_at = ?1, outcome = 'crashed', message = ?2 \
-         WHERE finished_at IS NULL AND event_id IN (SELECT id FROM events WHERE state = 'sending')",
+         WHERE finished_at IS NULL AND event_id IN (SELECT id FROM events WHERE month IN (SELECT month FROM months) AND state = 'sending')",
         params![now, attempt_message],
     )?;
-    conn.execute("UPDATE events SET state = 'uncertain', last_error = ?1 WHERE state = 'sending'", [last_error])?;
+    conn.execute("UPDATE events SET state = 'uncertain', last_error = ?1 WHERE month IN (SELECT month FROM months) AND state = 'sending'", [last_error])?;
     Ok(())
 }
 

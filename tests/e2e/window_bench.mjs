@@ -1,0 +1,105 @@
+// The window's path, measured once in the real window (`make bench`): the release desktop app
+// on a ledger with a large month, driven by WebDriver under Xvfb. Prints `key=value` pairs: the
+// time from opening the Month view to its first event rows, then to a later page after a
+// scroll, and the peak memory of the app and of WebKit's web process.
+//
+//   node window_bench.mjs LEDGER MONTH
+// Environment: E2E_APP (default: <target>/release/partner-ledger-desktop), TAURI_DRIVER.
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Builder, By, Capabilities, until } from "selenium-webdriver";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+const [ledger, month] = process.argv.slice(2);
+if (!ledger || !month) {
+  console.error("usage: node window_bench.mjs LEDGER MONTH");
+  process.exit(2);
+}
+const app = process.env.E2E_APP || path.join(repo, "target", "release", "partner-ledger-desktop");
+const tauriDriver =
+  process.env.TAURI_DRIVER || [path.join(os.homedir(), ".cargo", "bin", "tauri-driver")].find((p) => existsSync(p)) || "tauri-driver";
+const WAIT = 120_000;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port}`);
+}
+
+/** Peak resident memory (MB) of the processes whose command name starts with `name`. */
+function peakMb(name) {
+  let max = 0;
+  for (const pid of execFileSync("pgrep", ["-f", name], { encoding: "utf8" }).split("\n").filter(Boolean)) {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (m) max = Math.max(max, Math.round(Number(m[1]) / 1024));
+    } catch {
+      // gone
+    }
+  }
+  return max;
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "pl-window-bench-"));
+const log = openSync(path.join(tmp, "driver.log"), "w");
+const port = await freePort();
+const driverProc = spawn(tauriDriver, ["--port", String(port), "--native-port", String(await freePort())], {
+  env: { ...process.env, PARTNER_LEDGER_DB: ledger, NO_AT_BRIDGE: "1" },
+  stdio: ["ignore", log, log],
+});
+closeSync(log);
+let driver;
+try {
+  await waitForPort(port, 20_000);
+  const caps = new Capabilities();
+  caps.setBrowserName("wry");
+  caps.set("tauri:options", { application: app });
+  driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
+  const tab = await driver.wait(until.elementLocated(By.css('[data-testid="tab-month"]')), WAIT);
+  const started = Date.now();
+  await tab.click();
+  const firstRow = By.css('[data-testid="events-table"] tbody tr[data-index="0"]:not([data-loading])');
+  await driver.wait(until.elementLocated(firstRow), WAIT, "the first event rows never showed");
+  const firstRows = Date.now() - started;
+  const picker = await driver.findElement(By.css('[data-testid="month-picker"]'));
+  const shown = await picker.getAttribute("value");
+  const count = await (await driver.findElement(By.css('[data-testid="events-table-count"]'))).getText();
+  const table = await driver.findElement(By.css('[data-testid="events-table"]'));
+  const at = 500_000;
+  const scrolled = Date.now();
+  await driver.executeScript("arguments[0].scrollTop = arguments[1];", table, at * 32);
+  await driver.wait(until.elementLocated(By.css(`[data-testid="events-table"] tbody tr[data-index="${at}"]:not([data-loading])`)), WAIT);
+  const laterPage = Date.now() - scrolled;
+  console.log(
+    `month=${shown} expected_month=${month} events="${count}" first_rows_ms=${firstRows} later_page_ms=${laterPage} ` +
+      `app_peak_mb=${peakMb("partner-ledger-desktop")} webkit_peak_mb=${peakMb("WebKitWebProcess")}`,
+  );
+} finally {
+  if (driver) await driver.quit().catch(() => {});
+  if (driverProc.exitCode === null) driverProc.kill("SIGTERM");
+  rmSync(tmp, { recursive: true, force: true });
+}
