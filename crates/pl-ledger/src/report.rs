@@ -298,7 +298,7 @@ impl ReportStream {
                 if !buf.is_empty() {
                     buf.push(b',');
                 }
-                json_instance(k.text(&mut t), s, buf);
+                serde_json::to_writer(&mut *buf, &s.line(k.text(&mut t))).map_err(|e| Error::Refused(format!("cannot write the report: {e}")))?;
             }
             Ok(())
         }, Some(b','))?;
@@ -309,8 +309,7 @@ impl ReportStream {
                 if !buf.is_empty() {
                     buf.push(b',');
                 }
-                json_event(e, &mut sc, buf);
-                Ok(())
+                serde_json::to_writer(&mut *buf, &line_of(e, &mut sc)).map_err(|e| Error::Refused(format!("cannot write the report: {e}")))
             })
         }, Some(b','))?;
         out.write_all(&summary[events_at..]).map_err(io)?;
@@ -738,24 +737,6 @@ fn lines(instances: &[(InstanceKey, Sums)]) -> Vec<InstanceLine> {
     })
 }
 
-/// Appends one instance line as the JSON object `report --json` prints (the fields of
-/// `InstanceLine`, in its order).
-fn json_instance(id: &str, s: &Sums, j: &mut Vec<u8>) {
-    let mut n = itoa::Buffer::new();
-    j.extend_from_slice(b"{\"instance_id\":");
-    json_str(j, id);
-    j.extend_from_slice(b",\"charges\":");
-    j.extend_from_slice(n.format(s.charges).as_bytes());
-    j.extend_from_slice(b",\"refunds\":");
-    j.extend_from_slice(n.format(s.refunds).as_bytes());
-    let mut b = [0u8; 48];
-    for (key, v) in [(&b",\"gross\":\""[..], s.gross), (b"\",\"expenses\":\"", s.expenses), (b"\",\"net\":\"", s.net), (b"\",\"wix_share\":\"", s.wix_share)] {
-        j.extend_from_slice(key);
-        j.extend_from_slice(events::fmt2_bytes(v, &mut b));
-    }
-    j.extend_from_slice(b"\"}");
-}
-
 /// What the Wix rows need besides the events.
 struct Fmt {
     tz: chrono_tz::Tz,
@@ -858,101 +839,7 @@ impl Scratch {
     }
 }
 
-/// Whether serde_json writes `s` as is between quotes: no control character, `"` or `\`.
-#[inline]
-fn json_plain(s: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` is zero (classic SWAR test; exact when no byte is at 0x80 or above is
-    // needed, so bytes >= 0x80 are masked out by `!x`).
-    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        // Bytes below 0x20: (x - 0x20 per byte) borrows into the top bit where x's top bit is 0.
-        let below = x.wrapping_sub(0x2020_2020_2020_2020) & !x & HI;
-        if below | has_zero(x ^ 0x2222_2222_2222_2222) | has_zero(x ^ 0x5c5c_5c5c_5c5c_5c5c) != 0 {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
-}
-
-/// Appends `s` as a JSON string, as serde_json writes it.
-#[inline]
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    if json_plain(s.as_bytes()) {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        json_escaped(out, s);
-    }
-}
-
-/// `json_str` of a string with something to escape (rare: out of line).
-#[cold]
-#[inline(never)]
-fn json_escaped(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("a Vec takes any write");
-}
-
-/// Appends one event as the JSON object `report --json` prints (the fields of `EventLine`, in
-/// its order).
-fn json_event(e: &events::EventRef<'_>, sc: &mut Scratch, j: &mut Vec<u8>) {
-    let t = sc.texts(e);
-    j.reserve(1024 + t.product.len() + t.note.len());
-    j.extend_from_slice(b"{\"id\":");
-    match e.id {
-        events::EventId::Txn(id) | events::EventId::Manual(id) => {
-            j.extend_from_slice(if matches!(e.id, events::EventId::Txn(_)) { b"\"tx-" } else { b"\"mr-" });
-            j.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
-            j.push(b'"');
-        }
-        events::EventId::Stored(s) => json_str(j, s),
-    }
-    j.extend_from_slice(b",\"instance_id\":");
-    json_str(j, e.instance_id);
-    j.extend_from_slice(match e.billing {
-        BillingType::Charge => b",\"billing_type\":\"CHARGE\"",
-        BillingType::Refund => b",\"billing_type\":\"REFUND\"",
-    });
-    j.extend_from_slice(b",\"created_date\":");
-    if e.created_secs.is_some() {
-        // Digits and separators: nothing to escape.
-        j.push(b'"');
-        j.extend_from_slice(e.created_date.as_bytes());
-        j.push(b'"');
-    } else {
-        json_str(j, e.created_date);
-    }
-    // Amounts and rates are digits, `-` and `.`: nothing to escape.
-    let [gross, expenses, net, share] = t.amounts.texts();
-    for (key, v) in [(&b",\"gross\":\""[..], gross), (b"\",\"expenses\":\"", expenses), (b"\",\"net\":\"", net), (b"\",\"rate\":\"", t.rate), (b"\",\"wix_share\":\"", share)] {
-        j.extend_from_slice(key);
-        j.extend_from_slice(v.as_bytes());
-    }
-    j.push(b'"');
-    j.extend_from_slice(b",\"source\":");
-    json_str(j, e.source);
-    j.extend_from_slice(b",\"source_id\":");
-    match e.source_id {
-        Some(s) => json_str(j, s),
-        None => j.extend_from_slice(b"null"),
-    }
-    j.extend_from_slice(if e.late { b",\"late\":true" } else { b",\"late\":false" });
-    j.extend_from_slice(b",\"state\":");
-    json_str(j, e.state);
-    j.extend_from_slice(b",\"product\":");
-    json_str(j, t.product);
-    j.extend_from_slice(b",\"expense_note\":");
-    json_str(j, t.note);
-    j.extend_from_slice(b",\"rate_basis\":");
-    json_str(j, t.basis);
-    j.push(b'}');
-}
-
-/// One event as reports show it: what [`json_event`] writes, as a value.
+/// One event as reports show it (`report --json` serialises it, `Ledger::report` keeps it).
 pub(crate) fn line_of(e: &events::EventRef<'_>, sc: &mut Scratch) -> EventLine {
     let t = sc.texts(e);
     let [gross, expenses, net, wix_share] = t.amounts.texts();
@@ -1202,26 +1089,6 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_str_writes_what_serde_json_writes() {
-        let mut cases: Vec<String> = (0u32..0x80).map(|b| char::from_u32(b).unwrap().to_string()).collect();
-        for s in ["", "plain", "Pro plan - monthly", "a\"b", "back\\slash", "tab\there", "line\nbreak", "\u{7f}", "é ü 漢字 🎉", "0123456\"", "01234567\u{1}", "=HYPERLINK(\"x\")"] {
-            cases.push(s.to_string());
-        }
-        for b in 0u8..0x80 {
-            for at in 0..17 {
-                let mut s: String = "abcdefghijklmnopq".into();
-                s.replace_range(at..at + 1, &char::from(b).to_string());
-                cases.push(s);
-            }
-        }
-        for s in cases {
-            let mut out = Vec::new();
-            json_str(&mut out, &s);
-            assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
-        }
-    }
 
     fn amount() -> impl proptest::strategy::Strategy<Value = Decimal> {
         use proptest::prelude::*;
