@@ -586,6 +586,40 @@ pub(crate) fn set_undone(conn: &Connection, batch_id: i64, first: i64, last: i64
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
+    fn cache(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "cache_size", |r| r.get(0)).unwrap()
+    }
+
+    fn txns_indexes(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'txns' AND sql IS NOT NULL ORDER BY name").unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn a_bulk_load_gives_back_the_indexes_and_cache_it_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::db::open(&dir.path().join("l.sqlite")).unwrap();
+        let indexes = txns_indexes(&conn);
+        assert!(indexes.iter().any(|(n, _)| n == "txns_dedup") && indexes.iter().any(|(n, _)| n == "txns_charge"));
+        let tx = conn.transaction().unwrap();
+        let bulk = super::begin_bulk_load(&tx).unwrap();
+        let during = txns_indexes(&tx);
+        assert!(!during.iter().any(|(n, _)| n == "txns_dedup" || n == "txns_charge"), "{during:?}");
+        super::end_bulk_load(&tx, bulk).unwrap();
+        assert_eq!(txns_indexes(&tx), indexes, "the same indexes, by the same SQL");
+        tx.commit().unwrap();
+        // The import's cache is its own: what the connection had is back, also after a failure.
+        conn.pragma_update(None, "cache_size", -2000).unwrap();
+        let seen = super::with_import_cache(&mut conn, |c| Ok(cache(c))).unwrap();
+        assert_eq!((seen, cache(&conn)), (-super::IMPORT_CACHE_KIB, -2000));
+        let err = super::with_import_cache(&mut conn, |_| -> crate::Result<()> { Err(crate::Error::Refused("no".into())) });
+        assert!(err.is_err());
+        assert_eq!(cache(&conn), -2000);
+    }
+
     #[test]
     fn both_sql_forms_list_the_event_kinds() {
         let listed: Vec<&str> = super::EVENT_KINDS_SQL.trim_matches(['(', ')']).split(", ").map(|k| k.trim_matches('\'')).collect();
