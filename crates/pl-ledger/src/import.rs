@@ -1,5 +1,6 @@
 //! Applying a parsed export to the ledger: one transaction per file, dedup by row key, instance
-//! resolution, batches and their undo.
+//! resolution, batches and their undo. The threads, decisions and messages are here; every
+//! statement is the store's (`store::batches`, `store::txns`).
 //!
 //! Invariant: a file with any bad row changes nothing; a file imports whole or not at all.
 use std::io::Read;
