@@ -1,5 +1,6 @@
 //! Applying a parsed export to the ledger: one transaction per file, dedup by row key, instance
-//! resolution, batches and their undo.
+//! resolution, batches and their undo. The threads, decisions and messages are here; every
+//! statement is the store's (`store::batches`, `store::txns`).
 //!
 //! Invariant: a file with any bad row changes nothing; a file imports whole or not at all.
 use std::io::Read;
@@ -7,25 +8,13 @@ use std::path::Path;
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use pl_import::{Format, ParseOptions, Row, RowKind};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::raw::{RawInsert, Val};
-use crate::{audit, classify, now_rfc3339, resolve, settings, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
-
-macro_rules! insert_txn {
-    () => {
-        "INSERT INTO txns (batch_id, line, key_hash, dedup_key, source_id, kind, skip_reason, \
-         occurred_at, occurred_ts, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, charge_hash, \
-         original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by, type_name, fingerprint) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
-    };
-}
-/// A row, unless its key is live (the dedup index decides).
-const INSERT_TXN: &str = concat!(insert_txn!(), " ON CONFLICT(key_hash) WHERE undone = 0 DO NOTHING");
-/// A row whose key the bulk load's [`KeySet`] found new (there is no dedup index then).
-const INSERT_TXN_BULK: &str = insert_txn!();
+use crate::store::batches::{self, StoredChunk};
+use crate::store::txns::{self, NewTxn, TxnWriter};
+use crate::{audit, classify, now_rfc3339, resolve, settings, store, BatchSummary, Error, ImportOptions, ImportReport, RejectedRow, Result};
 
 /// The 64-bit key of a text in the hash indexes (xxh3, stable across versions and machines).
 /// Every lookup through it also compares the text itself.
@@ -146,23 +135,20 @@ impl RecordSet {
     /// The record hashes of the live batches (16 bytes each, little-endian), `count` of them.
     fn load(conn: &Connection, count: usize) -> Result<RecordSet> {
         let mut set = RecordSet { slots: vec![0; (count + count / 4).max(16)] };
-        let mut stmt = conn.prepare(
-            "SELECT r.hashes FROM batch_records r JOIN batches b ON b.id = r.batch_id WHERE b.undone_at IS NULL",
-        )?;
-        let mut rows = stmt.query([])?;
         let mut len = 0usize;
-        while let Some(r) = rows.next()? {
-            for chunk in r.get_ref(0)?.as_blob()?.chunks_exact(16) {
+        batches::for_each_live_records(conn, |blob| {
+            for chunk in blob.chunks_exact(16) {
                 let mut bytes = [0u8; 16];
                 bytes.copy_from_slice(chunk);
                 // Never full: a blob longer than its batch's count said ends the load early
                 // (only possible in a ledger edited by hand; the rows left out are parsed).
                 if len + 1 >= set.slots.len() {
-                    return Ok(set);
+                    return false;
                 }
                 len += usize::from(set.insert(u128::from_le_bytes(bytes)));
             }
-        }
+            true
+        })?;
         Ok(set)
     }
 
@@ -210,8 +196,8 @@ const RECORD_BLOCK: usize = 65_536;
 /// of the ledger's (a daily export into a year of them) probes the dedup index row by row.
 fn known_records(tx: &Connection, path: &Path) -> Result<Option<RecordSet>> {
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
-    let stored = live_records(tx)?;
+    let ledger_rows = txns::max_id(tx)?;
+    let stored = batches::live_record_count(tx)?;
     if stored == 0 || estimate_rows(path, file_len).saturating_mul(32) < ledger_rows {
         return Ok(None);
     }
@@ -239,7 +225,7 @@ pub struct Floor {
 pub fn duplicate_floor(conn: &Connection, path: &Path) -> Result<Floor> {
     let t = std::time::Instant::now();
     let opts = parse_options(conn, &ImportOptions::default())?;
-    let set = RecordSet::load(conn, live_records(conn)?)?;
+    let set = RecordSet::load(conn, batches::live_record_count(conn)?)?;
     let load_secs = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
     sha256_file(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
@@ -247,17 +233,6 @@ pub fn duplicate_floor(conn: &Connection, path: &Path) -> Result<Floor> {
     let t = std::time::Instant::now();
     let parsed = pl_import::parse_path_known(path, &opts, true, |h| set.contains(h), |_, _| {}, |_| {})?;
     Ok(Floor { rows: parsed.rows_read, known: parsed.rows_known, load_secs, sha_secs, scan_secs: t.elapsed().as_secs_f64() })
-}
-
-/// How many record hashes the live batches hold.
-fn live_records(conn: &Connection) -> Result<usize> {
-    let n: i64 = conn.query_row(
-        "SELECT coalesce(sum(length(r.hashes)) / 16, 0) FROM batch_records r JOIN batches b ON b.id = r.batch_id \
-         WHERE b.undone_at IS NULL",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// Rows travel from the parsing thread to the writing one in blocks of this many.
@@ -307,19 +282,6 @@ fn read_range(path: &Path, offset: u64, len: usize) -> std::io::Result<Vec<u8>> 
     Ok(raw)
 }
 
-/// The chunk hashes of every stored file (undone batches keep their files too).
-fn stored_chunks(conn: &Connection) -> Result<std::collections::HashSet<u128>> {
-    let mut stmt = conn.prepare("SELECT chunk_hash FROM batch_files WHERE chunk_hash IS NOT NULL AND same_batch IS NULL")?;
-    let mut rows = stmt.query([])?;
-    let mut set = std::collections::HashSet::new();
-    while let Some(r) = rows.next()? {
-        if let Ok(bytes) = <[u8; 16]>::try_from(r.get_ref(0)?.as_blob()?) {
-            set.insert(u128::from_le_bytes(bytes));
-        }
-    }
-    Ok(set)
-}
-
 /// Stores a chunk of the batch's file as `seq`: a known chunk whose bytes a stored one holds,
 /// checked byte for byte, as a reference to it; any other compressed.
 fn store_chunk(conn: &Connection, path: &Path, batch_id: i64, seq: i64, chunk: Chunk) -> Result<()> {
@@ -327,41 +289,16 @@ fn store_chunk(conn: &Connection, path: &Path, batch_id: i64, seq: i64, chunk: C
         Chunk::New { hash, data } => (hash, data),
         Chunk::Known { hash, offset, len } => {
             let raw = read_range(path, offset, len).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-            let found = {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT batch_id, seq, data FROM batch_files WHERE chunk_hash = ?1 AND same_batch IS NULL",
-                )?;
-                let mut rows = stmt.query([&hash.to_le_bytes()[..]])?;
-                let mut found = None;
-                while let Some(r) = rows.next()? {
-                    let same = r
-                        .get_ref(2)?
-                        .as_blob()
-                        .ok()
-                        .and_then(|b| lz4_flex::block::decompress_size_prepended(b).ok())
-                        .is_some_and(|stored| stored == raw);
-                    if same {
-                        found = Some((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?));
-                        break;
-                    }
-                }
-                found
-            };
+            let found = batches::find_chunk(conn, hash, |stored| {
+                lz4_flex::block::decompress_size_prepended(stored).is_ok_and(|stored| stored == raw)
+            })?;
             match found {
-                Some((b, sq)) => {
-                    conn.prepare_cached(
-                        "INSERT INTO batch_files (batch_id, seq, data, same_batch, same_seq) VALUES (?1, ?2, X'', ?3, ?4)",
-                    )?
-                    .execute(params![batch_id, seq, b, sq])?;
-                    return Ok(());
-                }
+                Some((b, sq)) => return batches::add_chunk_ref(conn, batch_id, seq, b, sq),
                 None => (hash, lz4_flex::block::compress_prepend_size(&raw)),
             }
         }
     };
-    conn.prepare_cached("INSERT INTO batch_files (batch_id, seq, data, chunk_hash) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![batch_id, seq, data, &hash.to_le_bytes()[..]])?;
-    Ok(())
+    batches::add_chunk(conn, batch_id, seq, &data, hash)
 }
 
 /// A row made ready for its INSERT on the parsing thread, so the writer only writes.
@@ -437,11 +374,6 @@ fn sha256_file(path: &Path) -> std::io::Result<(String, bool)> {
     Ok((hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(), slash))
 }
 
-/// Page cache for the length of an import (KiB). The dedup and charge indexes take random
-/// inserts; with the default cache their pages are spilled and read back for every few rows.
-/// 40 MiB keeps a 1M-row import (and its index rebuild) within its memory budget (≤ 150 MB peak).
-const IMPORT_CACHE_KIB: i64 = 40 * 1024;
-
 /// The same file imported again: when a live batch of a Stripe format was made from a file
 /// with the same SHA-256 and took every one of its rows, every row of this file is still live
 /// (rows only leave with their batch's undo), so the import would only count duplicates. The
@@ -449,28 +381,13 @@ const IMPORT_CACHE_KIB: i64 = 40 * 1024;
 /// not depend on options; a file with no `/` has no slash dates, so no day/month decision
 /// (and no `--date-order` conflict) can differ from the first import.
 fn same_file_batch(conn: &Connection, sha: &str, opts: &ImportOptions) -> Result<Option<(String, u32)>> {
-    let found: Option<(String, u32)> = conn
-        .query_row(
-            "SELECT format, rows_read FROM batches WHERE sha256 = ?1 AND undone_at IS NULL AND rows_read > 0 \
-             AND imported + skipped + sent + unclassified = rows_read AND format IN ('stripe-itemized', 'stripe-balance') ORDER BY id LIMIT 1",
-            [sha],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let found = batches::complete_stripe_batch_of(conn, sha)?;
     Ok(found.filter(|(format, _)| opts.format.as_deref().is_none_or(|f| f.trim() == format)))
 }
 
 /// Whether a live Stripe batch could be this file again (then the file is hashed before it is parsed).
 fn may_be_reimport(conn: &Connection) -> Result<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM batches WHERE undone_at IS NULL AND rows_read > 0 AND imported + skipped + sent + unclassified = rows_read \
-             AND format IN ('stripe-itemized', 'stripe-balance') LIMIT 1",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    batches::any_complete_stripe_batch(conn)
 }
 
 pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<ParseOptions> {
@@ -483,9 +400,7 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
         })?),
     };
     let mut mappings = std::collections::HashMap::new();
-    let mut stmt = conn.prepare("SELECT name, toml FROM column_mappings")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-        let (name, text) = row?;
+    for (name, text) in store::mappings::all_toml(conn)? {
         mappings.insert(name.clone(), pl_import::Mapping::from_toml_str(&name, &text)?);
     }
     if let Some(Format::Mapped(name)) = &format {
@@ -538,16 +453,7 @@ pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptio
 }
 
 fn import_once(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_pass: bool) -> Result<ImportReport> {
-    let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
-    let bigger = cache > -IMPORT_CACHE_KIB && cache < IMPORT_CACHE_KIB * 1024 / 4096;
-    if bigger {
-        conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
-    }
-    let result = import_cached(conn, path, opts, one_pass);
-    if bigger {
-        conn.pragma_update(None, "cache_size", cache)?;
-    }
-    result
+    txns::with_import_cache(conn, |conn| import_cached(conn, path, opts, one_pass))
 }
 
 fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_pass: bool) -> Result<ImportReport> {
@@ -578,16 +484,10 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     };
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tx = conn.transaction()?;
-    let now = now_rfc3339();
-    tx.execute(
-        "INSERT INTO batches (file_name, sha256, format, imported_at, imported_by, rows_read, imported, duplicates, skipped) \
-         VALUES (?1, '', '', ?2, ?3, 0, 0, 0, 0)",
-        params![file_name, now, opts.by],
-    )?;
-    let batch_id = tx.last_insert_rowid();
+    let batch_id = batches::start(&tx, &file_name, &now_rfc3339(), &opts.by)?;
     let mut bulk = bulk_load_start(&tx, path)?;
     let known = known_records(&tx, path)?;
-    let chunks = if opts.dry_run { Default::default() } else { stored_chunks(&tx)? };
+    let chunks = if opts.dry_run { Default::default() } else { batches::stored_chunk_hashes(&tx)? };
 
     let mut report = ImportReport {
         file: path.display().to_string(),
@@ -713,15 +613,19 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             })
         });
         let mut db_error: Option<Error> = None;
-        let sql = if bulk.is_some() { INSERT_TXN_BULK } else { INSERT_TXN };
-        let mut insert = RawInsert::new(&tx, sql).expect("the insert statement is valid SQL");
+        let mut writer = match TxnWriter::new(&tx, bulk.is_some()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                db_error = Some(e);
+                None
+            }
+        };
         let mut seq = 0i64;
         // The record hashes of the rows this batch adds, stored by blocks.
         let mut records: Vec<u8> = Vec::new();
         let mut records_seq = 0i64;
         let mut store_records = |records: &mut Vec<u8>| -> Result<()> {
-            tx.prepare_cached("INSERT INTO batch_records (batch_id, seq, hashes) VALUES (?1, ?2, ?3)")?
-                .execute(params![batch_id, records_seq, records.as_slice()])?;
+            batches::add_records(&tx, batch_id, records_seq, records)?;
             records_seq += 1;
             records.clear();
             Ok(())
@@ -737,10 +641,11 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     rejected.push(RejectedRow { line: err.line, column: err.column, reason: err.reason })
                 }
                 Msg::Rows(rows) if writing => {
+                    // `writing`: there was no error, so there is a writer.
+                    let Some(writer) = writer.as_mut() else { continue };
                     for p in &rows {
-                        match insert_row(&tx, &mut insert, batch_id, p, bulk.as_mut()) {
-                            Ok(Inserted::New) => {
-                                let id = tx.last_insert_rowid();
+                        match insert_row(&tx, writer, batch_id, p, bulk.as_mut()) {
+                            Ok(Inserted::New(id)) => {
                                 first_txn.get_or_insert(id);
                                 last_txn = id;
                                 records.extend_from_slice(&p.record.to_le_bytes());
@@ -827,10 +732,12 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     if new_rows == 0 || (opts.dry_run && candidates == 0 && report.unclassified == 0) {
         return Ok(report);
     }
-    bulk_load_end(&tx, bulk)?;
+    if let Some(Bulk { indexes, .. }) = bulk {
+        txns::end_bulk_load(&tx, indexes)?;
+    }
     // The operator's classifications apply to the new rows (by the batch's format), and refund
     // candidates whose charge is in the ledger become refunds, in this transaction.
-    tx.execute("UPDATE batches SET format = ?2 WHERE id = ?1", params![batch_id, report.format])?;
+    batches::set_format(&tx, batch_id, &report.format)?;
     classify::apply(&tx, None)?;
     resolve::resolve_pending(&tx)?;
     if let Some(first) = first_txn {
@@ -839,22 +746,21 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     if opts.dry_run {
         return Ok(report);
     }
-    tx.execute(
-        "UPDATE batches SET sha256 = ?2, format = ?3, rows_read = ?4, imported = ?5, duplicates = ?6, skipped = ?7, \
-         first_txn = ?8, last_txn = ?9, sent = ?10, unclassified = ?11 WHERE id = ?1",
-        params![
-            batch_id,
-            sha,
-            report.format,
-            report.rows_read,
-            report.imported,
-            report.duplicates,
-            report.skipped,
+    batches::finish(
+        &tx,
+        batch_id,
+        &batches::BatchCounts {
+            sha256: &sha,
+            format: &report.format,
+            rows_read: report.rows_read,
+            imported: report.imported,
+            duplicates: report.duplicates,
+            skipped: report.skipped,
+            sent: report.sent,
+            unclassified: report.unclassified,
             first_txn,
             last_txn,
-            report.sent,
-            report.unclassified
-        ],
+        },
     )?;
     for (payout, (items, net)) in &payouts {
         add_payout_items(&tx, payout, *items as i64, *net)?;
@@ -870,13 +776,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
 /// where they belong now (a classified row as imported or skipped, a promoted refund candidate
 /// as imported).
 fn count_changed_kinds(tx: &Connection, first: i64, last: i64, report: &mut ImportReport) -> Result<()> {
-    // Through the small `kind_from` index (`+id`: not a scan of the batch's rowid range).
-    let mut stmt = tx.prepare(
-        "SELECT kind, kind_from, count(*) FROM txns WHERE kind_from IS NOT NULL AND +id BETWEEN ?1 AND ?2 GROUP BY kind, kind_from",
-    )?;
-    let mut rows = stmt.query([first, last])?;
-    while let Some(r) = rows.next()? {
-        let (kind, from, n): (String, String, u32) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    for (kind, from, n) in txns::changed_kinds(tx, first, last)? {
         match from.as_str() {
             "rule" => report.unclassified = report.unclassified.saturating_sub(n),
             _ => report.sent = report.sent.saturating_sub(n),
@@ -892,7 +792,8 @@ fn count_changed_kinds(tx: &Connection, first: i64, last: i64, report: &mut Impo
 
 /// What became of one row of a file.
 enum Inserted {
-    New,
+    /// The new row's id.
+    New(i64),
     /// Its key is live with the same content.
     Duplicate,
     /// Its key is live with other content: the file is refused.
@@ -903,12 +804,10 @@ enum Inserted {
 /// differs). In a bulk load the [`KeySet`] stands for the dedup index, and a refund, dispute or
 /// reversal without metadata takes its charge's instance as it is inserted (see
 /// [`Bulk::charges`]).
-fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Prepared, mut bulk: Option<&mut Bulk>) -> Result<Inserted> {
+fn insert_row(conn: &Connection, writer: &mut TxnWriter<'_>, batch_id: i64, p: &Prepared, mut bulk: Option<&mut Bulk>) -> Result<Inserted> {
     let row = &p.row;
     if let Some(id) = bulk.as_ref().and_then(|b| b.keys.get(p.key_hash as u64)) {
-        let (live, print): (String, Option<i64>) = conn
-            .prepare_cached("SELECT dedup_key, fingerprint FROM txns WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (live, print) = txns::key_and_fingerprint(conn, i64::from(id))?;
         same_key(row, &live)?;
         return seen_again(conn, batch_id, p, i64::from(id), print);
     }
@@ -920,9 +819,7 @@ fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Pr
         {
             match charges.get(hash as u64) {
                 Some(id) => {
-                    let (charge_ref, instance): (String, String) = conn
-                        .prepare_cached("SELECT charge_ref, instance_id FROM txns WHERE id = ?1")?
-                        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    let (charge_ref, instance) = txns::charge_ref_and_instance(conn, i64::from(id))?;
                     // A hash shared by another charge id (never seen) is left to `resolve_pending`.
                     (row.original_ref.as_deref() == Some(charge_ref.as_str())).then_some(instance)
                 }
@@ -936,49 +833,47 @@ fn insert_row(conn: &Connection, stmt: &mut RawInsert<'_>, batch_id: i64, p: &Pr
         (None, Some(i)) => (Some(i.as_str()), Some("charge")),
         (None, None) => (None, None),
     };
-    let n = stmt.run(&[
-        Val::Int(batch_id),
-        Val::Int(i64::from(row.line)),
-        Val::Int(p.key_hash),
-        Val::Text(&row.dedup_key),
-        Val::Text(&row.source_id),
-        Val::Text(row.kind.as_str()),
-        row.skip_reason.as_deref().into(),
-        Val::Text(&p.occurred_at),
-        Val::Int(p.occurred_ts),
-        Val::Text(&row.currency),
-        Val::Text(&p.gross),
-        Val::Text(&p.fee),
-        Val::Text(&p.net),
-        Val::Text(&p.tax),
-        p.bad_meta.as_deref().into(),
-        row.customer_key.as_deref().into(),
-        row.charge_ref.as_deref().into(),
-        p.charge_hash.into(),
-        row.original_ref.as_deref().into(),
-        p.original_hash.into(),
-        row.payout_ref.as_deref().into(),
-        row.conversion_ref.as_deref().into(),
-        row.description.as_deref().into(),
-        instance.into(),
-        resolved_by.into(),
-        row.type_name.as_deref().into(),
-        Val::Int(p.fingerprint),
-    ])?;
-    if let Some(bulk) = bulk.as_mut() {
-        let id = conn.last_insert_rowid() as u32;
-        bulk.keys.insert(p.key_hash as u64, id);
-        if let (Some(hash), Some(_), RowKind::Charge) = (p.charge_hash, &p.instance, row.kind) {
-            bulk.charges.insert(hash as u64, id);
+    let new = writer.insert(&NewTxn {
+        batch_id,
+        line: row.line,
+        key_hash: p.key_hash,
+        dedup_key: &row.dedup_key,
+        source_id: &row.source_id,
+        kind: row.kind.as_str(),
+        skip_reason: row.skip_reason.as_deref(),
+        occurred_at: &p.occurred_at,
+        occurred_ts: p.occurred_ts,
+        currency: &row.currency,
+        gross: &p.gross,
+        fee: &p.fee,
+        net: &p.net,
+        tax: &p.tax,
+        instance_meta: p.bad_meta.as_deref(),
+        customer_key: row.customer_key.as_deref(),
+        charge_ref: row.charge_ref.as_deref(),
+        charge_hash: p.charge_hash,
+        original_ref: row.original_ref.as_deref(),
+        original_hash: p.original_hash,
+        payout_ref: row.payout_ref.as_deref(),
+        conversion_ref: row.conversion_ref.as_deref(),
+        description: row.description.as_deref(),
+        instance_id: instance,
+        resolved_by,
+        type_name: row.type_name.as_deref(),
+        fingerprint: p.fingerprint,
+    })?;
+    if let Some(id) = new {
+        if let Some(bulk) = bulk.as_mut() {
+            // Row ids of a bulk load stay below 2M (`BULK_MAX_ROWS` with the ledger's rows).
+            let id = id as u32;
+            bulk.keys.insert(p.key_hash as u64, id);
+            if let (Some(hash), Some(_), RowKind::Charge) = (p.charge_hash, &p.instance, row.kind) {
+                bulk.charges.insert(hash as u64, id);
+            }
         }
-        return Ok(Inserted::New);
+        return Ok(Inserted::New(id));
     }
-    if n == 1 {
-        return Ok(Inserted::New);
-    }
-    let (id, live, print): (i64, String, Option<i64>) = conn
-        .prepare_cached("SELECT id, dedup_key, fingerprint FROM txns WHERE key_hash = ?1 AND undone = 0")?
-        .query_row([p.key_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (id, live, print) = txns::live_by_key_hash(conn, p.key_hash)?;
     same_key(row, &live)?;
     seen_again(conn, batch_id, p, id, print)
 }
@@ -990,14 +885,8 @@ fn seen_again(conn: &Connection, batch_id: i64, p: &Prepared, id: i64, print: Op
     if print == Some(p.fingerprint) {
         return Ok(Inserted::Duplicate);
     }
-    let (kind, kind_from, currency, ts, amounts, line, other_batch, file): (String, Option<String>, String, i64, [String; 4], u32, i64, String) =
-        conn.prepare_cached(
-            "SELECT t.kind, t.kind_from, t.currency, t.occurred_ts, t.gross, t.fee, t.net, t.tax, t.line, t.batch_id, b.file_name \
-             FROM txns t JOIN batches b ON b.id = t.batch_id WHERE t.id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?], r.get(8)?, r.get(9)?, r.get(10)?))
-        })?;
+    let txns::StoredContent { kind, kind_from, currency, occurred_ts: ts, amounts, line, batch_id: other_batch, file_name: file } =
+        txns::stored_content(conn, id)?;
     // What the file of the live row said of its kind, before the operator's changes.
     let file_kind = match kind_from.as_deref() {
         Some("rule") => "unclassified",
@@ -1058,20 +947,10 @@ fn same_key(row: &Row, live: &str) -> Result<()> {
     }
 }
 
-/// Page cache of a bulk load (KiB): with the random-key indexes dropped, rows and time keys
-/// are appended, so a small cache does; the memory goes to the in-memory keys instead.
-const BULK_CACHE_KIB: i64 = 16 * 1024;
-
-/// Indexes a bulk load builds at its end instead of updating row by row: the two whose keys are
-/// random hashes (an insert in random order touches a random page; one sort is far cheaper).
-/// The time and refund indexes stay: exports come in time order, so time keys are appended, and
-/// refunds are few.
-const BULK_INDEXES: [&str; 2] = ["txns_dedup", "txns_charge"];
-
-/// A bulk load in progress: the statements that re-create the dropped indexes and the live
-/// keys standing in for the dedup index.
+/// A bulk load in progress: the store's bulk load (the indexes it rebuilds at the end) and the
+/// live keys standing in for the dedup index.
 struct Bulk {
-    create: Vec<String>,
+    indexes: txns::BulkLoad,
     keys: KeySet,
     /// By charge id hash, the first live charge with an instance: the charge a refund without
     /// metadata takes its instance from (what [`resolve::resolve_pending`]'s first pass picks:
@@ -1093,71 +972,31 @@ fn estimate_rows(path: &Path, file_len: u64) -> i64 {
     (file_len / (head.len() / lines).max(1) as u64) as i64
 }
 
-/// The `(hash, row id)` pairs a query gives, first id kept per hash.
-fn load_keys(tx: &Connection, sql: &str, capacity: i64) -> Result<KeySet> {
-    let mut keys = KeySet::with_capacity(capacity as usize);
-    let mut stmt = tx.prepare(sql)?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        keys.insert(r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32);
-    }
-    Ok(keys)
-}
-
 /// A file with at least twice the rows the ledger holds (a first import, a large backfill) is a bulk
-/// load: the indexes on random keys are dropped for the load and created again at its end by
-/// sorting, in the same transaction (a refused or failed import rolls back to the indexes as
-/// they were). Meanwhile the live row keys and charges are held in memory (two [`KeySet`]s,
-/// ~30 bytes a row).
+/// load (`store::txns::begin_bulk_load`: in SQLite the indexes on random keys are dropped for the
+/// load and created again at its end by sorting, in the same transaction, so a refused or failed
+/// import rolls back to the indexes as they were). Meanwhile the live row keys and charges are
+/// held in memory (two [`KeySet`]s, ~30 bytes a row).
 fn bulk_load_start(tx: &Connection, path: &Path) -> Result<Option<Bulk>> {
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let file_rows = estimate_rows(path, file_len);
-    let ledger_rows: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?;
+    let ledger_rows = txns::max_id(tx)?;
     if file_rows < BULK_MIN_ROWS || file_rows < 2 * ledger_rows || ledger_rows + file_rows > BULK_MAX_ROWS {
         return Ok(None);
     }
     // Sized for every row of the ledger and the file (a short estimate only means one regrowth).
-    let capacity = ledger_rows + file_rows;
-    let keys = load_keys(tx, "SELECT key_hash, id FROM txns WHERE undone = 0", capacity)?;
-    let charges = load_keys(
-        tx,
-        "SELECT charge_hash, id FROM txns WHERE kind = 'charge' AND undone = 0 AND instance_id IS NOT NULL \
-         AND charge_hash IS NOT NULL ORDER BY id",
-        capacity,
-    )?;
-    let mut create = Vec::new();
-    for name in BULK_INDEXES {
-        let sql: String = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))?;
-        tx.execute(&format!("DROP INDEX {name}"), [])?;
-        create.push(sql);
-    }
-    // No index with random keys is left to update: a small cache holds the pages rows are
-    // appended to (the caller restores the cache after the import).
-    tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
-    Ok(Some(Bulk { create, keys, charges }))
-}
-
-/// Re-creates the dropped indexes. The sorts run best as many small sorted runs merged (a small
-/// cache, temporary files, SQLite's helper threads), several times faster than one large
-/// in-memory sort; the import's cache is restored after.
-fn bulk_load_end(tx: &Connection, bulk: Option<Bulk>) -> Result<()> {
-    let Some(Bulk { create, .. }) = bulk else { return Ok(()) };
-    let cache: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
-    tx.pragma_update(None, "cache_size", -4096)?;
-    for sql in &create {
-        tx.execute(sql, [])?;
-    }
-    tx.pragma_update(None, "cache_size", cache)?;
-    Ok(())
+    let capacity = (ledger_rows + file_rows) as usize;
+    let mut keys = KeySet::with_capacity(capacity);
+    txns::for_each_live_key(tx, |hash, id| keys.insert(hash as u64, id as u32))?;
+    let mut charges = KeySet::with_capacity(capacity);
+    txns::for_each_live_charge(tx, |hash, id| charges.insert(hash as u64, id as u32))?;
+    let indexes = txns::begin_bulk_load(tx)?;
+    Ok(Some(Bulk { indexes, keys, charges }))
 }
 
 /// Adds (or, negative, removes) items to a payout's running count and net.
 fn add_payout_items(conn: &Connection, payout: &str, items: i64, net: rust_decimal::Decimal) -> Result<()> {
-    let before: Option<(i64, String)> = conn
-        .prepare_cached("SELECT items, net FROM payout_items WHERE payout_ref = ?1")?
-        .query_row([payout], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (n, sum) = match before {
+    let (n, sum) = match txns::payout_items(conn, payout)? {
         Some((n, s)) => {
             // Imported nets have at most 12 integer digits, but a ledger edited by hand can hold
             // anything: an impossible running sum is an error naming the payout, never a panic.
@@ -1175,71 +1014,36 @@ fn add_payout_items(conn: &Connection, payout: &str, items: i64, net: rust_decim
         }
         None => (items, net),
     };
-    conn.prepare_cached(
-        "INSERT INTO payout_items (payout_ref, items, net) VALUES (?1, ?2, ?3) \
-         ON CONFLICT(payout_ref) DO UPDATE SET items = excluded.items, net = excluded.net",
-    )?
-    .execute(params![payout, n, sum.to_string()])?;
-    Ok(())
+    txns::set_payout_items(conn, payout, n, &sum.to_string())
 }
 
 /// The file a batch was imported from, as it was read.
 pub(crate) fn batch_file(conn: &Connection, id: i64) -> Result<Vec<u8>> {
     batch(conn, id)?;
     let mut out = Vec::new();
-    let mut stmt = conn.prepare("SELECT data, same_batch, same_seq FROM batch_files WHERE batch_id = ?1 ORDER BY seq")?;
-    let mut rows = stmt.query([id])?;
     let damaged = |e: String| Error::Refused(format!("batch {id}: its stored file is damaged ({e})"));
-    while let Some(r) = rows.next()? {
+    batches::for_each_chunk(conn, id, |chunk| {
         // A chunk another file holds too is stored once, where it was first seen.
-        let block = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
-            (Some(b), Some(seq)) => {
-                let data: Option<Vec<u8>> = conn
-                    .prepare_cached("SELECT data FROM batch_files WHERE batch_id = ?1 AND seq = ?2 AND same_batch IS NULL")?
-                    .query_row([b, seq], |r| r.get(0))
-                    .optional()?;
-                let data = data.ok_or_else(|| damaged(format!("its chunk {seq} of batch {b} is missing")))?;
+        let block = match chunk {
+            StoredChunk::Same { batch: b, seq } => {
+                let data = batches::chunk_data(conn, b, seq)?.ok_or_else(|| damaged(format!("its chunk {seq} of batch {b} is missing")))?;
                 lz4_flex::block::decompress_size_prepended(&data)
             }
-            _ => lz4_flex::block::decompress_size_prepended(r.get_ref(0)?.as_blob()?),
+            StoredChunk::Data(data) => lz4_flex::block::decompress_size_prepended(data),
         }
         .map_err(|e| damaged(e.to_string()))?;
         out.extend_from_slice(&block);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
 pub(crate) fn batch(conn: &Connection, id: i64) -> Result<BatchSummary> {
-    conn.query_row(&format!("{BATCH_SELECT} WHERE id = ?1"), [id], batch_from_row)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("batch {id}; `partner-ledger batches list` shows the batches")))
-}
-
-const BATCH_SELECT: &str = "SELECT id, file_name, sha256, format, imported_at, imported_by, rows_read, imported, \
-     duplicates, skipped, undone_at, sent, unclassified FROM batches";
-
-fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
-    Ok(BatchSummary {
-        id: r.get(0)?,
-        file_name: r.get(1)?,
-        sha256: r.get(2)?,
-        format: r.get(3)?,
-        imported_at: r.get(4)?,
-        imported_by: r.get(5)?,
-        rows_read: r.get(6)?,
-        imported: r.get(7)?,
-        duplicates: r.get(8)?,
-        skipped: r.get(9)?,
-        sent: r.get(11)?,
-        unclassified: r.get(12)?,
-        undone_at: r.get(10)?,
-    })
+    batches::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("batch {id}; `partner-ledger batches list` shows the batches")))
 }
 
 pub(crate) fn list_batches(conn: &Connection) -> Result<Vec<BatchSummary>> {
-    let mut stmt = conn.prepare(&format!("{BATCH_SELECT} ORDER BY id DESC"))?;
-    let rows = stmt.query_map([], batch_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    batches::list(conn)
 }
 
 pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<BatchSummary> {
@@ -1251,32 +1055,21 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
     crate::frozen::ensure_batch_undoable(&tx, id)?;
     // Rows elsewhere that took their instance from a charge of this batch lose it, then are
     // resolved again from what remains.
-    let (first, last): (Option<i64>, Option<i64>) =
-        tx.query_row("SELECT first_txn, last_txn FROM batches WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (first, last) = batches::txn_range(&tx, id)?;
     let (first, last) = (first.unwrap_or(0), last.unwrap_or(-1));
-    tx.execute(
-        "UPDATE txns SET instance_id = NULL, resolved_by = NULL WHERE undone = 0 AND resolved_by = 'charge' \
-         AND original_hash IN (SELECT charge_hash FROM txns WHERE id BETWEEN ?1 AND ?2 AND charge_hash IS NOT NULL)",
-        [first, last],
-    )?;
+    txns::unresolve_by_charges_of(&tx, first, last)?;
     // Its rows leave their payouts' items.
     let mut gone: std::collections::HashMap<String, (i64, rust_decimal::Decimal)> = Default::default();
-    {
-        let mut stmt = tx.prepare(
-            "SELECT payout_ref, net FROM txns WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3 AND payout_ref IS NOT NULL AND kind <> 'payout'",
-        )?;
-        let mut rows = stmt.query(params![first, last, id])?;
-        while let Some(r) = rows.next()? {
-            let e = gone.entry(r.get(0)?).or_default();
-            e.0 += 1;
-            e.1 += r.get::<_, String>(1)?.parse::<rust_decimal::Decimal>().unwrap_or_default();
-        }
-    }
+    txns::for_each_payout_item_of(&tx, id, first, last, |payout, net| {
+        let e = gone.entry(payout).or_default();
+        e.0 += 1;
+        e.1 += net.parse::<rust_decimal::Decimal>().unwrap_or_default();
+    })?;
     for (payout, (n, net)) in gone {
         add_payout_items(&tx, &payout, -n, -net)?;
     }
-    tx.execute("UPDATE txns SET undone = 1 WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3", params![first, last, id])?;
-    tx.execute("UPDATE batches SET undone_at = ?2, undone_by = ?3 WHERE id = ?1", params![id, now_rfc3339(), by])?;
+    txns::set_undone(&tx, id, first, last)?;
+    batches::set_undone(&tx, id, &now_rfc3339(), by)?;
     resolve::resolve_pending(&tx)?;
     let after = batch(&tx, id)?;
     audit::record(&tx, by, "batch.undo", &format!("batch:{id}"), Some(&before), Some(&after))?;

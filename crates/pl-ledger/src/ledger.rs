@@ -10,20 +10,8 @@ use crate::report::{self, Period};
 use crate::schedule::{self, FxImportReport};
 use crate::{
     classify, db, exceptions, import, months, resolve, settings, store, AuditEntry, BatchSummary,
-    ClassifyOutcome, ClassifyRule, ColumnMappingInfo, Error, Exception, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
+    ClassifyOutcome, ClassifyRule, ColumnMappingInfo, Error, Exception, ImportOptions, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
 };
-
-/// Options of one import.
-#[derive(Debug, Clone, Default)]
-pub struct ImportOptions {
-    /// `None`: detect from the header.
-    pub format: Option<String>,
-    pub dry_run: bool,
-    /// Who imports (audit).
-    pub by: String,
-    /// Day/month order for a file whose dates cannot decide it.
-    pub date_order: Option<pl_import::DateOrder>,
-}
 
 pub struct Ledger {
     pub(crate) conn: Connection,

@@ -37,7 +37,7 @@ pub use refunds::NewManualRefund;
 pub use outbox::{OutboxEntry, Resolution, StateCounts, SubmitLock, SubmitOptions, SubmitProgress, SubmitReport};
 pub use report::Period;
 pub use schedule::FxImportReport;
-pub use ledger::{ImportOptions, Ledger, APP_IDENTIFIER};
+pub use ledger::{Ledger, APP_IDENTIFIER};
 pub use types::*;
 
 /// Now, as stored: RFC 3339 in UTC with whole seconds.

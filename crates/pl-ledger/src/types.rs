@@ -445,3 +445,16 @@ pub struct OutboxPage {
     pub offset: u32,
     pub rows: Vec<crate::outbox_types::OutboxEntry>,
 }
+
+/// Options of one import (`Ledger::import_file`). Not an IPC type (the desktop shell builds it
+/// from a command's arguments), so it has no TypeScript binding.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `None`: detect from the header.
+    pub format: Option<String>,
+    pub dry_run: bool,
+    /// Who imports (audit).
+    pub by: String,
+    /// Day/month order for a file whose dates cannot decide it.
+    pub date_order: Option<pl_import::DateOrder>,
+}

@@ -28,3 +28,10 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<ColumnMappingInfo>> {
     let rows = stmt.query_map([], |r| Ok(ColumnMappingInfo { name: r.get(0)?, saved_at: r.get(1)?, saved_by: r.get(2)? }))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Every saved mapping: its name and TOML.
+pub(crate) fn all_toml(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare("SELECT name, toml FROM column_mappings")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

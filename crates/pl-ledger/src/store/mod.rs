@@ -4,6 +4,7 @@
 //! message beyond what SQLite said lives here. This interface is what a second backend would
 //! implement (ARCHITECTURE.md, "A second store").
 pub(crate) mod audit;
+pub(crate) mod batches;
 pub(crate) mod classify;
 pub(crate) mod customers;
 pub(crate) mod events;

@@ -1,7 +1,10 @@
-//! The `txns` table outside the import's bulk path: instance resolution, refund promotion, the
-//! rows exceptions are made of, and the rows a manual refund checks against.
+//! The `txns` table: the import's writer ([`TxnWriter`], through `raw`), its duplicate and
+//! conflict lookups and its bulk load ([`begin_bulk_load`]), undo's updates, the running
+//! `payout_items`, instance resolution, refund promotion, the rows exceptions are made of, and
+//! the rows a manual refund checks against.
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::raw::{RawInsert, Val};
 use crate::Result;
 
 /// Row kinds that give billing events ([`crate::kinds::EVENT_KINDS`]) as an SQL list.
@@ -274,8 +277,352 @@ pub(crate) fn payouts_between(conn: &Connection, lo: i64, hi: i64) -> Result<Vec
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+// ---- the import: writing rows, finding the live row of a key ------------------------------
+
+macro_rules! insert_txn {
+    () => {
+        "INSERT INTO txns (batch_id, line, key_hash, dedup_key, source_id, kind, skip_reason, \
+         occurred_at, occurred_ts, currency, gross, fee, net, tax, instance_meta, customer_key, charge_ref, charge_hash, \
+         original_ref, original_hash, payout_ref, conversion_ref, description, instance_id, resolved_by, type_name, fingerprint) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
+    };
+}
+/// A row, unless its key is live (the dedup index decides).
+const INSERT_TXN: &str = concat!(insert_txn!(), " ON CONFLICT(key_hash) WHERE undone = 0 DO NOTHING");
+/// A row whose key the bulk load's caller found new (there is no dedup index then).
+const INSERT_TXN_BULK: &str = insert_txn!();
+
+/// A new row of `txns` as the import writes it, its texts borrowed from the parsed row.
+pub(crate) struct NewTxn<'a> {
+    pub batch_id: i64,
+    pub line: u32,
+    pub key_hash: i64,
+    pub dedup_key: &'a str,
+    pub source_id: &'a str,
+    pub kind: &'a str,
+    pub skip_reason: Option<&'a str>,
+    pub occurred_at: &'a str,
+    pub occurred_ts: i64,
+    pub currency: &'a str,
+    pub gross: &'a str,
+    pub fee: &'a str,
+    pub net: &'a str,
+    pub tax: &'a str,
+    /// The metadata value when it is not an instance id.
+    pub instance_meta: Option<&'a str>,
+    pub customer_key: Option<&'a str>,
+    pub charge_ref: Option<&'a str>,
+    pub charge_hash: Option<i64>,
+    pub original_ref: Option<&'a str>,
+    pub original_hash: Option<i64>,
+    pub payout_ref: Option<&'a str>,
+    pub conversion_ref: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub instance_id: Option<&'a str>,
+    pub resolved_by: Option<&'a str>,
+    pub type_name: Option<&'a str>,
+    pub fingerprint: i64,
+}
+
+/// The import's writer of rows: one INSERT prepared for the whole file, its texts bound in
+/// place (`raw::RawInsert`: no copy per text).
+pub(crate) struct TxnWriter<'c> {
+    conn: &'c Connection,
+    insert: RawInsert<'c>,
+    bulk: bool,
+}
+
+impl<'c> TxnWriter<'c> {
+    /// A writer on `conn` (the import's transaction). `bulk`: in a bulk load (see
+    /// [`begin_bulk_load`]), where there is no dedup index and the caller has found each key new.
+    pub(crate) fn new(conn: &'c Connection, bulk: bool) -> Result<TxnWriter<'c>> {
+        let insert = RawInsert::new(conn, if bulk { INSERT_TXN_BULK } else { INSERT_TXN })?;
+        Ok(TxnWriter { conn, insert, bulk })
+    }
+
+    /// Inserts a row unless a live row has its key: the new row's id, or `None` (never in a
+    /// bulk load) when its key is live.
+    pub(crate) fn insert(&mut self, t: &NewTxn<'_>) -> Result<Option<i64>> {
+        let n = self.insert.run(&[
+            Val::Int(t.batch_id),
+            Val::Int(i64::from(t.line)),
+            Val::Int(t.key_hash),
+            Val::Text(t.dedup_key),
+            Val::Text(t.source_id),
+            Val::Text(t.kind),
+            t.skip_reason.into(),
+            Val::Text(t.occurred_at),
+            Val::Int(t.occurred_ts),
+            Val::Text(t.currency),
+            Val::Text(t.gross),
+            Val::Text(t.fee),
+            Val::Text(t.net),
+            Val::Text(t.tax),
+            t.instance_meta.into(),
+            t.customer_key.into(),
+            t.charge_ref.into(),
+            t.charge_hash.into(),
+            t.original_ref.into(),
+            t.original_hash.into(),
+            t.payout_ref.into(),
+            t.conversion_ref.into(),
+            t.description.into(),
+            t.instance_id.into(),
+            t.resolved_by.into(),
+            t.type_name.into(),
+            Val::Int(t.fingerprint),
+        ])?;
+        Ok((self.bulk || n == 1).then(|| self.conn.last_insert_rowid()))
+    }
+}
+
+/// The highest row id: how many rows the ledger holds, undone ones included.
+pub(crate) fn max_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM txns", [], |r| r.get(0))?)
+}
+
+/// Row `id`'s key and fingerprint (none before migration 0004).
+pub(crate) fn key_and_fingerprint(conn: &Connection, id: i64) -> Result<(String, Option<i64>)> {
+    Ok(conn.prepare_cached("SELECT dedup_key, fingerprint FROM txns WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// The live row whose key hashes to `key_hash`: its id, key and fingerprint.
+pub(crate) fn live_by_key_hash(conn: &Connection, key_hash: i64) -> Result<(i64, String, Option<i64>)> {
+    Ok(conn
+        .prepare_cached("SELECT id, dedup_key, fingerprint FROM txns WHERE key_hash = ?1 AND undone = 0")?
+        .query_row([key_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
+}
+
+/// Charge row `id`'s charge id and instance.
+pub(crate) fn charge_ref_and_instance(conn: &Connection, id: i64) -> Result<(String, String)> {
+    Ok(conn.prepare_cached("SELECT charge_ref, instance_id FROM txns WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// What a stored row holds of what its file said, and where it came from.
+pub(crate) struct StoredContent {
+    pub kind: String,
+    pub kind_from: Option<String>,
+    pub currency: String,
+    pub occurred_ts: i64,
+    /// Gross, fee, net and tax, as stored.
+    pub amounts: [String; 4],
+    pub line: u32,
+    pub batch_id: i64,
+    pub file_name: String,
+}
+
+/// Row `id`'s content and origin.
+pub(crate) fn stored_content(conn: &Connection, id: i64) -> Result<StoredContent> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.kind, t.kind_from, t.currency, t.occurred_ts, t.gross, t.fee, t.net, t.tax, t.line, t.batch_id, b.file_name \
+             FROM txns t JOIN batches b ON b.id = t.batch_id WHERE t.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(StoredContent {
+                kind: r.get(0)?,
+                kind_from: r.get(1)?,
+                currency: r.get(2)?,
+                occurred_ts: r.get(3)?,
+                amounts: [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
+                line: r.get(8)?,
+                batch_id: r.get(9)?,
+                file_name: r.get(10)?,
+            })
+        })?)
+}
+
+/// The rows of ids `first..=last` whose kind the operator or a refund's charge changed, counted
+/// by (kind, `kind_from`).
+pub(crate) fn changed_kinds(conn: &Connection, first: i64, last: i64) -> Result<Vec<(String, String, u32)>> {
+    // Through the small `kind_from` index (`+id`: not a scan of the batch's rowid range).
+    let mut stmt = conn.prepare(
+        "SELECT kind, kind_from, count(*) FROM txns WHERE kind_from IS NOT NULL AND +id BETWEEN ?1 AND ?2 GROUP BY kind, kind_from",
+    )?;
+    let rows = stmt.query_map([first, last], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---- the import: a bulk load --------------------------------------------------------------
+
+/// Page cache for the length of an import (KiB). The dedup and charge indexes take random
+/// inserts; with the default cache their pages are spilled and read back for every few rows.
+/// 40 MiB keeps a 1M-row import (and its index rebuild) within its memory budget (≤ 150 MB peak).
+const IMPORT_CACHE_KIB: i64 = 40 * 1024;
+
+/// Runs an import (`f`) with the page cache it needs, restored after (SQLite's page cache; a
+/// server backend has nothing to do here).
+pub(crate) fn with_import_cache<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    let bigger = cache > -IMPORT_CACHE_KIB && cache < IMPORT_CACHE_KIB * 1024 / 4096;
+    if bigger {
+        conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+    }
+    let result = f(conn);
+    if bigger {
+        conn.pragma_update(None, "cache_size", cache)?;
+    }
+    result
+}
+
+/// Each live row's key hash with its id.
+pub(crate) fn for_each_live_key(conn: &Connection, f: impl FnMut(i64, i64)) -> Result<()> {
+    for_each_pair(conn, "SELECT key_hash, id FROM txns WHERE undone = 0", f)
+}
+
+/// Each live charge with an instance: its charge id's hash with its row id, by row id.
+pub(crate) fn for_each_live_charge(conn: &Connection, f: impl FnMut(i64, i64)) -> Result<()> {
+    for_each_pair(
+        conn,
+        "SELECT charge_hash, id FROM txns WHERE kind = 'charge' AND undone = 0 AND instance_id IS NOT NULL \
+         AND charge_hash IS NOT NULL ORDER BY id",
+        f,
+    )
+}
+
+fn for_each_pair(conn: &Connection, sql: &str, mut f: impl FnMut(i64, i64)) -> Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        f(r.get(0)?, r.get(1)?);
+    }
+    Ok(())
+}
+
+/// Page cache of a bulk load (KiB): with the random-key indexes dropped, rows and time keys
+/// are appended, so a small cache does; the memory goes to the caller's in-memory keys instead.
+const BULK_CACHE_KIB: i64 = 16 * 1024;
+
+/// Indexes a bulk load builds at its end instead of updating row by row: the two whose keys are
+/// random hashes (an insert in random order touches a random page; one sort is far cheaper).
+/// The time and refund indexes stay: exports come in time order, so time keys are appended, and
+/// refunds are few.
+const BULK_INDEXES: [&str; 2] = ["txns_dedup", "txns_charge"];
+
+/// A bulk load in progress (see [`begin_bulk_load`]): the statements that re-create the
+/// indexes it dropped.
+pub(crate) struct BulkLoad {
+    create: Vec<String>,
+}
+
+/// Starts a bulk load of many rows in the current transaction: from here until
+/// [`end_bulk_load`], nothing checks that a live key is unique (`txns_dedup` and `txns_charge`,
+/// the indexes on random hashes, are dropped, to be built by sorting at the end; a rolled back
+/// transaction puts them back as they were), so the caller must find duplicates itself and
+/// write through a bulk [`TxnWriter`]; the page cache is made small (the caller restores it, see
+/// [`with_import_cache`]).
+pub(crate) fn begin_bulk_load(conn: &Connection) -> Result<BulkLoad> {
+    let mut create = Vec::new();
+    for name in BULK_INDEXES {
+        let sql: String = conn.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))?;
+        conn.execute(&format!("DROP INDEX {name}"), [])?;
+        create.push(sql);
+    }
+    // No index with random keys is left to update: a small cache holds the pages rows are
+    // appended to.
+    conn.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
+    Ok(BulkLoad { create })
+}
+
+/// Ends a bulk load: re-creates the dropped indexes (a key live twice then fails the
+/// transaction). The sorts run best as many small sorted runs merged (a small cache, temporary
+/// files, SQLite's helper threads), several times faster than one large in-memory sort; the
+/// cache is restored after.
+pub(crate) fn end_bulk_load(conn: &Connection, bulk: BulkLoad) -> Result<()> {
+    let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", -4096)?;
+    for sql in &bulk.create {
+        conn.execute(sql, [])?;
+    }
+    conn.pragma_update(None, "cache_size", cache)?;
+    Ok(())
+}
+
+// ---- payouts and undo ---------------------------------------------------------------------
+
+/// A payout's running item count and net (as stored), if it has any.
+pub(crate) fn payout_items(conn: &Connection, payout: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT items, net FROM payout_items WHERE payout_ref = ?1")?
+        .query_row([payout], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Sets a payout's running item count and net.
+pub(crate) fn set_payout_items(conn: &Connection, payout: &str, items: i64, net: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO payout_items (payout_ref, items, net) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(payout_ref) DO UPDATE SET items = excluded.items, net = excluded.net",
+    )?
+    .execute(params![payout, items, net])?;
+    Ok(())
+}
+
+/// Forgets the instance every live row took from a charge among rows `first..=last`.
+pub(crate) fn unresolve_by_charges_of(conn: &Connection, first: i64, last: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE txns SET instance_id = NULL, resolved_by = NULL WHERE undone = 0 AND resolved_by = 'charge' \
+         AND original_hash IN (SELECT charge_hash FROM txns WHERE id BETWEEN ?1 AND ?2 AND charge_hash IS NOT NULL)",
+        [first, last],
+    )?;
+    Ok(())
+}
+
+/// Each row of batch `batch_id` (ids `first..=last`) that is an item of a payout: its payout
+/// and net (as stored).
+pub(crate) fn for_each_payout_item_of(conn: &Connection, batch_id: i64, first: i64, last: i64, mut f: impl FnMut(String, String)) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT payout_ref, net FROM txns WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3 AND payout_ref IS NOT NULL AND kind <> 'payout'",
+    )?;
+    let mut rows = stmt.query(params![first, last, batch_id])?;
+    while let Some(r) = rows.next()? {
+        f(r.get(0)?, r.get(1)?);
+    }
+    Ok(())
+}
+
+/// Marks the rows of batch `batch_id` (ids `first..=last`) undone.
+pub(crate) fn set_undone(conn: &Connection, batch_id: i64, first: i64, last: i64) -> Result<()> {
+    conn.execute("UPDATE txns SET undone = 1 WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3", params![first, last, batch_id])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
+    fn cache(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "cache_size", |r| r.get(0)).unwrap()
+    }
+
+    fn txns_indexes(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'txns' AND sql IS NOT NULL ORDER BY name").unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn a_bulk_load_gives_back_the_indexes_and_cache_it_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::db::open(&dir.path().join("l.sqlite")).unwrap();
+        let indexes = txns_indexes(&conn);
+        assert!(indexes.iter().any(|(n, _)| n == "txns_dedup") && indexes.iter().any(|(n, _)| n == "txns_charge"));
+        let tx = conn.transaction().unwrap();
+        let bulk = super::begin_bulk_load(&tx).unwrap();
+        let during = txns_indexes(&tx);
+        assert!(!during.iter().any(|(n, _)| n == "txns_dedup" || n == "txns_charge"), "{during:?}");
+        super::end_bulk_load(&tx, bulk).unwrap();
+        assert_eq!(txns_indexes(&tx), indexes, "the same indexes, by the same SQL");
+        tx.commit().unwrap();
+        // The import's cache is its own: what the connection had is back, also after a failure.
+        conn.pragma_update(None, "cache_size", -2000).unwrap();
+        let seen = super::with_import_cache(&mut conn, |c| Ok(cache(c))).unwrap();
+        assert_eq!((seen, cache(&conn)), (-super::IMPORT_CACHE_KIB, -2000));
+        let err = super::with_import_cache(&mut conn, |_| -> crate::Result<()> { Err(crate::Error::Refused("no".into())) });
+        assert!(err.is_err());
+        assert_eq!(cache(&conn), -2000);
+    }
+
     #[test]
     fn both_sql_forms_list_the_event_kinds() {
         let listed: Vec<&str> = super::EVENT_KINDS_SQL.trim_matches(['(', ')']).split(", ").map(|k| k.trim_matches('\'')).collect();
