@@ -54,7 +54,7 @@ e2e: desktop
 bindings:
 	UPDATE_BINDINGS=1 $(CARGO) test -p pl-ledger --test bindings
 
-bench:
+bench: deps ui
 	scripts/bench.sh
 
 # Every fuzz target for FUZZ_SECONDS (default 120) each; fails on any crash (scripts/fuzz.sh).

@@ -92,12 +92,32 @@ window() { # label
   row "$1: totals + first pages" "" "$(echo "$w" | field first_secs) s" "$(echo "$w" | field peak_mb) MB"
   row "  later page / filter / sort / search (worst)" "" "$(echo "$w" | field worst_later_secs) s" ""
 }
+# The same path once in the real window: the release desktop app on a copy of the ledger,
+# driven by WebDriver under Xvfb (tests/e2e/window_bench.mjs): from opening the Month view to its
+# first event rows, and to the rows after a scroll to event 500,000; the app's and WebKit's peak
+# memory. Skipped, saying why, where the desktop tools are missing.
+real_window() { # label
+  if ! command -v xvfb-run >/dev/null || ! [ -d tests/e2e/node_modules ] || ! { command -v tauri-driver >/dev/null || [ -x "$HOME/.cargo/bin/tauri-driver" ]; }; then
+    row "$1" "" "skipped (make deps, npm ci in tests/e2e)" ""
+    return
+  fi
+  cp "$DB" "$DATA/window.sqlite"
+  rm -f "$DATA/window.sqlite-wal" "$DATA/window.sqlite-shm"
+  local w
+  w=$(cd tests/e2e && NO_AT_BRIDGE=1 xvfb-run -a -s "-screen 0 1280x900x24 -nolisten tcp" node window_bench.mjs "../../$DATA/window.sqlite" "$MONTH" 2>/dev/null | tail -1)
+  row "$1: first event rows" "" "$(echo "$w" | field first_rows_ms) ms" "app $(echo "$w" | field app_peak_mb) MB"
+  row "  scroll to event 500,000" "" "$(echo "$w" | field later_page_ms) ms" "web $(echo "$w" | field webkit_peak_mb) MB"
+  rm -f "$DATA/window.sqlite" "$DATA/window.sqlite-wal" "$DATA/window.sqlite-shm"
+}
+cargo build --release --quiet -p partner-ledger-desktop
 EVENTS=$("$PL" --db "$DB" report --month "$MONTH" | sed -n 's/^\([0-9]*\) events:.*/\1/p')
 window "window, open month ($EVENTS events)"
+real_window "real window (WebDriver), open month"
 timed "report --json, open month" "$REPEAT" "$PL" --db "$DB" --json report --month "$MONTH"
 timed "report --wix-csv, open month" "$REPEAT" "$PL" --db "$DB" report --month "$MONTH" --wix-csv "$DATA/wix-open.csv"
 timed "approve --month" 1 "$PL" --db "$DB" approve --month "$MONTH"
 window "window, approved month"
+real_window "real window (WebDriver), approved month"
 timed "report --json, approved month" "$REPEAT" "$PL" --db "$DB" --json report --month "$MONTH"
 timed "report --wix-csv, approved month" "$REPEAT" "$PL" --db "$DB" report --month "$MONTH" --wix-csv "$DATA/wix-approved.csv"
 cmp -s "$DATA/wix-open.csv" "$DATA/wix-approved.csv" || echo "warning: the approved month's Wix CSV differs from the open month's" >&2

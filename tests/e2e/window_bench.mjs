@@ -24,6 +24,8 @@ const app = process.env.E2E_APP || path.join(repo, "target", "release", "partner
 const tauriDriver =
   process.env.TAURI_DRIVER || [path.join(os.homedir(), ".cargo", "bin", "tauri-driver")].find((p) => existsSync(p)) || "tauri-driver";
 const WAIT = 120_000;
+// How often a wait looks again (selenium's default, 200 ms, would be the measure's resolution).
+const POLL = 10;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -80,11 +82,26 @@ try {
   caps.set("tauri:options", { application: app });
   driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
   const tab = await driver.wait(until.elementLocated(By.css('[data-testid="tab-month"]')), WAIT);
-  const started = Date.now();
-  await tab.click();
-  const firstRow = By.css('[data-testid="events-table"] tbody tr[data-index="0"]:not([data-loading])');
-  await driver.wait(until.elementLocated(firstRow), WAIT, "the first event rows never showed");
-  const firstRows = Date.now() - started;
+  const before = peakMb("partner-ledger-desktop");
+  // Timed inside the page (no WebDriver round trip in the figure): from the click on the Month
+  // tab to the totals, then to the first event row drawn with its data.
+  const times = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    const t0 = performance.now();
+    let totals = null;
+    const look = () => {
+      if (totals === null && document.querySelector('[data-testid="month-totals"]')) totals = performance.now() - t0;
+      if (document.querySelector('[data-testid="events-table"] tbody tr[data-index="0"]:not([data-loading])')) {
+        obs.disconnect();
+        done({ totals, rows: performance.now() - t0 });
+      }
+    };
+    const obs = new MutationObserver(look);
+    obs.observe(document.body, { subtree: true, childList: true, attributes: true });
+    arguments[0].click();
+  `, tab);
+  const totals = Math.round(times.totals);
+  const firstRows = Math.round(times.rows);
   const picker = await driver.findElement(By.css('[data-testid="month-picker"]'));
   const shown = await picker.getAttribute("value");
   const count = await (await driver.findElement(By.css('[data-testid="events-table-count"]'))).getText();
@@ -92,10 +109,11 @@ try {
   const at = 500_000;
   const scrolled = Date.now();
   await driver.executeScript("arguments[0].scrollTop = arguments[1];", table, at * 32);
-  await driver.wait(until.elementLocated(By.css(`[data-testid="events-table"] tbody tr[data-index="${at}"]:not([data-loading])`)), WAIT);
+  await driver.wait(until.elementLocated(By.css(`[data-testid="events-table"] tbody tr[data-index="${at}"]:not([data-loading])`)), WAIT, "the rows after the scroll never showed", POLL);
   const laterPage = Date.now() - scrolled;
   console.log(
-    `month=${shown} expected_month=${month} events="${count}" first_rows_ms=${firstRows} later_page_ms=${laterPage} ` +
+    `month=${shown} expected_month=${month} events="${count}" totals_ms=${totals} first_rows_ms=${firstRows} later_page_ms=${laterPage} ` +
+      `app_before_mb=${before} ` +
       `app_peak_mb=${peakMb("partner-ledger-desktop")} webkit_peak_mb=${peakMb("WebKitWebProcess")}`,
   );
 } finally {

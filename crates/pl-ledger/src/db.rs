@@ -189,7 +189,9 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
     use rusqlite::OpenFlags;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    conn.pragma_update(None, "cache_size", -32_000)?;
+    // A small page cache: the scan reads each page once (a 1M-event month: 178 MB at 8 MB a
+    // reader, 225 MB at 32 MB, in the same time).
+    conn.pragma_update(None, "cache_size", -8_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
