@@ -32,7 +32,7 @@ rm -f "$DB" "$DB-wal" "$DB-shm"
 
 declare -a TABLE
 row() { TABLE+=("$(printf '%-44s %14s %22s %9s' "$1" "$2" "$3" "$4")"); }
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+field() { awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1) }'; }
 
 imp() { # label file (leaves the bench's output in $out)
   # Dirty pages of the previous run (its ledger, its exports) are written out first, so the
