@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use pl_import::clip;
 use crate::store::scan::ChargeBy;
 use crate::rules::{self, BillingType, Conversion, EventAmounts, FxTable, RateBook, RowAmounts};
-use crate::{calendar, exceptions, kinds, settings, store, Error, Exception, Result};
+use crate::{calendar, exceptions, kinds, settings, store, Error, Exception, ExceptionKind, Result};
 
 /// Everything the rules need besides the rows: settings, rates, FX.
 pub(crate) struct Context {
@@ -407,10 +407,10 @@ pub(crate) fn scan_live_txns<'c>(
             return Err(row_error(format!("its date ({ts} seconds) is out of range")));
         };
         let date = at.with_timezone(&ctx.tz).date_naive();
-        let problem = |kind_: &str, detail: String| -> Result<Exception> {
+        let problem = |kind_: ExceptionKind, detail: String| -> Result<Exception> {
             let line = store::scan::line_of(conn, txn_id)?.unwrap_or(0);
             Ok(Exception {
-                kind: kind_.into(),
+                kind: kind_,
                 source: source.to_string(),
                 source_id: source_id.to_string(),
                 txn_id: Some(txn_id),
@@ -433,7 +433,7 @@ pub(crate) fn scan_live_txns<'c>(
             Conversion::Table { usd_per_unit: rate }
         } else {
             problems.push(problem(
-                "missing_fx_rate",
+                ExceptionKind::MissingFxRate,
                 format!(
                     "no {currency} rate in the FX table on or up to {} days before {}; import one with `partner-ledger fx import FILE`",
                     rules::FX_MAX_AGE_DAYS,
@@ -455,7 +455,7 @@ pub(crate) fn scan_live_txns<'c>(
         let Some(rate) = ctx.rates.rate(rate_instance, rate_date) else {
             let whose = if charge.is_some() { " (the date of its original charge: setting refund_rate is original_charge)" } else { "" };
             problems.push(problem(
-                "no_rate",
+                ExceptionKind::NoRate,
                 format!("no revenue-share rate in force on {rate_date}{whose}; add one with `partner-ledger rates add --from YYYY-MM-DD --percent P`"),
             )?);
             continue;
@@ -473,7 +473,7 @@ pub(crate) fn scan_live_txns<'c>(
                 };
                 if over {
                     problems.push(problem(
-                        "refund_exceeds_charge",
+                        ExceptionKind::RefundExceedsCharge,
                         "this refund takes the refunds of its charge above the charge's amount; check the export or the manual refunds".into(),
                     )?);
                 }
@@ -566,7 +566,7 @@ pub(crate) fn scan_manual_refunds(
         };
         let Some(rate) = ctx.rates.rate(rate_instance, rate_date) else {
             problems.push(Exception {
-                kind: "no_rate".into(),
+                kind: ExceptionKind::NoRate,
                 source: "manual".into(),
                 source_id: format!("mr-{id}"),
                 txn_id: None,

@@ -49,7 +49,7 @@ fn unclassified_between(conn: &Connection, start: &str, end: &str) -> Result<Vec
             },
         };
         Exception {
-            kind: "unclassified_type".into(),
+            kind: crate::ExceptionKind::UnclassifiedType,
             source,
             source_id,
             txn_id: Some(txn_id),
@@ -68,7 +68,7 @@ fn instance_only_between(conn: &Connection, start: &str, end: &str) -> Result<Ve
         let UnresolvedRow { txn_id, source, source_id, kind: row_kind, occurred_at, instance_meta: meta, customer_key: customer, original_ref: original, file_name, line } = r;
         let (kind, detail) = match &meta {
             Some(m) => (
-                "invalid_instance",
+                crate::ExceptionKind::InvalidInstance,
                 format!("metadata value `{m}` is not a Wix instance id (a GUID); assign the right instance"),
             ),
             None => {
@@ -82,11 +82,11 @@ fn instance_only_between(conn: &Connection, start: &str, end: &str) -> Result<Ve
                     )),
                     None => why.push_str(", and no customer to map; assign an instance to the row"),
                 }
-                ("unresolved_instance", why)
+                (crate::ExceptionKind::UnresolvedInstance, why)
             }
         };
         Exception {
-            kind: kind.into(),
+            kind,
             source,
             source_id,
             txn_id: Some(txn_id),

@@ -204,7 +204,7 @@ pub fn write_events<W: Write>(report: &Report, out: W, excel: bool) -> Result<()
             &*safe_text(&e.source),
             &*safe_text(e.source_id.as_deref().unwrap_or("")),
             if e.late { "yes" } else { "no" },
-            &e.state,
+            e.state.as_str(),
             &*safe_text(&e.product),
         ])
         .map_err(csv_err)?;

@@ -132,7 +132,7 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<crate::MonthInfo>> {
             let last = parse_month(&month_of(hi, tz))?;
             while m <= last {
                 let key = m.format("%Y-%m").to_string();
-                out.entry(key.clone()).or_insert(crate::MonthInfo { month: key, status: "open".into(), approved_at: None, approved_by: None });
+                out.entry(key.clone()).or_insert(crate::MonthInfo { month: key, status: crate::MonthStatus::Open, approved_at: None, approved_by: None });
                 m = m.checked_add_months(chrono::Months::new(1)).expect("month in range");
             }
         }

@@ -461,7 +461,7 @@ pub async fn submit(
         on_progress(&progress);
     }
     let status = close_month_if_done(conn, month, by)?;
-    let report = SubmitReport { month: month.to_string(), status, requests, recovered_uncertain, stopped, counts: counts(conn, month)? };
+    let report = SubmitReport { month: month.to_string(), status: crate::MonthStatus::of_str(&status), requests, recovered_uncertain, stopped, counts: counts(conn, month)? };
     store::audit::record(conn, by, "month.submit", &format!("month:{month}"), None::<&()>, Some(&report))?;
     Ok(report)
 }

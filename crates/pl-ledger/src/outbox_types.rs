@@ -18,7 +18,7 @@ pub struct StateCounts {
 pub struct SubmitReport {
     pub month: String,
     /// The month's status after the run: `approved` or `submitted`.
-    pub status: String,
+    pub status: crate::MonthStatus,
     /// Requests written in this run.
     pub requests: u32,
     /// Events left `uncertain` by a crashed earlier run, found at the start of this one.
@@ -49,7 +49,7 @@ pub struct OutboxEntry {
     pub billing_type: String,
     pub gross: String,
     pub wix_share: String,
-    pub state: String,
+    pub state: crate::EventState,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub last_attempt_at: Option<String>,

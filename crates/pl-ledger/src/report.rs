@@ -230,14 +230,9 @@ impl ReportStream {
     /// What the window shows of a month at once (a quarter: its label as the month).
     pub fn month_summary(&self) -> Result<crate::MonthSummary> {
         let r = &self.report;
-        let status = match r.status.as_str() {
-            "approved" => crate::MonthStatus::Approved,
-            "submitted" => crate::MonthStatus::Submitted,
-            _ => crate::MonthStatus::Open,
-        };
         Ok(crate::MonthSummary {
             month: r.month.clone().or_else(|| r.quarter.clone()).unwrap_or_default(),
-            status,
+            status: r.status,
             app_id: r.app_id.clone(),
             app_name: r.app_name.clone(),
             totals: r.totals.clone(),
@@ -858,7 +853,7 @@ pub(crate) fn line_of(e: &events::EventRef<'_>, sc: &mut Scratch) -> EventLine {
         source: e.source.into(),
         source_id: e.source_id.map(Into::into),
         late: e.late,
-        state: e.state.into(),
+        state: crate::EventState::of_str(e.state),
         product: t.product.into(),
         expense_note: t.note.into(),
         rate_basis: t.basis.into(),
@@ -1071,7 +1066,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
         quarter: matches!(period, Period::Quarter { .. }).then(|| period.label()),
         app_id: ctx.app_id.clone(),
         app_name: settings::get(conn, "app.name")?,
-        status: least_advanced(&statuses),
+        status: crate::MonthStatus::of_str(&least_advanced(&statuses)),
         totals: acc.totals(),
         instances: Vec::new(),
         events: Vec::new(),

@@ -66,7 +66,7 @@ pub struct BatchSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Exception {
     /// `unresolved_instance`, `invalid_instance`, `unclassified_type`, ...
-    pub kind: String,
+    pub kind: ExceptionKind,
     /// The format id of the row's batch (`manual` for manual refunds).
     pub source: String,
     /// The processor's transaction id.
@@ -184,7 +184,7 @@ pub struct EventLine {
     pub late: bool,
     /// `draft` while its month is open; after approval the outbox state (`queued`, `sending`,
     /// `sent`, `rejected`, `uncertain`).
-    pub state: String,
+    pub state: EventState,
     pub product: String,
     /// What was deducted from gross, in words (the Wix report's explanation column).
     pub expense_note: String,
@@ -220,7 +220,7 @@ pub struct Report {
     pub app_id: Option<String>,
     pub app_name: Option<String>,
     /// `open`, `approved` or `submitted` (a quarter: the least advanced of its months).
-    pub status: String,
+    pub status: MonthStatus,
     pub totals: Totals,
     pub instances: Vec<InstanceLine>,
     pub events: Vec<EventLine>,
@@ -232,7 +232,7 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MonthInfo {
     pub month: String,
-    pub status: String,
+    pub status: MonthStatus,
     pub approved_at: Option<String>,
     pub approved_by: Option<String>,
 }
@@ -309,6 +309,78 @@ pub enum EventState {
     Rejected,
     Uncertain,
 }
+
+/// What blocks a month's approval (SPEC §5), by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// A row with no instance (no metadata, no original charge, no customer mapping).
+    UnresolvedInstance,
+    /// A row whose metadata names something that is not a Wix instance id.
+    InvalidInstance,
+    /// Money in under a type nobody classified yet.
+    UnclassifiedType,
+    /// A non-USD row without a rate in the FX table.
+    MissingFxRate,
+    /// No revenue-share rate in force on the event's date.
+    NoRate,
+    /// A refund that takes its charge's refunds above the charge.
+    RefundExceedsCharge,
+}
+
+impl ExceptionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionKind::UnresolvedInstance => "unresolved_instance",
+            ExceptionKind::InvalidInstance => "invalid_instance",
+            ExceptionKind::UnclassifiedType => "unclassified_type",
+            ExceptionKind::MissingFxRate => "missing_fx_rate",
+            ExceptionKind::NoRate => "no_rate",
+            ExceptionKind::RefundExceedsCharge => "refund_exceeds_charge",
+        }
+    }
+}
+
+impl MonthStatus {
+    /// The status of its word (`open` for anything else: a month with no approval row).
+    pub fn of_str(s: &str) -> MonthStatus {
+        match s {
+            "approved" => MonthStatus::Approved,
+            "submitted" => MonthStatus::Submitted,
+            _ => MonthStatus::Open,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonthStatus::Open => "open",
+            MonthStatus::Approved => "approved",
+            MonthStatus::Submitted => "submitted",
+        }
+    }
+}
+
+/// The words (`open`, `queued`, `no_rate`, ...) as they print and compare.
+macro_rules! words {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    )*};
+}
+words!(ExceptionKind, MonthStatus, EventState);
 
 impl EventState {
     /// The state of its word (`draft` for anything else).

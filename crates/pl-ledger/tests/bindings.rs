@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
     ApprovalOutcome, BatchSummary, ClassifyOutcome, ClassifyRule, EventLine, Exception, ImportReport, InstanceLine, MonthInfo, OutboxEntry, PayoutCheck,
-    RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals, MonthStatus, EventState, MonthSummary, InstanceSort,
+    RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals, MonthStatus, EventState, ExceptionKind, MonthSummary, InstanceSort,
     InstanceQuery, InstancePage, EventSort, EventQuery, EventPage, OutboxQuery, OutboxPage,
 };
 use ts_rs::TS;
@@ -45,6 +45,7 @@ fn expected() -> BTreeMap<String, String> {
         // The month's pages.
         file_of::<MonthStatus>(),
         file_of::<EventState>(),
+        file_of::<ExceptionKind>(),
         file_of::<MonthSummary>(),
         file_of::<InstanceSort>(),
         file_of::<InstanceQuery>(),

@@ -114,7 +114,7 @@ fn instances_resolve_by_metadata_then_charge_then_customer() {
     assert_eq!(inst(&env, "txn_r0001"), (Some(I1.into()), Some("charge".into())));
     assert_eq!(inst(&env, "txn_c0002"), (None, None));
     // No rate is set in this test: keep the instance exceptions only.
-    let ex: Vec<_> = env.ledger.exceptions(None).unwrap().into_iter().filter(|e| e.kind.ends_with("_instance")).collect();
+    let ex: Vec<_> = env.ledger.exceptions(None).unwrap().into_iter().filter(|e| e.kind.as_str().ends_with("_instance")).collect();
     let kinds: Vec<_> = ex.iter().map(|e| (e.kind.as_str(), e.source_id.as_str())).collect();
     assert_eq!(kinds, vec![("unresolved_instance", "txn_c0002"), ("invalid_instance", "txn_c0003")]);
     assert!(ex[0].detail.contains("map customer cus_0002"), "{}", ex[0].detail);
@@ -129,7 +129,7 @@ fn instances_resolve_by_metadata_then_charge_then_customer() {
     let txn = ex[1].txn_id.unwrap();
     env.ledger.assign_instance(txn, I3, true, "carol").unwrap();
     assert_eq!(inst(&env, "txn_c0003"), (Some(I3.into()), Some("assigned".into())));
-    assert!(env.ledger.exceptions(None).unwrap().iter().all(|e| !e.kind.ends_with("_instance")));
+    assert!(env.ledger.exceptions(None).unwrap().iter().all(|e| !e.kind.as_str().ends_with("_instance")));
     assert!(env.ledger.map_customer("cus_x", "not-a-guid", "bob").is_err());
 }
 

@@ -2,6 +2,7 @@
 import type { EventLine } from "./EventLine";
 import type { Exception } from "./Exception";
 import type { InstanceLine } from "./InstanceLine";
+import type { MonthStatus } from "./MonthStatus";
 import type { PayoutCheck } from "./PayoutCheck";
 import type { Totals } from "./Totals";
 
@@ -20,4 +21,4 @@ quarter: string | null, app_id: string | null, app_name: string | null,
 /**
  * `open`, `approved` or `submitted` (a quarter: the least advanced of its months).
  */
-status: string, totals: Totals, instances: Array<InstanceLine>, events: Array<EventLine>, exceptions: Array<Exception>, payouts: Array<PayoutCheck>, };
+status: MonthStatus, totals: Totals, instances: Array<InstanceLine>, events: Array<EventLine>, exceptions: Array<Exception>, payouts: Array<PayoutCheck>, };

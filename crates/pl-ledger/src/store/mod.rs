@@ -16,3 +16,16 @@ pub(crate) mod refunds;
 pub(crate) mod scan;
 pub(crate) mod settings;
 pub(crate) mod txns;
+
+/// The vocabulary's words as SQLite stores them (TEXT).
+impl rusqlite::types::FromSql for crate::EventState {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        v.as_str().map(crate::EventState::of_str)
+    }
+}
+
+impl rusqlite::types::FromSql for crate::MonthStatus {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        v.as_str().map(crate::MonthStatus::of_str)
+    }
+}
