@@ -323,6 +323,23 @@ impl Batches {
 
 pub(crate) use store::scan::{frozen_txn_bounds, ScanStatements};
 
+/// The month events are reported in: an event whose own date (in the reporting time zone) falls in
+/// another month is **late** (SPEC §5: a row arriving for an approved month joins the first open
+/// month after it). The one place lateness is decided.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReportMonth(Option<(i32, u32)>);
+
+impl ReportMonth {
+    /// `YYYY-MM`; anything else (the all-months scan of `exceptions`) makes nothing late.
+    pub fn of(month: &str) -> ReportMonth {
+        ReportMonth(month.split_once('-').and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?))))
+    }
+
+    pub fn is_late(self, date: NaiveDate) -> bool {
+        self.0.is_some_and(|ym| (date.year(), date.month()) != ym)
+    }
+}
+
 /// One scan of live rows: the rules' context, and the rows whose `occurred_ts` is in `[lo, hi)`.
 pub(crate) struct LiveScan<'a> {
     pub ctx: &'a Context,
@@ -347,11 +364,7 @@ pub(crate) fn scan_live_txns<'c>(
     // Conversions are only needed for non-USD rows: read them when the first one comes.
     let mut conversions: Option<HashMap<String, Decimal>> = None;
     let mut refund_check = RefundCheck::new(conn)?;
-    let (report_year, report_mon) = scan
-        .report_month
-        .split_once('-')
-        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
-        .unwrap_or((i32::MIN, 0));
+    let report = ReportMonth::of(scan.report_month);
     // Only what every event needs is read; a row's line (for an exception) is read when needed.
     let mut rows = store::scan::live_rows(conn, stmts, scan.lo, scan.hi, scan.frozen)?;
     let mut created = [0u8; 20];
@@ -489,8 +502,7 @@ pub(crate) fn scan_live_txns<'c>(
             Conversion::Table { usd_per_unit } => Some(format!("{currency} {} at {usd_per_unit} USD per {currency}", amounts.gross)),
         };
         let a = rules::event_amounts(billing, usd, ctx.deduct_fees, rate).ok_or_else(impossible)?;
-        // Late: its own month (in the reporting time zone) is not the reported one.
-        let late = (date.year(), date.month()) != (report_year, report_mon);
+        let late = report.is_late(date);
         sink(&EventRef {
             id: EventId::Txn(txn_id),
             txn_id: Some(txn_id),
@@ -596,7 +608,7 @@ pub(crate) fn scan_manual_refunds(
             product: Product::ManualRefund(&m.reason),
             note: Note::Rules { deduct_fees: ctx.deduct_fees, tax: false, converted: None },
             rate_basis,
-            late: calendar::month_of(at, ctx.tz) != report_month,
+            late: ReportMonth::of(report_month).is_late(date),
             state: "draft",
         })?;
     }
