@@ -2,7 +2,7 @@
 // replace `@tauri-apps/api/core` and `@tauri-apps/plugin-dialog` underneath them.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
-import type { ApprovalOutcome as GeneratedApprovalOutcome } from "./bindings/ApprovalOutcome";
+import type { ApprovalOutcome } from "./bindings/ApprovalOutcome";
 import type { AttemptInfo } from "./bindings/AttemptInfo";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ClassifyOutcome } from "./bindings/ClassifyOutcome";
@@ -80,14 +80,7 @@ export function eventPage(query: EventQuery): Promise<EventPage> {
   return invoke<EventPage>("event_page", { query });
 }
 
-/**
- * An approval as the window receives it. The engine answers an approval with the approved
- * month's summary (not its whole report); this is written out here until the generated
- * binding says so, and matches it afterwards.
- */
-export type ApprovalOutcome =
-  | { outcome: "approved"; summary: MonthSummary }
-  | Extract<GeneratedApprovalOutcome, { outcome: "refused" }>;
+export type { ApprovalOutcome };
 
 /** Approved (with the approved month's summary), or refused with the exceptions to fix. */
 export function approveMonth(month: string): Promise<ApprovalOutcome> {
