@@ -1,6 +1,11 @@
 // The only module that talks to the desktop shell. Components call these functions; tests
 // replace `@tauri-apps/api/core` and `@tauri-apps/plugin-dialog` underneath them.
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel, invoke as rawInvoke } from "@tauri-apps/api/core";
+const invoke = <T>(cmd: string, args?: Record<string, unknown>): Promise<T> => {
+  const t = performance.now();
+  const log = (window as unknown as { __plIpc?: [string, number, number][] }).__plIpc;
+  return rawInvoke<T>(cmd, args).finally(() => log?.push([cmd, Math.round(t), Math.round(performance.now())]));
+};
 import { open } from "@tauri-apps/plugin-dialog";
 import type { ApprovalOutcome } from "./bindings/ApprovalOutcome";
 import type { AttemptInfo } from "./bindings/AttemptInfo";
