@@ -88,18 +88,23 @@ try {
   const times = await driver.executeAsyncScript(`
     const done = arguments[arguments.length - 1];
     const t0 = performance.now();
+    window.__plIpc = [];
     let totals = null;
     const look = () => {
       if (totals === null && document.querySelector('[data-testid="month-totals"]')) totals = performance.now() - t0;
       if (document.querySelector('[data-testid="events-table"] tbody tr[data-index="0"]:not([data-loading])')) {
         obs.disconnect();
-        done({ totals, rows: performance.now() - t0 });
+        const ipc = window.__plIpc;
+        delete window.__plIpc;
+        done({ totals, rows: performance.now() - t0, ipc });
       }
     };
     const obs = new MutationObserver(look);
     obs.observe(document.body, { subtree: true, childList: true, attributes: true });
     arguments[0].click();
   `, tab);
+  // The engine's share: how long month_summary took in the app (the rest is IPC and drawing).
+  const summary = times.ipc.filter(([c]) => c === "month_summary").map(([, a, b]) => b - a)[0] ?? -1;
   const totals = Math.round(times.totals);
   const firstRows = Math.round(times.rows);
   const picker = await driver.findElement(By.css('[data-testid="month-picker"]'));
@@ -112,7 +117,7 @@ try {
   await driver.wait(until.elementLocated(By.css(`[data-testid="events-table"] tbody tr[data-index="${at}"]:not([data-loading])`)), WAIT, "the rows after the scroll never showed", POLL);
   const laterPage = Date.now() - scrolled;
   console.log(
-    `month=${shown} expected_month=${month} events="${count}" totals_ms=${totals} first_rows_ms=${firstRows} later_page_ms=${laterPage} ` +
+    `month=${shown} expected_month=${month} events="${count}" summary_command_ms=${summary} totals_ms=${totals} first_rows_ms=${firstRows} later_page_ms=${laterPage} ` +
       `app_before_mb=${before} ` +
       `app_peak_mb=${peakMb("partner-ledger-desktop")} webkit_peak_mb=${peakMb("WebKitWebProcess")}`,
   );
