@@ -1059,12 +1059,37 @@ pub(crate) fn undo_batch(conn: &mut Connection, id: i64, by: &str) -> Result<Bat
     let (first, last) = (first.unwrap_or(0), last.unwrap_or(-1));
     txns::unresolve_by_charges_of(&tx, first, last)?;
     // Its rows leave their payouts' items.
+    // A stored net that is not an amount, or sums no decimal holds (a ledger edited by hand), is an
+    // error naming the payout and the row, never a panic nor a silent 0.
     let mut gone: std::collections::HashMap<String, (i64, rust_decimal::Decimal)> = Default::default();
+    let mut bad: Option<Error> = None;
     txns::for_each_payout_item_of(&tx, id, first, last, |payout, net| {
-        let e = gone.entry(payout).or_default();
-        e.0 += 1;
-        e.1 += net.parse::<rust_decimal::Decimal>().unwrap_or_default();
+        if bad.is_some() {
+            return;
+        }
+        let message = |payout: &str| {
+            Error::Refused(format!(
+                "batch {id} cannot be undone: a row of payout {} holds the net `{}`, which cannot be right; the ledger was edited by hand",
+                pl_import::clip(payout),
+                pl_import::clip(&net)
+            ))
+        };
+        let Ok(n) = net.parse::<rust_decimal::Decimal>() else {
+            bad = Some(message(&payout));
+            return;
+        };
+        let e = gone.entry(payout.clone()).or_default();
+        match e.1.checked_add(n) {
+            Some(sum) => {
+                e.0 += 1;
+                e.1 = sum;
+            }
+            None => bad = Some(message(&payout)),
+        }
     })?;
+    if let Some(e) = bad {
+        return Err(e);
+    }
     for (payout, (n, net)) in gone {
         add_payout_items(&tx, &payout, -n, -net)?;
     }

@@ -31,6 +31,8 @@ fn every_path_refuses(env: &mut Env, month: &str, names: &[&str]) {
     check("report_stream without events", env.ledger.report_stream(&period, false).err().unwrap());
     check("report --json", env.ledger.write_report_json(&period, &mut Vec::new()).unwrap_err());
     check("exceptions", env.ledger.exceptions(Some(month)).unwrap_err());
+    // The window's path reads the same scan.
+    check("month_summary", env.ledger.month_summary(month).unwrap_err());
     // Approval reads the live month: the same error, and nothing is frozen.
     if env.count(&format!("SELECT count(*) FROM months WHERE month = '{month}'")) == 0 {
         let before = env.count("SELECT count(*) FROM events");
@@ -169,4 +171,19 @@ fn approval_is_refused_before_the_month_ends_and_without_an_app_id() {
     }
     assert_eq!(env.count("SELECT count(*) FROM months"), 0);
     env.ledger.approve("2025-10", "t").unwrap();
+}
+
+#[test]
+fn undoing_a_batch_whose_payout_nets_cannot_be_right_is_an_error_naming_the_payout() {
+    let mut env = Env::new();
+    setup(&mut env);
+    env.import_str("oct.csv", &itemized(&[Item::charge(1, "2026-10-02 10:00:00", "29.00", "1.14", I1), Item::charge(2, "2026-10-03 10:00:00", "49.00", "1.72", I2)]));
+    let batch = env.ledger.list_batches().unwrap()[0].id;
+    for net in ["79228162514264337593543950335", "not an amount"] {
+        // Two nets at the largest decimal overflow their sum; a text is no amount at all.
+        sql(&env, &format!("UPDATE txns SET net = '{net}' WHERE payout_ref IS NOT NULL"));
+        let err = env.ledger.undo_batch(batch, "t").unwrap_err().to_string();
+        assert!(err.contains("po_1") && err.contains("cannot be right"), "{err}");
+        assert_eq!(env.count("SELECT count(*) FROM txns WHERE undone = 1"), 0, "nothing is half-done");
+    }
 }
