@@ -11,11 +11,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
+import { freePort, tauriDriver, waitForPort } from "./driver.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -23,10 +23,6 @@ const targetDir = process.env.CARGO_TARGET_DIR
   ? path.resolve(repo, process.env.CARGO_TARGET_DIR)
   : path.join(repo, "target");
 const app = process.env.E2E_APP || path.join(targetDir, "debug", "partner-ledger-desktop");
-const tauriDriver =
-  process.env.TAURI_DRIVER ||
-  [path.join(os.homedir(), ".cargo", "bin", "tauri-driver")].find((p) => existsSync(p)) ||
-  "tauri-driver";
 const shots = process.env.E2E_SCREENSHOT_DIR || "/tmp";
 const cli = process.env.E2E_CLI || path.join(targetDir, "debug", "partner-ledger");
 const wixSimBin = process.env.E2E_WIX_SIM || path.join(targetDir, "debug", "wix-sim");
@@ -69,33 +65,6 @@ function bigExport(file, n) {
   writeFileSync(file, out.join("\n") + "\n");
 }
 const WAIT = 30_000;
-
-/** A free TCP port on loopback. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port, child, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
-}
 
 let driver;
 let driverProc;

@@ -6,12 +6,12 @@
 //   node window_bench.mjs LEDGER MONTH
 // Environment: E2E_APP (default: <target>/release/partner-ledger-desktop), TAURI_DRIVER.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Builder, By, Capabilities, until } from "selenium-webdriver";
+import { freePort, tauriDriver, waitForPort } from "./driver.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -21,36 +21,9 @@ if (!ledger || !month) {
   process.exit(2);
 }
 const app = process.env.E2E_APP || path.join(repo, "target", "release", "partner-ledger-desktop");
-const tauriDriver =
-  process.env.TAURI_DRIVER || [path.join(os.homedir(), ".cargo", "bin", "tauri-driver")].find((p) => existsSync(p)) || "tauri-driver";
 const WAIT = 120_000;
 // How often a wait looks again (selenium's default, 200 ms, would be the measure's resolution).
 const POLL = 10;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`tauri-driver did not listen on ${port}`);
-}
 
 /** Peak resident memory (MB) of the processes whose command name starts with `name`. */
 function peakMb(name) {
@@ -76,7 +49,7 @@ const driverProc = spawn(tauriDriver, ["--port", String(port), "--native-port", 
 closeSync(log);
 let driver;
 try {
-  await waitForPort(port, 20_000);
+  await waitForPort(port, driverProc, 20_000);
   const caps = new Capabilities();
   caps.setBrowserName("wry");
   caps.set("tauri:options", { application: app });

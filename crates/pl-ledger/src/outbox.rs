@@ -519,8 +519,5 @@ pub(crate) fn resolve(conn: &mut Connection, event_id: &str, how: Resolution, re
     )?;
     close_month_if_done(&tx, &month, by)?;
     tx.commit()?;
-    list(conn, None, Some(&month))?
-        .into_iter()
-        .find(|e| e.id == event_id)
-        .ok_or_else(|| Error::NotFound(event_id.to_string()))
+    store::outbox::get(conn, event_id)?.ok_or_else(|| Error::NotFound(event_id.to_string()))
 }

@@ -68,15 +68,6 @@ pub(crate) fn month_status(conn: &Connection, month: &str) -> Result<String> {
     Ok(crate::store::months::status(conn, month)?.unwrap_or_else(|| "open".into()))
 }
 
-fn least_advanced(statuses: &[String]) -> String {
-    for s in ["open", "approved", "submitted"] {
-        if statuses.iter().any(|x| x == s) {
-            return s.into();
-        }
-    }
-    "open".into()
-}
-
 /// The report of `period` with its events as lines: the streamed report's records read back
 /// (`path`: the ledger file for worker threads; none inside a write transaction).
 pub(crate) fn report(conn: &Connection, path: Option<&std::path::Path>, period: &Period) -> Result<Report> {
@@ -1021,7 +1012,7 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
     let (mut segments, mut exceptions, mut statuses) = (Vec::new(), Vec::new(), Vec::new());
     for m in period.months() {
         let label = m.format("%Y-%m").to_string();
-        statuses.push(month_status(conn, &label)?);
+        statuses.push(crate::MonthStatus::of_str(&month_status(conn, &label)?));
         let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep };
         let mut outs = match events::reporting_span(conn, m)? {
             None => {
@@ -1066,7 +1057,8 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
         quarter: matches!(period, Period::Quarter { .. }).then(|| period.label()),
         app_id: ctx.app_id.clone(),
         app_name: settings::get(conn, "app.name")?,
-        status: crate::MonthStatus::of_str(&least_advanced(&statuses)),
+        // A quarter is as advanced as its least advanced month (`MonthStatus` orders them).
+        status: statuses.iter().min().copied().unwrap_or(crate::MonthStatus::Open),
         totals: acc.totals(),
         instances: Vec::new(),
         events: Vec::new(),

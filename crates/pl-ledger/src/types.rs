@@ -288,7 +288,8 @@ impl ApprovalOutcome {
 // filtered and searched in Rust (`Ledger::month_summary`, `instance_page`, `event_page`,
 // `outbox_page`). All of them read one scan of the month, kept while the ledger is unchanged.
 
-/// A month's state: `open` → `approved` → `submitted`.
+/// A month's state: `open` → `approved` → `submitted` (ordered so: a quarter is its least
+/// advanced month's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MonthStatus {

@@ -11,6 +11,7 @@ import type { MonthSummary } from "../bindings/MonthSummary";
 import type { PayoutCheck } from "../bindings/PayoutCheck";
 import type { StateCounts } from "../bindings/StateCounts";
 import { formatAmount, formatCount, formatTimestamp } from "../format";
+import { useSettled } from "../settled";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column, type SortState } from "./PagedTable";
 import { ShareChart } from "./ShareChart";
@@ -357,18 +358,6 @@ function TopShares({ month, count, refresh }: { month: string; count: number; re
   return top === null ? null : <ShareChart top={top} count={count} />;
 }
 
-/** Waits until `value` has stayed the same for `ms` (a search box asks once typing pauses). */
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
-}
-
-const SEARCH_PAUSE_MS = 200;
-
 function SearchBox({ label, value, onChange, placeholder, testId }: { label: string; value: string; onChange: (v: string) => void; placeholder: string; testId: string }) {
   const id = useId();
   return (
@@ -422,7 +411,7 @@ function InstancesTable({ summary, refresh, current, onPick }: { summary: MonthS
   const month = summary.month;
   const t = summary.totals;
   const [search, setSearch] = useState("");
-  const settled = useSettled(search.trim(), SEARCH_PAUSE_MS);
+  const settled = useSettled(search.trim());
   const [sort, setSort] = useState<SortState<InstanceSort>>({ by: "instance_id", descending: false });
   const query = { month, search: settled === "" ? null : settled, sort: sort.by, descending: sort.descending };
   return (
@@ -486,7 +475,7 @@ function EventsTable({ month, refresh, instance, onInstance }: { month: string; 
   const [late, setLate] = useState<Choice<"late" | "on-time">>("");
   const [state, setState] = useState<Choice<EventState>>("");
   const [search, setSearch] = useState("");
-  const settled = useSettled(search.trim(), SEARCH_PAUSE_MS);
+  const settled = useSettled(search.trim());
   const [sort, setSort] = useState<SortState<EventSort>>({ by: "report", descending: false });
   const query = {
     month,

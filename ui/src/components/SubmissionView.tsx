@@ -7,6 +7,7 @@ import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
 import { formatAmount, formatCount, formatTimestamp } from "../format";
+import { useSettled } from "../settled";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column } from "./PagedTable";
 
@@ -18,23 +19,13 @@ const STATE_LABELS: Record<api.OutboxState, string> = {
   uncertain: "Uncertain",
 };
 
-/** Waits until `value` has stayed the same for `ms` (the search asks once typing pauses). */
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
-}
-
 /** The outbox of an approved month: counts per state, the queue (by page), submit, uncertain events. */
 export function SubmissionView({ active }: { active: boolean }) {
   const [months, setMonths] = useState<MonthInfo[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [filter, setFilter] = useState<api.OutboxState | "">("");
   const [search, setSearch] = useState("");
-  const settled = useSettled(search.trim(), 200);
+  const settled = useSettled(search.trim());
   const [counts, setCounts] = useState<StateCounts | null>(null);
   // Bumped whenever the outbox may have changed: the queue asks for its pages again.
   const [refresh, setRefresh] = useState(0);

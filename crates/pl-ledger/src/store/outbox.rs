@@ -1,6 +1,6 @@
 //! The outbox: the frozen events' submission state (`events.state`, `events.last_error`) and
 //! every request's attempt (`outbox_attempts`).
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::outbox_types::OutboxEntry;
 use crate::Result;
@@ -113,17 +113,22 @@ pub(crate) fn state_and_month(conn: &Connection, event_id: &str) -> Result<Optio
 
 /// The frozen events, optionally of one state and one month, by month and approval order.
 pub(crate) fn list(conn: &Connection, state: Option<&str>, month: Option<&str>) -> Result<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT e.id, e.month, e.instance_id, e.billing_type, e.gross, e.wix_share, e.state, \
-         (SELECT count(*) FROM outbox_attempts a WHERE a.event_id = e.id), e.last_error, \
-         (SELECT max(started_at) FROM outbox_attempts a WHERE a.event_id = e.id) \
-         FROM events e WHERE (?1 IS NULL OR e.state = ?1) AND (?2 IS NULL OR e.month = ?2) ORDER BY e.month, e.seq",
-    )?;
+    let mut stmt = conn.prepare(&format!("{ENTRY} WHERE (?1 IS NULL OR e.state = ?1) AND (?2 IS NULL OR e.month = ?2) ORDER BY e.month, e.seq"))?;
     let rows = stmt.query_map(params![state, month], entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// An outbox entry from the columns `ENTRY` selects.
+/// The columns of an outbox entry (read by [`entry`]), from `events e`.
+const ENTRY: &str = "SELECT e.id, e.month, e.instance_id, e.billing_type, e.gross, e.wix_share, e.state, \
+     (SELECT count(*) FROM outbox_attempts a WHERE a.event_id = e.id), e.last_error, \
+     (SELECT max(started_at) FROM outbox_attempts a WHERE a.event_id = e.id) FROM events e";
+
+/// One frozen event as the outbox holds it.
+pub(crate) fn get(conn: &Connection, event_id: &str) -> Result<Option<OutboxEntry>> {
+    Ok(conn.query_row(&format!("{ENTRY} WHERE e.id = ?1"), [event_id], entry).optional()?)
+}
+
+/// An outbox entry from the columns [`ENTRY`] selects.
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
     Ok(OutboxEntry {
         id: r.get(0)?,
@@ -145,12 +150,7 @@ pub(crate) fn page(conn: &Connection, month: &str, state: Option<&str>, search: 
     // instr(lower(x), needle) with a lower-case needle: a case-insensitive substring test.
     const FILTER: &str = "e.month = ?1 AND (?2 IS NULL OR e.state = ?2) AND (?3 IS NULL OR instr(lower(e.id), ?3) > 0 OR instr(lower(e.instance_id), ?3) > 0)";
     let total: u32 = conn.query_row(&format!("SELECT count(*) FROM events e WHERE {FILTER}"), params![month, state, search], |r| r.get(0))?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT e.id, e.month, e.instance_id, e.billing_type, e.gross, e.wix_share, e.state, \
-         (SELECT count(*) FROM outbox_attempts a WHERE a.event_id = e.id), e.last_error, \
-         (SELECT max(started_at) FROM outbox_attempts a WHERE a.event_id = e.id) \
-         FROM events e WHERE {FILTER} ORDER BY e.seq LIMIT ?4 OFFSET ?5"
-    ))?;
+    let mut stmt = conn.prepare(&format!("{ENTRY} WHERE {FILTER} ORDER BY e.seq LIMIT ?4 OFFSET ?5"))?;
     let rows = stmt.query_map(params![month, state, search, limit, offset], entry)?;
     Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }
