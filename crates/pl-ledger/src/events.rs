@@ -188,14 +188,21 @@ pub(crate) struct EventRef<'a> {
     pub state: &'a str,
 }
 
-impl EventRef<'_> {
-    pub fn write_id(&self, out: &mut String) {
+impl EventId<'_> {
+    /// The id Wix and the operator see: `tx-<row id>` or `mr-<manual refund id>`.
+    pub fn write(&self, out: &mut String) {
         use std::fmt::Write;
-        match self.id {
+        match self {
             EventId::Txn(n) => write!(out, "tx-{n}").expect("write to a String"),
             EventId::Manual(n) => write!(out, "mr-{n}").expect("write to a String"),
             EventId::Stored(s) => out.push_str(s),
         }
+    }
+}
+
+impl EventRef<'_> {
+    pub fn write_id(&self, out: &mut String) {
+        self.id.write(out);
     }
 
     pub fn write_product(&self, out: &mut String) {
@@ -704,15 +711,22 @@ pub(crate) fn scan_frozen<'c>(
 ) -> Result<()> {
     let mut rows = store::scan::frozen_rows(conn, stmts, month, seq_lo, seq_hi)?;
     while let Some(r) = rows.next()? {
-        let id = r.id()?;
+        // Every frozen event has exactly one of the two keys (a CHECK of migration 0009).
+        let id = match (r.txn_id(), r.manual_id()) {
+            (Some(n), _) => EventId::Txn(n),
+            (None, Some(n)) => EventId::Manual(n),
+            (None, None) => return Err(bad_stored(&format!("an approved event of {month}"), "", "reopen the month and approve it again")),
+        };
         let d = |(name, b): (&str, &[u8])| -> Result<Decimal> {
             dec_bytes(b).filter(|v| rules::in_bounds(*v)).ok_or_else(|| {
-                bad_stored(&format!("approved event {} of {month} ({name})", clip(id)), &String::from_utf8_lossy(b), "reopen the month and approve it again")
+                let mut text = String::new();
+                id.write(&mut text);
+                bad_stored(&format!("approved event {text} of {month} ({name})"), &String::from_utf8_lossy(b), "reopen the month and approve it again")
             })
         };
         let [gross, expenses, net, rate, wix_share] = r.amounts()?;
         sink(&EventRef {
-            id: EventId::Stored(id),
+            id,
             txn_id: r.txn_id(),
             manual_id: r.manual_id(),
             instance_id: r.instance_id()?,

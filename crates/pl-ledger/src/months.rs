@@ -52,13 +52,10 @@ pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, mon
     store::months::insert_approved(&tx, month, &now_rfc3339(), by, app_id)?;
     {
         let mut frozen = store::events::FrozenWriter::new(&tx, month)?;
-        let (mut seq, mut id) = (0i64, String::new());
+        let mut seq = 0i64;
         stream.each_event(|e, t| {
             let [gross, expenses, net, wix_share] = t.amounts.texts();
-            id.clear();
-            e.write_id(&mut id);
             frozen.write(&store::events::FrozenEvent {
-                id: &id,
                 seq,
                 txn_id: e.txn_id,
                 manual_id: e.manual_id,
@@ -76,6 +73,7 @@ pub(crate) fn approve(conn: &mut Connection, path: Option<&std::path::Path>, mon
             seq += 1;
             Ok(())
         })?;
+        frozen.finish()?;
     }
     let t = &summary.totals;
     let record = Approval { month, events: t.events, gross: t.gross.clone(), net: t.net.clone(), wix_share: t.wix_share.clone(), reason: None };

@@ -242,16 +242,14 @@ async fn the_dry_run_shows_the_exact_requests_with_secrets_masked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_are_built_from_the_frozen_columns_not_the_old_payload() {
+async fn requests_are_built_from_the_frozen_columns() {
     let mut env = approved_month(2, 1);
     let frozen: Vec<(String, String, String, String)> = {
         let conn = env.ledger.connection();
         let mut stmt = conn.prepare("SELECT instance_id, gross, wix_share, created_date FROM events WHERE month = '2026-10' ORDER BY seq").unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
     };
-    // An old ledger's payload that says something else (or is not JSON at all) is not read.
-    env.ledger.connection().execute("UPDATE events SET payload = '{\"event\":{\"grossRevenue\":\"999.00\"}}' WHERE seq = 0", []).unwrap();
-    env.ledger.connection().execute("UPDATE events SET payload = 'not json' WHERE seq = 1", []).unwrap();
+    // (Migration 0009 dropped the stored JSON payload that earlier ledgers kept beside them.)
     let sim = sim(Some(200)).await;
     let c = client(&sim, Duration::from_secs(5));
     let reqs = env.ledger.submit_dry_run(&c, "2026-10").unwrap();

@@ -38,9 +38,14 @@ pub(crate) fn insert_approved(conn: &Connection, month: &str, at: &str, by: &str
 
 /// Drops a month's approval and its frozen events (a reopen).
 pub(crate) fn delete_with_events(conn: &Connection, month: &str) -> Result<()> {
-    conn.execute("DELETE FROM events WHERE month = ?1", [month])?;
+    super::events::delete_month(conn, month)?;
     conn.execute("DELETE FROM months WHERE month = ?1", [month])?;
     Ok(())
+}
+
+/// How many events the approval of `month` froze (0 for an open month).
+pub(crate) fn event_count(conn: &Connection, month: &str) -> Result<u32> {
+    Ok(conn.prepare_cached("SELECT events FROM months WHERE month = ?1")?.query_row([month], |r| r.get(0)).optional()?.unwrap_or(0))
 }
 
 /// Every month with an approval, as the month picker lists it.

@@ -108,17 +108,19 @@ impl<'r> LiveRow<'r> {
     }
 }
 
-/// Frozen events of one month with `seq` in `[lo, hi)`, in their approval order.
+/// Frozen events of one month with `seq` in `[lo, hi)`, in their approval order: one range of
+/// row ids (`super::events::month_positions`).
 pub(crate) fn frozen_rows<'s, 'c>(conn: &'c Connection, stmts: &'s mut ScanStatements<'c>, month: &str, lo: i64, hi: i64) -> Result<FrozenRows<'s, 'c>> {
+    let (base, _) = super::events::month_positions(month)?;
     let stmt = match &mut stmts.frozen {
         Some(q) => q,
         none => none.insert(RawQuery::new(
             conn,
-            "SELECT id, txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
-             source, source_id, product, expense_note, late, state, rate_basis FROM events WHERE month = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+            "SELECT txn_id, manual_id, instance_id, billing_type, created_date, gross, expenses, net, rate, wix_share, \
+             source, source_id, product, expense_note, late, state, rate_basis FROM events WHERE pos >= ?1 AND pos < ?2 ORDER BY pos",
         )?),
     };
-    Ok(FrozenRows(stmt.rows(&[Val::Text(month), Val::Int(lo), Val::Int(hi)])?))
+    Ok(FrozenRows(stmt.rows(&[Val::Int(base.saturating_add(lo)), Val::Int(base.saturating_add(hi))])?))
 }
 
 pub(crate) struct FrozenRows<'s, 'c>(RawRows<'s, 'c>);
@@ -133,55 +135,52 @@ impl FrozenRows<'_, '_> {
 pub(crate) struct FrozenRow<'r>(RawRow<'r>);
 
 impl<'r> FrozenRow<'r> {
-    pub fn id(&self) -> Result<&'r str> {
-        Ok(self.0.str(0)?)
-    }
     pub fn txn_id(&self) -> Option<i64> {
-        self.0.opt_int(1)
+        self.0.opt_int(0)
     }
     pub fn manual_id(&self) -> Option<i64> {
-        self.0.opt_int(2)
+        self.0.opt_int(1)
     }
     pub fn instance_id(&self) -> Result<&'r str> {
-        Ok(self.0.str(3)?)
+        Ok(self.0.str(2)?)
     }
     pub fn billing_type(&self) -> Result<&'r [u8]> {
-        Ok(self.0.text_bytes(4)?)
+        Ok(self.0.text_bytes(3)?)
     }
     pub fn created_date(&self) -> Result<&'r str> {
-        Ok(self.0.str(5)?)
+        Ok(self.0.str(4)?)
     }
     /// Gross, expenses, net, rate and Wix share as frozen, with their names.
     pub fn amounts(&self) -> Result<[(&'static str, &'r [u8]); 5]> {
         Ok([
-            ("gross", self.0.text_bytes(6)?),
-            ("expenses", self.0.text_bytes(7)?),
-            ("net", self.0.text_bytes(8)?),
-            ("rate", self.0.text_bytes(9)?),
-            ("Wix share", self.0.text_bytes(10)?),
+            ("gross", self.0.text_bytes(5)?),
+            ("expenses", self.0.text_bytes(6)?),
+            ("net", self.0.text_bytes(7)?),
+            ("rate", self.0.text_bytes(8)?),
+            ("Wix share", self.0.text_bytes(9)?),
         ])
     }
     pub fn source(&self) -> Result<&'r str> {
-        Ok(self.0.str(11)?)
+        Ok(self.0.str(10)?)
     }
     pub fn source_id(&self) -> Result<Option<&'r str>> {
-        Ok(self.0.opt_str(12)?)
+        Ok(self.0.opt_str(11)?)
     }
     pub fn product(&self) -> Result<&'r str> {
-        Ok(self.0.str(13)?)
+        Ok(self.0.str(12)?)
     }
     pub fn expense_note(&self) -> Result<&'r str> {
-        Ok(self.0.str(14)?)
+        Ok(self.0.str(13)?)
     }
     pub fn late(&self) -> bool {
-        self.0.int(15) != 0
+        self.0.int(14) != 0
     }
     pub fn state(&self) -> Result<&'r str> {
-        Ok(self.0.str(16)?)
+        Ok(self.0.str(15)?)
     }
     /// Empty for an event approved before the words were kept.
     pub fn rate_basis(&self) -> Result<&'r str> {
-        Ok(self.0.opt_str(17)?.unwrap_or(""))
+        Ok(self.0.opt_str(16)?.unwrap_or(""))
     }
 }
 
@@ -234,14 +233,15 @@ pub(crate) fn frozen_txn_bounds(conn: &Connection) -> Result<(i64, i64)> {
     )?)
 }
 
-/// The smallest and largest `seq` of a month's frozen events.
+/// The smallest and largest `seq` of a month's frozen events (two seeks of the row-id b-tree).
 pub(crate) fn frozen_seq_bounds(conn: &Connection, month: &str) -> Result<Option<(i64, i64)>> {
+    let (base, end) = super::events::month_positions(month)?;
     let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
-        "SELECT (SELECT min(seq) FROM events WHERE month = ?1), (SELECT max(seq) FROM events WHERE month = ?1)",
-        [month],
+        "SELECT (SELECT min(pos) FROM events WHERE pos >= ?1 AND pos < ?2), (SELECT max(pos) FROM events WHERE pos >= ?1 AND pos < ?2)",
+        [base, end],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    Ok(lo.zip(hi))
+    Ok(lo.zip(hi).map(|(lo, hi)| (lo - base, hi - base)))
 }
 
 /// A row's line in its file (for a message naming it).
