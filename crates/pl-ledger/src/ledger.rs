@@ -38,6 +38,12 @@ impl Ledger {
         dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join(APP_IDENTIFIER).join("ledger.sqlite")
     }
 
+    /// The desktop app's configuration folder for this OS user (`<user config dir>/app.partnerledger.desktop`):
+    /// what belongs to the desktop user rather than to a ledger (the operator's name).
+    pub fn default_config_dir() -> PathBuf {
+        dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join(APP_IDENTIFIER)
+    }
+
     /// `PARTNER_LEDGER_DB` when set, else [`Ledger::default_db_path`].
     pub fn db_path_from_env() -> PathBuf {
         std::env::var_os("PARTNER_LEDGER_DB").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(Self::default_db_path)

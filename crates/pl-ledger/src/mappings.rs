@@ -24,6 +24,22 @@ pub(crate) fn checked_name(name: &str) -> Result<&str> {
     Ok(name)
 }
 
+/// The text of a mapping file the operator chose (a regular UTF-8 file of at most
+/// [`MAX_MAPPING_BYTES`]).
+pub fn read_file(path: &Path) -> Result<String> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::Refused(format!("{} is not a regular file: choose a mapping file (.toml)", path.display())));
+    }
+    if meta.len() > MAX_MAPPING_BYTES {
+        return Err(Error::Refused(format!("{} is {} bytes: a mapping file is at most {MAX_MAPPING_BYTES} bytes", path.display(), meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Refused(format!("{} is not UTF-8 text: choose a mapping file (.toml)", path.display())))?;
+    Ok(text.trim_start_matches('\u{feff}').to_string())
+}
+
 /// Saves (or replaces) mapping `name` after checking its TOML; audited.
 pub(crate) fn save(conn: &mut Connection, name: &str, toml_text: &str, by: &str) -> Result<()> {
     let name = checked_name(name)?;

@@ -754,3 +754,15 @@ pub struct AuditFacets {
     pub operators: Vec<String>,
     pub actions: Vec<String>,
 }
+
+/// Who the desktop session records as the operator of what it does (the audit log's `who`):
+/// the name saved for this desktop user, else a default until one is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OperatorInfo {
+    /// The saved name; none until the user gives one (the window then asks).
+    pub saved: Option<String>,
+    /// The name in use now: the saved one, else `suggestion`.
+    pub current: String,
+    /// The OS user's name (or `desktop`), offered when asking.
+    pub suggestion: String,
+}

@@ -15,7 +15,7 @@ use pl_ledger::{
 use pl_ledger::{
     AppInfo, AuditEntry, AuditFacets, AuditLine, AuditPage, AuditQuery, ColumnMappingInfo, ConnectionCheck, ConnectionTest, CredentialInfo,
     CredentialsInfo, CustomerMapping, CustomerMappingPage, CustomerMappingQuery, FxCurrency, FxImportReport, KindCount, MappingPreview,
-    PreviewRow, RateInfo, SettingInfo, UnclassifiedType, UnmapOutcome,
+    OperatorInfo, PreviewRow, RateInfo, SettingInfo, UnclassifiedType, UnmapOutcome,
 };
 use ts_rs::TS;
 
@@ -93,6 +93,7 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<AuditPage>(),
         file_of::<AuditFacets>(),
         file_of::<AuditEntry>(),
+        file_of::<OperatorInfo>(),
     ]
     .into_iter()
     .collect()
