@@ -87,7 +87,7 @@ describe("AuditView", () => {
     await user.keyboard("{ArrowDown}{ArrowDown}{Enter}");
     const detail = await screen.findByTestId("audit-detail");
     expect(argsOf(invoke, "audit_entry")).toEqual([{ id: 2 }]);
-    expect(detail).toHaveTextContent("rate.set · rate:2026-10-01 · ben");
+    expect(detail).toHaveTextContent("rate.set · rate:2026-10-01 · ben · 2026-11-02 09:00");
     expect(within(detail).getAllByText(/./, { selector: "pre" }).map((p) => p.textContent)).toEqual(["10", '{\n  "percent": "20"\n}']);
     await user.click(within(detail).getByRole("button", { name: "Close" }));
     expect(screen.queryByTestId("audit-detail")).toBeNull();

@@ -13,7 +13,7 @@ import "./setup/setup.css";
 const TABLE_H = 360;
 
 const COLUMNS: Array<Column<AuditLine>> = [
-  { id: "at", label: "When", width: 140, cell: (a) => a.at_local, title: (a) => a.at },
+  { id: "at", label: "When", width: 150, cell: (a) => a.at_local, title: (a) => a.at },
   { id: "who", label: "Who", width: 120, cell: (a) => a.who, title: (a) => a.who },
   { id: "action", label: "Change", width: 170, cell: (a) => <code>{a.action}</code> },
   { id: "entity", label: "What", width: 190, cell: (a) => a.entity, title: (a) => a.entity },
@@ -48,7 +48,7 @@ export function AuditView(props: { active: boolean }) {
   const settled = useSettled(search);
   const [version, setVersion] = useState(0);
   const [timezone, setTimezone] = useState<string | null>(null);
-  const [entry, setEntry] = useState<AuditEntry | null>(null);
+  const [entry, setEntry] = useState<{ line: AuditLine; whole: AuditEntry } | null>(null);
   const [entryError, setEntryError] = useState<string | null>(null);
   const ids = { month: useId(), who: useId(), action: useId(), search: useId() };
 
@@ -80,7 +80,7 @@ export function AuditView(props: { active: boolean }) {
   async function open(line: AuditLine) {
     setEntryError(null);
     try {
-      setEntry(await api.auditEntry(line.id));
+      setEntry({ line, whole: await api.auditEntry(line.id) });
     } catch (e) {
       setEntry(null);
       setEntryError(api.errorMessage(e));
@@ -153,7 +153,7 @@ export function AuditView(props: { active: boolean }) {
         fetchPage={fetchPage}
         rowKey={(a) => String(a.id)}
         onActivate={(a) => void open(a)}
-        isCurrent={(a) => entry?.id === a.id}
+        isCurrent={(a) => entry?.line.id === a.id}
         height={TABLE_H}
         noun={["change", "changes"]}
         empty={
@@ -172,7 +172,7 @@ export function AuditView(props: { active: boolean }) {
       {entry && (
         <div className="audit-detail" data-testid="audit-detail" aria-live="polite">
           <h3 className="section-title">
-            {entry.action} · {entry.entity} · {entry.who} · {entry.at}
+            {entry.whole.action} · {entry.whole.entity} · {entry.whole.who} · {entry.line.at_local}
             <button type="button" className="link" onClick={() => setEntry(null)}>
               Close
             </button>
@@ -180,11 +180,11 @@ export function AuditView(props: { active: boolean }) {
           <div className="audit-values-whole">
             <div>
               <p className="muted small">Before</p>
-              <pre>{show(entry.before)}</pre>
+              <pre>{show(entry.whole.before)}</pre>
             </div>
             <div>
               <p className="muted small">After</p>
-              <pre>{show(entry.after)}</pre>
+              <pre>{show(entry.whole.after)}</pre>
             </div>
           </div>
         </div>
