@@ -69,10 +69,7 @@ pub(crate) fn remove_rate(conn: &mut Connection, from: &str, instance: Option<&s
 
 /// The FX table by currency: how many rates, from when to when, the latest rate.
 pub(crate) fn fx_summary(conn: &Connection) -> Result<Vec<FxCurrency>> {
-    Ok(store::rates::fx_by_currency(conn)?
-        .into_iter()
-        .map(|(currency, rates, first, last, last_rate)| FxCurrency { currency, rates, first, last, last_rate })
-        .collect())
+    store::rates::fx_by_currency(conn)
 }
 
 /// What `fx import` did.
