@@ -14,7 +14,7 @@ use crate::Session;
 
 type Shared<'a> = State<'a, Arc<Session>>;
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     session: &Arc<Session>,
     f: impl FnOnce(&Session) -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {

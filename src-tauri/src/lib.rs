@@ -14,6 +14,7 @@ use pl_ledger::{
 };
 
 pub mod commands;
+pub mod setup;
 
 /// The data file: `PARTNER_LEDGER_DB` when set (and not empty), else the engine's default —
 /// the same rule as the CLI's `--db` default (the engine owns it).
@@ -21,7 +22,8 @@ pub fn resolve_db_path() -> PathBuf {
     Ledger::db_path_from_env()
 }
 
-/// Who does things from this desktop session, for the engine's audit log.
+/// The operator's name offered until the desktop user saves one (Setup, or the first-start
+/// dialog): the OS user, else `desktop`.
 pub fn operator_name() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
@@ -35,13 +37,23 @@ pub fn operator_name() -> String {
 /// (as a command error) instead of preventing the app from starting.
 pub struct Session {
     db_path: PathBuf,
-    operator: String,
+    /// Who does things from this session (the audit log's `who`): see [`Session::operator`].
+    operator_name: std::sync::RwLock<String>,
+    /// The desktop user's configuration folder, where the operator's name is kept; none in
+    /// tests that do not need one.
+    config_dir: Option<PathBuf>,
     ledger: Mutex<Option<Ledger>>,
 }
 
 impl Session {
+    /// A session on `db_path` whose actions are recorded as `operator`'s.
     pub fn new(db_path: PathBuf, operator: String) -> Session {
-        Session { db_path, operator, ledger: Mutex::new(None) }
+        Session { db_path, operator_name: std::sync::RwLock::new(operator), config_dir: None, ledger: Mutex::new(None) }
+    }
+
+    /// The name in use as the operator of every audited action of this session.
+    pub fn operator(&self) -> String {
+        self.operator_name.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn db_path(&self) -> &Path {
@@ -84,13 +96,13 @@ impl Session {
                     .ok_or_else(|| format!("unknown date order `{d}`: use month-first or day-first"))?,
             ),
         };
-        let opts = ImportOptions { format, dry_run, by: self.operator.clone(), date_order };
+        let opts = ImportOptions { format, dry_run, by: self.operator(), date_order };
         self.with_ledger(|l| l.import_file(Path::new(path), &opts))
     }
 
     /// Undoes a batch; returns it as it is now (with `undone_at`).
     pub fn undo_batch(&self, id: i64) -> Result<BatchSummary, String> {
-        self.with_ledger(|l| l.undo_batch(id, &self.operator))
+        self.with_ledger(|l| l.undo_batch(id, &self.operator()))
     }
 
     // ---- the month view -------------------------------------------------------------------
@@ -118,23 +130,23 @@ impl Session {
     /// Approves a month; a refusal for exceptions comes back as data (the exceptions), not
     /// as an error.
     pub fn approve_month(&self, month: &str) -> Result<ApprovalOutcome, String> {
-        self.with_ledger(|l| ApprovalOutcome::from_result(l.approve(month.trim(), &self.operator)))
+        self.with_ledger(|l| ApprovalOutcome::from_result(l.approve(month.trim(), &self.operator())))
     }
 
     pub fn reopen_month(&self, month: &str, reason: &str) -> Result<(), String> {
-        self.with_ledger(|l| l.reopen(month.trim(), reason, &self.operator))
+        self.with_ledger(|l| l.reopen(month.trim(), reason, &self.operator()))
     }
 
     /// Assigns an instance to an exception's row; `save_mapping` also maps its customer.
     pub fn assign_instance(&self, txn_id: i64, instance: &str, save_mapping: bool) -> Result<(), String> {
-        self.with_ledger(|l| l.assign_instance(txn_id, instance.trim(), save_mapping, &self.operator))
+        self.with_ledger(|l| l.assign_instance(txn_id, instance.trim(), save_mapping, &self.operator()))
     }
 
     /// Classifies the type of an `unclassified_type` exception's row for its source (`charge`,
     /// `refund` or `ignore`): the engine saves the rule and applies it to every row of that
     /// source and type, now and in later imports.
     pub fn classify_exception(&self, txn_id: i64, action: &str) -> Result<ClassifyOutcome, String> {
-        self.with_ledger(|l| l.classify_row_type(txn_id, action, &self.operator))
+        self.with_ledger(|l| l.classify_row_type(txn_id, action, &self.operator()))
     }
 
     // ---- the submission view --------------------------------------------------------------
@@ -155,13 +167,13 @@ impl Session {
     /// Turns `sending` events left by a crashed run into `uncertain` (nothing when a
     /// submission is running); returns how many.
     pub fn recover_outbox(&self) -> Result<u32, String> {
-        self.with_ledger(|l| l.recover_outbox(&self.operator))
+        self.with_ledger(|l| l.recover_outbox(&self.operator()))
     }
 
     /// `resolution`: `sent` (checked at Wix) or `resend`.
     pub fn resolve_event(&self, event_id: &str, resolution: &str, reason: &str) -> Result<OutboxEntry, String> {
         let how = parse_resolution(resolution)?;
-        self.with_ledger(|l| l.resolve_event(event_id.trim(), how, reason, &self.operator))
+        self.with_ledger(|l| l.resolve_event(event_id.trim(), how, reason, &self.operator()))
     }
 
     /// Submits a month's queued events to Wix on its own connection (the shared one stays free
@@ -176,7 +188,7 @@ impl Session {
         let lock = ledger.submit_lock().map_err(|e| e.to_string())?;
         let client = Arc::new(ledger.wix_client().map_err(|e| e.to_string())?);
         ledger
-            .submit(&lock, client, month, &SubmitOptions::default(), &self.operator, on_progress)
+            .submit(&lock, client, month, &SubmitOptions::default(), &self.operator(), on_progress)
             .await
             .map_err(|e| e.to_string())
     }
@@ -193,7 +205,7 @@ pub fn parse_resolution(s: &str) -> Result<Resolution, String> {
 
 /// Builds and runs the app.
 pub fn run() {
-    let session = Arc::new(Session::new(resolve_db_path(), operator_name()));
+    let session = Arc::new(Session::new(resolve_db_path(), operator_name()).with_config_dir(setup::config_dir()));
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(session)
@@ -216,6 +228,38 @@ pub fn run() {
             commands::recover_outbox,
             commands::resolve_event,
             commands::submit_month,
+            setup::operator_info,
+            setup::set_operator,
+            setup::app_info,
+            setup::set_app,
+            setup::list_rates,
+            setup::add_rate,
+            setup::remove_rate,
+            setup::list_settings,
+            setup::set_setting,
+            setup::list_timezones,
+            setup::credentials_info,
+            setup::store_credential,
+            setup::remove_credential,
+            setup::test_connection,
+            setup::import_fx,
+            setup::fx_summary,
+            setup::list_column_mappings,
+            setup::read_mapping_file,
+            setup::column_mapping,
+            setup::preview_column_mapping,
+            setup::save_column_mapping,
+            setup::remove_column_mapping,
+            setup::customer_mappings,
+            setup::map_customer,
+            setup::unmap_customer,
+            setup::list_classifications,
+            setup::unclassified_types,
+            setup::classify_type,
+            setup::remove_classification,
+            setup::audit_page,
+            setup::audit_facets,
+            setup::audit_entry,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Partner Ledger window");
@@ -236,12 +280,14 @@ mod tests {
         let capability = include_str!("../capabilities/default.json");
         let start = lib.find("generate_handler![").expect("the handler list");
         let end = start + lib[start..].find("])").expect("its end");
-        let commands: Vec<&str> = lib[start..end]
-            .split("commands::")
-            .skip(1)
-            .map(|c| c.trim().trim_end_matches(',').trim())
+        // Each entry is `module::command` (`commands::…`, `setup::…`).
+        let commands: Vec<&str> = lib[start + "generate_handler![".len()..end]
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| c.rsplit("::").next().unwrap_or(c))
             .collect();
-        assert!(commands.len() > 10, "{commands:?}");
+        assert!(commands.len() > 40 && commands.contains(&"audit_page"), "{commands:?}");
         for c in commands {
             assert!(build.contains(&format!("\"{c}\"")), "{c} is not declared in build.rs");
             let permission = format!("\"allow-{}\"", c.replace('_', "-"));

@@ -10,7 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -202,6 +202,11 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
     // batch, so the window still starts on the empty state).
     runCli(["app", "set", "--id", APP_ID, "--name", "E2E Forms"]);
     runCli(["rates", "add", "--from", "2020-01-01", "--percent", "20"]);
+    // The desktop user's configuration folder, with the operator's name already given (else the
+    // window asks for it first).
+    const configDir = path.join(tmp, "config");
+    mkdirSync(configDir);
+    writeFileSync(path.join(configDir, "operator.txt"), "E2E Operator\n");
     simUrl = await startWixSim();
     driverLog = path.join(tmp, "tauri-driver.log");
     const logFd = openSync(driverLog, "w");
@@ -212,6 +217,7 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
         ...process.env,
         // Inherited by WebKitWebDriver and then by the app.
         PARTNER_LEDGER_DB: dbFile,
+        PARTNER_LEDGER_CONFIG_DIR: configDir,
         // The submission goes to the simulator, with its secret, from the environment.
         WIX_API_BASE: simUrl,
         WIX_APP_SECRET: APP_SECRET,

@@ -6,7 +6,7 @@
 //   node window_bench.mjs LEDGER MONTH
 // Environment: E2E_APP (default: <target>/release/partner-ledger-desktop), TAURI_DRIVER.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,10 +40,14 @@ function peakMb(name) {
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "pl-window-bench-"));
+// The operator's name already given: no first-start dialog in front of the window.
+const configDir = path.join(tmp, "config");
+mkdirSync(configDir);
+writeFileSync(path.join(configDir, "operator.txt"), "bench\n");
 const log = openSync(path.join(tmp, "driver.log"), "w");
 const port = await freePort();
 const driverProc = spawn(tauriDriver, ["--port", String(port), "--native-port", String(await freePort())], {
-  env: { ...process.env, PARTNER_LEDGER_DB: ledger, NO_AT_BRIDGE: "1" },
+  env: { ...process.env, PARTNER_LEDGER_DB: ledger, PARTNER_LEDGER_CONFIG_DIR: configDir, NO_AT_BRIDGE: "1" },
   stdio: ["ignore", log, log],
 });
 closeSync(log);

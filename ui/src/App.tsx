@@ -7,11 +7,16 @@ import { ImportPanel } from "./components/ImportPanel";
 import { ImportResult } from "./components/ImportResult";
 import { MonthView } from "./components/MonthView";
 import { SubmissionView } from "./components/SubmissionView";
+import { AuditView } from "./components/AuditView";
+import { OperatorDialog } from "./components/setup/Operator";
+import { SetupView } from "./components/setup/SetupView";
 
 const TABS = [
   { id: "imports", label: "Imports" },
   { id: "month", label: "Month" },
   { id: "submission", label: "Submission" },
+  { id: "setup", label: "Setup" },
+  { id: "audit", label: "Audit" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -167,7 +172,18 @@ export function App() {
             <SubmissionView active={tab === "submission"} />
           </div>
         )}
+        {visited.has("setup") && (
+          <div role="tabpanel" id="panel-setup" aria-labelledby="tab-setup" hidden={tab !== "setup"}>
+            <SetupView />
+          </div>
+        )}
+        {visited.has("audit") && (
+          <div role="tabpanel" id="panel-audit" aria-labelledby="tab-audit" hidden={tab !== "audit"}>
+            <AuditView active={tab === "audit"} />
+          </div>
+        )}
       </main>
+      <OperatorDialog />
     </div>
   );
 }

@@ -180,3 +180,183 @@ export function errorMessage(e: unknown): string {
     return String(e);
   }
 }
+
+// ---- the Setup view -----------------------------------------------------------------------
+
+import type { AppInfo } from "./bindings/AppInfo";
+import type { AuditEntry } from "./bindings/AuditEntry";
+import type { AuditFacets } from "./bindings/AuditFacets";
+import type { AuditPage } from "./bindings/AuditPage";
+import type { AuditQuery } from "./bindings/AuditQuery";
+import type { ClassifyRule } from "./bindings/ClassifyRule";
+import type { ColumnMappingInfo } from "./bindings/ColumnMappingInfo";
+import type { ConnectionTest } from "./bindings/ConnectionTest";
+import type { CredentialsInfo } from "./bindings/CredentialsInfo";
+import type { CustomerMappingPage } from "./bindings/CustomerMappingPage";
+import type { CustomerMappingQuery } from "./bindings/CustomerMappingQuery";
+import type { FxCurrency } from "./bindings/FxCurrency";
+import type { FxImportReport } from "./bindings/FxImportReport";
+import type { MappingPreview } from "./bindings/MappingPreview";
+import type { OperatorInfo } from "./bindings/OperatorInfo";
+import type { RateInfo } from "./bindings/RateInfo";
+import type { SettingInfo } from "./bindings/SettingInfo";
+import type { UnclassifiedType } from "./bindings/UnclassifiedType";
+import type { UnmapOutcome } from "./bindings/UnmapOutcome";
+
+/** Who this desktop user is for the audit log: the saved name, or none yet (then the window asks). */
+export function operatorInfo(): Promise<OperatorInfo> {
+  return invoke<OperatorInfo>("operator_info");
+}
+
+/** Saves the operator's name for this desktop user; every later action is recorded under it. */
+export function setOperator(name: string): Promise<OperatorInfo> {
+  return invoke<OperatorInfo>("set_operator", { name });
+}
+
+export function appInfo(): Promise<AppInfo> {
+  return invoke<AppInfo>("app_info");
+}
+
+export function setApp(id: string, name: string): Promise<AppInfo> {
+  return invoke<AppInfo>("set_app", { id, name });
+}
+
+export function listRates(): Promise<RateInfo[]> {
+  return invoke<RateInfo[]>("list_rates");
+}
+
+/** `instance`: null for the app's rate, else an instance's override. */
+export function addRate(from: string, percent: string, instance: string | null): Promise<RateInfo> {
+  return invoke<RateInfo>("add_rate", { from, percent, instance });
+}
+
+export function removeRate(from: string, instance: string | null): Promise<RateInfo> {
+  return invoke<RateInfo>("remove_rate", { from, instance });
+}
+
+export function listSettings(): Promise<SettingInfo[]> {
+  return invoke<SettingInfo[]>("list_settings");
+}
+
+/** Sets one setting (the engine checks the value); resolves to every setting as it is now. */
+export function setSetting(key: string, value: string): Promise<SettingInfo[]> {
+  return invoke<SettingInfo[]>("set_setting", { key, value });
+}
+
+/** The IANA time zone names the engine accepts, sorted. */
+export function listTimezones(): Promise<string[]> {
+  return invoke<string[]>("list_timezones");
+}
+
+/** Which Wix credentials are set for the app, and from where; never their values. */
+export function credentialsInfo(): Promise<CredentialsInfo> {
+  return invoke<CredentialsInfo>("credentials_info");
+}
+
+export type CredentialName = "app-secret" | "api-key" | "account-id";
+
+/** Stores a credential in the OS keyring; the value is never sent back. */
+export function storeCredential(name: CredentialName, value: string): Promise<CredentialsInfo> {
+  return invoke<CredentialsInfo>("store_credential", { name, value });
+}
+
+export function removeCredential(name: CredentialName): Promise<CredentialsInfo> {
+  return invoke<CredentialsInfo>("remove_credential", { name });
+}
+
+/** A real call to the configured Wix address for each way of signing in; failures are in the answer. */
+export function testConnection(instance: string | null): Promise<ConnectionTest> {
+  return invoke<ConnectionTest>("test_connection", { instance });
+}
+
+export function importFx(path: string): Promise<FxImportReport> {
+  return invoke<FxImportReport>("import_fx", { path });
+}
+
+export function fxSummary(): Promise<FxCurrency[]> {
+  return invoke<FxCurrency[]>("fx_summary");
+}
+
+export function listColumnMappings(): Promise<ColumnMappingInfo[]> {
+  return invoke<ColumnMappingInfo[]>("list_column_mappings");
+}
+
+/** The text of a mapping file (TOML) chosen in the file dialog. */
+export function readMappingFile(path: string): Promise<string> {
+  return invoke<string>("read_mapping_file", { path });
+}
+
+/** The saved TOML of a mapping. */
+export function columnMapping(name: string): Promise<string> {
+  return invoke<string>("column_mapping", { name });
+}
+
+/** What the mapping reads from a sample file; nothing is saved or imported. */
+export function previewColumnMapping(name: string, toml: string, path: string): Promise<MappingPreview> {
+  return invoke<MappingPreview>("preview_column_mapping", { name, toml, path });
+}
+
+export function saveColumnMapping(name: string, toml: string): Promise<ColumnMappingInfo[]> {
+  return invoke<ColumnMappingInfo[]>("save_column_mapping", { name, toml });
+}
+
+export function removeColumnMapping(name: string): Promise<ColumnMappingInfo[]> {
+  return invoke<ColumnMappingInfo[]>("remove_column_mapping", { name });
+}
+
+export function customerMappings(query: CustomerMappingQuery): Promise<CustomerMappingPage> {
+  return invoke<CustomerMappingPage>("customer_mappings", { query });
+}
+
+/** Saves (or changes) a customer's instance; resolves to the rows it resolved. */
+export function mapCustomer(key: string, instance: string): Promise<number> {
+  return invoke<number>("map_customer", { key, instance });
+}
+
+export function unmapCustomer(key: string): Promise<UnmapOutcome> {
+  return invoke<UnmapOutcome>("unmap_customer", { key });
+}
+
+export function listClassifications(): Promise<ClassifyRule[]> {
+  return invoke<ClassifyRule[]>("list_classifications");
+}
+
+/** The unknown types with rows waiting to be classified, per source. */
+export function unclassifiedTypes(): Promise<UnclassifiedType[]> {
+  return invoke<UnclassifiedType[]>("unclassified_types");
+}
+
+export function classifyType(source: string, typeName: string, action: Classification): Promise<ClassifyOutcome> {
+  return invoke<ClassifyOutcome>("classify_type", { source, typeName, action });
+}
+
+export function removeClassification(source: string, typeName: string): Promise<ClassifyOutcome> {
+  return invoke<ClassifyOutcome>("remove_classification", { source, typeName });
+}
+
+/** Opens the native file chooser for a file of one kind; resolves to its path, or null when cancelled. */
+export async function chooseFile(title: string, filter: { name: string; extensions: string[] }): Promise<string | null> {
+  const chosen = await open({
+    title,
+    multiple: false,
+    directory: false,
+    filters: [filter, { name: "All files", extensions: ["*"] }],
+  });
+  return typeof chosen === "string" ? chosen : null;
+}
+
+// ---- the Audit view -----------------------------------------------------------------------
+
+/** A page of the audit log, newest first, filtered by the engine. */
+export function auditPage(query: AuditQuery): Promise<AuditPage> {
+  return invoke<AuditPage>("audit_page", { query });
+}
+
+export function auditFacets(): Promise<AuditFacets> {
+  return invoke<AuditFacets>("audit_facets");
+}
+
+/** One audit entry whole (its values before and after as stored). */
+export function auditEntry(id: number): Promise<AuditEntry> {
+  return invoke<AuditEntry>("audit_entry", { id });
+}

@@ -21,7 +21,7 @@ use pl_import::Format;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use crate::{import, resolve, store, ClassifyOutcome, ClassifyRule, Error, Result};
+use crate::{import, resolve, store, ClassifyOutcome, ClassifyRule, Error, Result, UnclassifiedType};
 
 /// What a rule makes of its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,23 @@ pub(crate) fn rules(conn: &Connection) -> Result<HashMap<(String, String), Actio
 
 pub(crate) fn list(conn: &Connection) -> Result<Vec<ClassifyRule>> {
     store::classify::list(conn)
+}
+
+/// The types of the live `unclassified` rows, per source (matched as rules match them,
+/// ignoring case), with how many rows wait for each: what the operator has to classify. By
+/// source, then most rows first.
+pub(crate) fn waiting(conn: &Connection) -> Result<Vec<UnclassifiedType>> {
+    let mut by_key: HashMap<(String, String), UnclassifiedType> = HashMap::new();
+    for row in store::classify::unclassified(conn)? {
+        let Some(name) = row.type_name else { continue };
+        let entry = by_key
+            .entry((row.source.clone(), type_key(&name)))
+            .or_insert_with(|| UnclassifiedType { source: row.source, type_name: name.trim().to_string(), rows: 0 });
+        entry.rows = entry.rows.saturating_add(1);
+    }
+    let mut list: Vec<UnclassifiedType> = by_key.into_values().collect();
+    list.sort_by(|a, b| a.source.cmp(&b.source).then(b.rows.cmp(&a.rows)).then_with(|| a.type_name.cmp(&b.type_name)));
+    Ok(list)
 }
 
 /// A stored gross, or an error naming its row.

@@ -9,7 +9,7 @@ use crate::refunds::{self, NewManualRefund};
 use crate::report::{self, Period};
 use crate::schedule::{self, FxImportReport};
 use crate::{
-    classify, db, exceptions, import, months, resolve, settings, store, AuditEntry, BatchSummary,
+    audit_view, classify, credentials, db, exceptions, import, mappings, months, resolve, settings, store, AuditEntry, BatchSummary,
     ClassifyOutcome, ClassifyRule, ColumnMappingInfo, Error, Exception, ImportOptions, ImportReport, ManualRefundInfo, MonthInfo, RateInfo, Report, Result,
 };
 
@@ -36,6 +36,12 @@ impl Ledger {
     /// (on Linux `~/.local/share/app.partnerledger.desktop/ledger.sqlite`).
     pub fn default_db_path() -> PathBuf {
         dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join(APP_IDENTIFIER).join("ledger.sqlite")
+    }
+
+    /// The desktop app's configuration folder for this OS user (`<user config dir>/app.partnerledger.desktop`):
+    /// what belongs to the desktop user rather than to a ledger (the operator's name).
+    pub fn default_config_dir() -> PathBuf {
+        dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join(APP_IDENTIFIER)
     }
 
     /// `PARTNER_LEDGER_DB` when set, else [`Ledger::default_db_path`].
@@ -126,17 +132,7 @@ impl Ledger {
 
     /// Saves a named column mapping (TOML) for `mapped:<name>` imports; it is checked first.
     pub fn add_column_mapping(&mut self, name: &str, toml_text: &str, by: &str) -> Result<()> {
-        let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(Error::Refused(format!("`{name}` is not a mapping name (letters, digits, - and _)")));
-        }
-        pl_import::Mapping::from_toml_str(name, toml_text)?;
-        let tx = self.conn.transaction()?;
-        let before = store::mappings::toml(&tx, name)?;
-        store::mappings::save(&tx, name, toml_text, by)?;
-        store::audit::record(&tx, by, "column_mapping.save", &format!("mapping:{name}"), before.as_ref(), Some(&toml_text))?;
-        tx.commit()?;
-        Ok(())
+        mappings::save(&mut self.conn, name, toml_text, by)
     }
 
     pub fn list_column_mappings(&self) -> Result<Vec<ColumnMappingInfo>> {
@@ -365,4 +361,113 @@ impl Ledger {
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
         store::audit::list(&self.conn)
     }
+
+    // ---- the window's Setup and Audit views --------------------------------------------------
+
+    /// The Wix app the ledger reports for (none of it until set).
+    pub fn app(&self) -> Result<crate::AppInfo> {
+        Ok(crate::AppInfo { id: settings::get(&self.conn, "app.id")?, name: settings::get(&self.conn, "app.name")? })
+    }
+
+    /// Removes the rate in force from `from` (YYYY-MM-DD), for the app or one instance; returns
+    /// it as it was. Approved months keep the rates they froze; open months follow. Audited.
+    pub fn remove_rate(&mut self, from: &str, instance: Option<&str>, by: &str) -> Result<RateInfo> {
+        schedule::remove_rate(&mut self.conn, from, instance, by)
+    }
+
+    /// Every setting the operator sets, with its value in force, default, meaning and choices.
+    pub fn settings(&self) -> Result<Vec<crate::SettingInfo>> {
+        settings::list(&self.conn)
+    }
+
+    /// The IANA time zone names the `timezone` setting accepts, sorted.
+    pub fn timezones() -> Vec<String> {
+        settings::timezones()
+    }
+
+    /// The FX table by currency.
+    pub fn fx_summary(&self) -> Result<Vec<crate::FxCurrency>> {
+        schedule::fx_summary(&self.conn)
+    }
+
+    /// The saved TOML of column mapping `name`.
+    pub fn column_mapping(&self, name: &str) -> Result<String> {
+        mappings::toml(&self.conn, name)
+    }
+
+    /// Removes column mapping `name` (its imported rows stay); audited.
+    pub fn remove_column_mapping(&mut self, name: &str, by: &str) -> Result<()> {
+        mappings::remove(&mut self.conn, name, by)
+    }
+
+    /// What mapping `name`, as `toml_text` defines it, reads from `file`, without saving or
+    /// importing anything.
+    pub fn preview_column_mapping(&self, name: &str, toml_text: &str, file: &Path) -> Result<crate::MappingPreview> {
+        mappings::preview(&self.conn, name, toml_text, file)
+    }
+
+    /// A page of the saved customer mappings, by customer key.
+    pub fn customer_mappings(&self, q: &crate::CustomerMappingQuery) -> Result<crate::CustomerMappingPage> {
+        page_limit(q.limit)?;
+        resolve::customer_page(&self.conn, q)
+    }
+
+    /// Removes the mapping of customer `key`: the rows it resolved are unresolved again, except
+    /// in approved months; audited.
+    pub fn unmap_customer(&mut self, key: &str, by: &str) -> Result<crate::UnmapOutcome> {
+        resolve::unmap_customer(&mut self.conn, key, by)
+    }
+
+    /// The unknown types with rows waiting to be classified, per source.
+    pub fn unclassified_types(&self) -> Result<Vec<crate::UnclassifiedType>> {
+        classify::waiting(&self.conn)
+    }
+
+    /// Which Wix credentials are set for the ledger's app, and from where (never their values).
+    pub fn credentials(&self) -> Result<crate::CredentialsInfo> {
+        credentials::status(&self.conn)
+    }
+
+    /// Stores a Wix credential (`app-secret`, `api-key`, `account-id`) in the OS keyring for the
+    /// ledger's app; audited without its value.
+    pub fn store_credential(&mut self, name: &str, value: &str, by: &str) -> Result<crate::CredentialsInfo> {
+        credentials::store(&mut self.conn, name, value, by)
+    }
+
+    /// Removes a Wix credential from the OS keyring for the ledger's app; audited.
+    pub fn remove_credential(&mut self, name: &str, by: &str) -> Result<crate::CredentialsInfo> {
+        credentials::remove(&mut self.conn, name, by)
+    }
+
+    /// Prepares a connection test against the configured Wix address (run it with
+    /// [`credentials::ConnectionTarget::run`], without the ledger): the OAuth check asks a token
+    /// for `instance`, else for the newest instance in the ledger.
+    pub fn connection_target(&self, instance: Option<&str>) -> Result<credentials::ConnectionTarget> {
+        credentials::connection_target(&self.conn, instance)
+    }
+
+    /// A page of the audit log, newest first, filtered by month (ledger time zone), operator,
+    /// kind of change and entity.
+    pub fn audit_page(&self, q: &crate::AuditQuery) -> Result<crate::AuditPage> {
+        page_limit(q.limit)?;
+        audit_view::page(&self.conn, q)
+    }
+
+    /// What the audit log's filters can choose from.
+    pub fn audit_facets(&self) -> Result<crate::AuditFacets> {
+        audit_view::facets(&self.conn)
+    }
+
+    /// One audit entry whole.
+    pub fn audit_entry(&self, id: i64) -> Result<AuditEntry> {
+        audit_view::entry(&self.conn, id)
+    }
+}
+
+/// Refuses a page larger than the window's pages ([`report::MAX_PAGE`]).
+fn page_limit(limit: u32) -> Result<()> {
+    if limit > report::MAX_PAGE {
+        return Err(Error::Refused(format!("a page holds at most {} lines; ask for {limit} by several pages", report::MAX_PAGE)));
+    }
+    Ok(())
 }

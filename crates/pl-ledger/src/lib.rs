@@ -4,8 +4,10 @@
 #![deny(unsafe_code)]
 
 mod audit;
+mod audit_view;
 mod calendar;
 mod classify;
+pub mod credentials;
 pub mod db;
 mod error;
 mod events;
@@ -13,6 +15,7 @@ mod exceptions;
 mod frozen;
 pub mod export;
 mod import;
+pub mod mappings;
 pub mod kinds;
 #[allow(unsafe_code)]
 mod raw;

@@ -11,7 +11,7 @@
 //! to `sent` when the charge leaves (its batch undone, its classification removed).
 use rusqlite::Connection;
 
-use crate::{store, Error, Result};
+use crate::{store, CustomerMappingPage, CustomerMappingQuery, Error, Result, UnmapOutcome};
 
 
 /// Resolves every live row still without an instance, by original charge then customer mapping,
@@ -98,4 +98,34 @@ pub(crate) fn assign_instance(conn: &mut Connection, txn_id: i64, instance: &str
     }
     tx.commit()?;
     Ok(())
+}
+
+/// A page of the saved customer mappings (the caller bounds `limit`).
+pub(crate) fn customer_page(conn: &Connection, q: &CustomerMappingQuery) -> Result<CustomerMappingPage> {
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let (total, rows) = store::customers::page(conn, search, q.offset, q.limit)?;
+    Ok(CustomerMappingPage { total, offset: q.offset, rows })
+}
+
+/// Removes a customer mapping: the rows it resolved have no instance again (exceptions until
+/// resolved another way), except those an approved month froze; refunds that took their
+/// instance from such a charge follow it. Audited.
+pub(crate) fn unmap_customer(conn: &mut Connection, key: &str, by: &str) -> Result<UnmapOutcome> {
+    let key = key.trim();
+    let tx = conn.transaction()?;
+    let instance = store::customers::instance_of(&tx, key)?.ok_or_else(|| Error::NotFound(format!("a customer mapping for `{}`", pl_import::clip(key))))?;
+    store::customers::delete(&tx, key)?;
+    let (unresolved, frozen) = store::customers::unresolve_unfrozen(&tx, key)?;
+    resolve_again(&tx)?;
+    let outcome = UnmapOutcome { unresolved, frozen };
+    store::audit::record(
+        &tx,
+        by,
+        "customer_map.remove",
+        &format!("customer:{key}"),
+        Some(&Mapping { customer_key: key, instance_id: &instance }),
+        Some(&outcome),
+    )?;
+    tx.commit()?;
+    Ok(outcome)
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use crate::{now_rfc3339, resolve, store, Error, RateInfo, RejectedRow, Result};
+use crate::{now_rfc3339, resolve, store, Error, FxCurrency, RateInfo, RejectedRow, Result};
 
 fn date_arg(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
@@ -43,6 +43,33 @@ pub(crate) fn add_rate(conn: &mut Connection, from: &str, percent: &str, instanc
 
 pub(crate) fn list_rates(conn: &Connection) -> Result<Vec<RateInfo>> {
     store::rates::list(conn)
+}
+
+/// Removes the rate in force from `from`, for the app or one instance; audited. Like adding one,
+/// it changes only events that are not frozen: an approved month keeps the rates it froze.
+pub(crate) fn remove_rate(conn: &mut Connection, from: &str, instance: Option<&str>, by: &str) -> Result<RateInfo> {
+    let from = date_arg(from)?.to_string();
+    let instance = instance.map(str::trim).filter(|i| !i.is_empty()).map(resolve::instance_arg).transpose()?;
+    let tx = conn.transaction()?;
+    let before = store::rates::get(&tx, &from, instance.as_deref())?.ok_or_else(|| {
+        Error::NotFound(match &instance {
+            Some(i) => format!("a rate from {from} for instance {i}"),
+            None => format!("an app rate from {from}"),
+        })
+    })?;
+    store::rates::delete(&tx, &from, instance.as_deref())?;
+    let entity = match &instance {
+        Some(i) => format!("rate:{from}:{i}"),
+        None => format!("rate:{from}"),
+    };
+    store::audit::record(&tx, by, "rate.remove", &entity, Some(&before), None::<&()>)?;
+    tx.commit()?;
+    Ok(before)
+}
+
+/// The FX table by currency: how many rates, from when to when, the latest rate.
+pub(crate) fn fx_summary(conn: &Connection) -> Result<Vec<FxCurrency>> {
+    store::rates::fx_by_currency(conn)
 }
 
 /// What `fx import` did.

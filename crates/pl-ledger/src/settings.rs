@@ -2,13 +2,15 @@
 //! exist, their defaults and what values they accept.
 use rusqlite::Connection;
 
-use crate::{store, Error, Result};
+use crate::{store, Error, Result, SettingInfo};
 
 /// A known setting: its key, its default, and a check of a new value (returns the value to store).
 pub struct SettingDef {
     pub key: &'static str,
     pub default: Option<&'static str>,
     pub help: &'static str,
+    /// The values it accepts when they are few (what the window offers to choose from).
+    pub choices: &'static [&'static str],
     check: fn(&str) -> Result<String, String>,
 }
 
@@ -71,22 +73,23 @@ fn any(v: &str) -> Result<String, String> {
 }
 
 pub const SETTINGS: &[SettingDef] = &[
-    SettingDef { key: "deduct_processor_fees", default: Some("true"), help: "deduct processor fees as expenses (true/false)", check: boolean },
-    SettingDef { key: "timezone", default: Some("UTC"), help: "reporting time zone, an IANA name", check: timezone },
-    SettingDef { key: "instance_metadata_key", default: Some("wix_instance_id"), help: "the processor metadata key holding the Wix instance id", check: metadata_key },
+    SettingDef { key: "deduct_processor_fees", default: Some("true"), help: "deduct processor fees as expenses (true/false)", choices: &["true", "false"], check: boolean },
+    SettingDef { key: "timezone", default: Some("UTC"), help: "reporting time zone, an IANA name", choices: &[], check: timezone },
+    SettingDef { key: "instance_metadata_key", default: Some("wix_instance_id"), help: "the processor metadata key holding the Wix instance id", choices: &[], check: metadata_key },
     SettingDef {
         key: "refund_rate",
         default: Some("event_date"),
         help: "the rate of a refund or dispute: event_date (the rate in force on its own date) or original_charge (its original charge's rate, when the charge is in the ledger)",
+        choices: &REFUND_RATES,
         check: refund_rate,
     },
-    SettingDef { key: "date_order", default: None, help: "day/month order for files whose slash dates cannot decide it (day-first, month-first)", check: date_order },
-    SettingDef { key: "wix.base_url", default: Some("https://www.wixapis.com"), help: "Wix API base URL", check: url },
-    SettingDef { key: "wix.billing_path", default: Some("/apps/v1/billing-event"), help: "path of Report External Billing Event", check: path },
-    SettingDef { key: "wix.timeout_secs", default: Some("30"), help: "request timeout in seconds", check: positive_int },
-    SettingDef { key: "wix.concurrency", default: Some("4"), help: "requests in flight at once during a submission", check: positive_int },
-    SettingDef { key: "app.id", default: None, help: "the Wix app id (set with `app set`)", check: any },
-    SettingDef { key: "app.name", default: None, help: "the app's name (set with `app set`)", check: any },
+    SettingDef { key: "date_order", default: None, help: "day/month order for files whose slash dates cannot decide it (day-first, month-first)", choices: &["day-first", "month-first"], check: date_order },
+    SettingDef { key: "wix.base_url", default: Some("https://www.wixapis.com"), help: "Wix API base URL", choices: &[], check: url },
+    SettingDef { key: "wix.billing_path", default: Some("/apps/v1/billing-event"), help: "path of Report External Billing Event", choices: &[], check: path },
+    SettingDef { key: "wix.timeout_secs", default: Some("30"), help: "request timeout in seconds", choices: &[], check: positive_int },
+    SettingDef { key: "wix.concurrency", default: Some("4"), help: "requests in flight at once during a submission", choices: &[], check: positive_int },
+    SettingDef { key: "app.id", default: None, help: "the Wix app id (set with `app set`)", choices: &[], check: any },
+    SettingDef { key: "app.name", default: None, help: "the app's name (set with `app set`)", choices: &[], check: any },
 ];
 
 pub fn def(key: &str) -> Option<&'static SettingDef> {
@@ -107,4 +110,31 @@ pub(crate) fn set(conn: &Connection, who: &str, key: &str, value: &str) -> Resul
     store::settings::put(conn, key, &value)?;
     store::audit::record(conn, who, "setting.set", &format!("setting:{key}"), before.as_ref(), Some(&value))?;
     Ok(value)
+}
+
+/// Every setting the operator sets (the app's id and name are set together, as the app), with
+/// its value in force, in the order of [`SETTINGS`].
+pub(crate) fn list(conn: &Connection) -> Result<Vec<SettingInfo>> {
+    SETTINGS
+        .iter()
+        .filter(|d| !d.key.starts_with("app."))
+        .map(|d| {
+            let stored = store::settings::stored(conn, d.key)?;
+            Ok(SettingInfo {
+                key: d.key.to_string(),
+                stored: stored.is_some(),
+                value: stored.or_else(|| d.default.map(str::to_string)),
+                default: d.default.map(str::to_string),
+                help: d.help.to_string(),
+                choices: d.choices.iter().map(|c| c.to_string()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// The IANA time zone names the `timezone` setting accepts, sorted.
+pub fn timezones() -> Vec<String> {
+    let mut names: Vec<String> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name().to_string()).collect();
+    names.sort();
+    names
 }

@@ -531,3 +531,238 @@ pub struct ImportOptions {
     /// Day/month order for a file whose dates cannot decide it.
     pub date_order: Option<pl_import::DateOrder>,
 }
+
+// ---- the window's Setup and Audit views ---------------------------------------------------
+
+/// The Wix app the ledger reports for (`app.id`, `app.name`); none until it is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AppInfo {
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A setting as the window shows it: its value in force, its default, what it means and, when
+/// it takes one of a few words, those words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SettingInfo {
+    pub key: String,
+    /// The value in force: the stored one, else the default; none when neither exists.
+    pub value: Option<String>,
+    pub default: Option<String>,
+    /// Whether the operator stored a value (else the default applies).
+    pub stored: bool,
+    pub help: String,
+    /// The values it accepts when they are few (`true`, `false`; ...); empty for free text.
+    /// The time zone's names come from `Ledger::timezones`.
+    pub choices: Vec<String>,
+}
+
+/// One currency of the FX table: how many daily rates it has, from when to when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FxCurrency {
+    pub currency: String,
+    pub rates: u32,
+    /// `YYYY-MM-DD`.
+    pub first: String,
+    pub last: String,
+    /// USD per unit on `last`, as stored.
+    pub last_rate: String,
+}
+
+/// A saved customer mapping: a processor's customer (Stripe customer id, PayPal payer e-mail)
+/// and the Wix instance its rows belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CustomerMapping {
+    pub customer_key: String,
+    pub instance_id: String,
+    /// RFC 3339, UTC.
+    pub saved_at: String,
+    pub saved_by: String,
+}
+
+/// A page of the saved customer mappings, by customer key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CustomerMappingQuery {
+    /// Mappings whose customer key or instance id contains this text (case-insensitive).
+    pub search: Option<String>,
+    pub offset: u32,
+    /// At most 1,000.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CustomerMappingPage {
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<CustomerMapping>,
+}
+
+/// What removing a customer mapping did to the rows it had resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnmapOutcome {
+    /// Rows without an instance again (exceptions of their months until resolved).
+    pub unresolved: u32,
+    /// Rows left as they were because an approved month froze them.
+    pub frozen: u32,
+}
+
+/// A type the importer does not know, with rows waiting for the operator to classify it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnclassifiedType {
+    /// The format id of the rows' batches.
+    pub source: String,
+    pub type_name: String,
+    pub rows: u32,
+}
+
+/// What a column mapping reads from a sample file, before it is saved: the first rows as the
+/// ledger would hold them, the first bad rows, and counts for the whole file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MappingPreview {
+    pub file: String,
+    /// `mapped:<name>`.
+    pub format: String,
+    pub rows_read: u32,
+    /// Rows read without an error (skipped ones included).
+    pub rows_ok: u32,
+    pub rows_failed: u32,
+    /// Good rows by kind (`charge`, `refund`, `skipped`, ...), most first.
+    pub kinds: Vec<KindCount>,
+    /// `point` or `comma`.
+    pub number_style: String,
+    /// The first good rows (at most `PREVIEW_ROWS`).
+    pub rows: Vec<PreviewRow>,
+    /// The first bad rows (at most `PREVIEW_ERRORS`); any bad row refuses the file at import.
+    pub errors: Vec<RejectedRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KindCount {
+    pub kind: String,
+    pub rows: u32,
+}
+
+/// One row of a file as a mapping reads it (amounts as decimal strings, as in the file's sign).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PreviewRow {
+    pub line: u32,
+    pub kind: String,
+    pub source_id: String,
+    /// RFC 3339, UTC.
+    pub occurred_at: String,
+    pub currency: String,
+    pub gross: String,
+    pub fee: String,
+    pub net: String,
+    pub tax: String,
+    pub instance: Option<String>,
+    pub customer: Option<String>,
+    pub type_name: Option<String>,
+    pub original_ref: Option<String>,
+    pub description: Option<String>,
+    pub skip_reason: Option<String>,
+}
+
+/// Which Wix credentials are set for the ledger's app (never their values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CredentialsInfo {
+    /// Credentials are kept per app: none can be stored before the app id is set.
+    pub app_id: Option<String>,
+    /// False when the OS keyring is turned off for this process (`PARTNER_LEDGER_KEYRING=off`).
+    pub keyring: bool,
+    pub credentials: Vec<CredentialInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CredentialInfo {
+    /// `app-secret`, `api-key` or `account-id`.
+    pub name: String,
+    pub set: bool,
+    /// `keyring` or `env` (an environment variable, which wins over the keyring); none when not set.
+    pub source: Option<String>,
+    /// The environment variable that would override the keyring.
+    pub env_var: String,
+    /// Also stored in the OS keyring (unused while the environment variable is set).
+    pub in_keyring: bool,
+}
+
+/// What a connection test found: one check per configured way of signing in to Wix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConnectionTest {
+    pub base_url: String,
+    /// Every check passed.
+    pub ok: bool,
+    pub checks: Vec<ConnectionCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConnectionCheck {
+    /// `oauth` (app id and app secret) or `api_key` (API key and account id).
+    pub flow: String,
+    pub ok: bool,
+    /// What was asked and what Wix answered, in words (secrets never included).
+    pub message: String,
+}
+
+/// A page of the audit log, newest first, filtered by the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditQuery {
+    /// `YYYY-MM`: changes made during that month, in the ledger's time zone.
+    pub month: Option<String>,
+    /// Who made the change (exact).
+    pub who: Option<String>,
+    /// What kind of change (`rate.set`, `batch.import`, ...; exact).
+    pub action: Option<String>,
+    /// Entries whose entity (`batch:3`, `setting:timezone`, ...) contains this text.
+    pub search: Option<String>,
+    pub offset: u32,
+    /// At most 1,000.
+    pub limit: u32,
+}
+
+/// One line of the audit log as the window lists it: the values before and after as compact
+/// JSON, cut to a few hundred characters (`Ledger::audit_entry` gives an entry whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditLine {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// `YYYY-MM-DD HH:MM` in the ledger's time zone.
+    pub at_local: String,
+    pub who: String,
+    pub action: String,
+    pub entity: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditPage {
+    pub total: u32,
+    pub offset: u32,
+    /// The ledger's time zone, which `at_local` and the month filter use.
+    pub timezone: String,
+    pub rows: Vec<AuditLine>,
+}
+
+/// What the audit log's filters can choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditFacets {
+    /// Months with changes, newest first (ledger time zone).
+    pub months: Vec<String>,
+    pub operators: Vec<String>,
+    pub actions: Vec<String>,
+}
+
+/// Who the desktop session records as the operator of what it does (the audit log's `who`):
+/// the name saved for this desktop user, else a default until one is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OperatorInfo {
+    /// The saved name; none until the user gives one (the window then asks).
+    pub saved: Option<String>,
+    /// The name in use now: the saved one, else `suggestion`.
+    pub current: String,
+    /// The OS user's name (or `desktop`), offered when asking.
+    pub suggestion: String,
+}

@@ -12,6 +12,11 @@ use pl_ledger::{
     RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals, MonthStatus, EventState, ExceptionKind, MonthSummary, InstanceSort,
     InstanceQuery, InstancePage, EventSort, EventQuery, EventPage, OutboxQuery, OutboxPage,
 };
+use pl_ledger::{
+    AppInfo, AuditEntry, AuditFacets, AuditLine, AuditPage, AuditQuery, ColumnMappingInfo, ConnectionCheck, ConnectionTest, CredentialInfo,
+    CredentialsInfo, CustomerMapping, CustomerMappingPage, CustomerMappingQuery, FxCurrency, FxImportReport, KindCount, MappingPreview,
+    OperatorInfo, PreviewRow, RateInfo, SettingInfo, UnclassifiedType, UnmapOutcome,
+};
 use ts_rs::TS;
 
 fn bindings_dir() -> PathBuf {
@@ -64,6 +69,31 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<SubmitReport>(),
         file_of::<SubmitProgress>(),
         file_of::<AttemptInfo>(),
+        // The Setup and Audit views.
+        file_of::<AppInfo>(),
+        file_of::<RateInfo>(),
+        file_of::<SettingInfo>(),
+        file_of::<FxImportReport>(),
+        file_of::<FxCurrency>(),
+        file_of::<ColumnMappingInfo>(),
+        file_of::<MappingPreview>(),
+        file_of::<KindCount>(),
+        file_of::<PreviewRow>(),
+        file_of::<CustomerMapping>(),
+        file_of::<CustomerMappingQuery>(),
+        file_of::<CustomerMappingPage>(),
+        file_of::<UnmapOutcome>(),
+        file_of::<UnclassifiedType>(),
+        file_of::<CredentialsInfo>(),
+        file_of::<CredentialInfo>(),
+        file_of::<ConnectionTest>(),
+        file_of::<ConnectionCheck>(),
+        file_of::<AuditQuery>(),
+        file_of::<AuditLine>(),
+        file_of::<AuditPage>(),
+        file_of::<AuditFacets>(),
+        file_of::<AuditEntry>(),
+        file_of::<OperatorInfo>(),
     ]
     .into_iter()
     .collect()

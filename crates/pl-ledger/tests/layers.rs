@@ -30,11 +30,14 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("settings", 2, "domain"),
     ("events", 2, "domain"),
     ("frozen", 2, "domain"),
+    ("mappings", 2, "domain"),
+    ("audit_view", 2, "domain"),
     ("report", 3, "consumers"),
     ("record", 3, "consumers"),
     ("months", 3, "consumers"),
     ("outbox", 3, "consumers"),
     ("export", 3, "consumers"),
+    ("credentials", 3, "consumers"),
     ("ledger", 4, "facade"),
 ];
 

@@ -1,7 +1,8 @@
 //! A Wix API simulator (OAuth token + billing-event) over real HTTP, recording what it accepted and injecting faults.
 //!
 //! Start it with [`Simulator::start`]; it listens on 127.0.0.1 and serves `POST /oauth2/token`,
-//! `POST /apps/v1/billing-event` (alias `/v1/billing-event`) and control endpoints under
+//! `POST /apps/v1/billing-event` (alias `/v1/billing-event`), `POST /site-list/v2/sites/query`
+//! (an API-key check: the account has no site) and control endpoints under
 //! `/_sim/` (`POST /_sim/faults`, `GET /_sim/faults`, `GET /_sim/accepted`, `GET /_sim/stats`,
 //! `POST /_sim/reset`). "Accepted" is exactly the set of events Wix would have processed,
 //! including those whose answer a fault then lost (see [`Fault::processes_event`]).
@@ -104,6 +105,9 @@ pub struct SimStats {
     pub token_requests: u64,
     /// Token requests refused.
     pub token_refusals: u64,
+    /// Calls to Query Sites (`/site-list/v2/sites/query`, the API key's read-only check).
+    #[serde(default)]
+    pub sites_queries: u64,
     /// Calls to the billing-event endpoint.
     pub billing_requests: u64,
     /// Events recorded as accepted.

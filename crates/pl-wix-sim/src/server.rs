@@ -102,6 +102,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/oauth2/token", post(token))
         .route("/apps/v1/billing-event", post(billing))
         .route("/v1/billing-event", post(billing))
+        .route("/site-list/v2/sites/query", post(sites_query))
         .route("/_sim/faults", post(set_faults).get(get_faults))
         .route("/_sim/accepted", get(get_accepted))
         .route("/_sim/requests", get(get_requests))
@@ -258,6 +259,25 @@ impl SimState {
         self.tokens.insert(token.clone(), (instance, Instant::now() + Duration::from_secs(ttl)));
         (200, json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl}))
     }
+}
+
+// ---------- sites (the API key's read-only check) ----------
+
+/// Query Sites with the API key: what a connection test asks to check an API key and account
+/// id. The simulated account has no site.
+async fn sites_query(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let mut st = shared.state();
+    st.stats.sites_queries += 1;
+    let answer = match (header(&headers, "authorization"), header(&headers, "wix-account-id")) {
+        (None, _) => app_error(401, "UNAUTHENTICATED", "Missing Authorization header"),
+        (Some(key), _) if st.config.api_key.as_deref() != Some(key) => app_error(401, "UNAUTHENTICATED", "Invalid or unknown API key"),
+        (Some(_), None) => app_error(403, "PERMISSION_DENIED", "wix-account-id header is required with an API key"),
+        (Some(_), account) if account != st.config.account_id.as_deref() => {
+            app_error(403, "PERMISSION_DENIED", "The API key does not belong to this Wix account")
+        }
+        _ => (200, json!({"sites": [], "metadata": {"count": 0, "cursors": {}, "hasNext": false}})),
+    };
+    respond(answer)
 }
 
 // ---------- billing ----------

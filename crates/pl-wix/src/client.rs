@@ -1,7 +1,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::WixConfig;
 use crate::event::BillingEvent;
-use crate::failure::{class_for_status, status_message, FailureClass, SendFailure};
+use crate::failure::{class_for_status, status_message, wix_error_detail, FailureClass, SendFailure};
 use crate::secrets::{Secret, Secrets};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::Value;
@@ -42,6 +42,13 @@ pub struct RenderedRequest {
     pub body: Value,
     /// The auth flow that would be used, `None` when no credentials are configured.
     pub flow: Option<AuthFlow>,
+}
+
+/// Wix's answer to a token request.
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: Option<i64>,
 }
 
 enum InstanceAuth {
@@ -233,7 +240,8 @@ impl Client {
         self.fetch_token(instance, &app_secret).await
     }
 
-    async fn fetch_token(&self, instance: &str, app_secret: &Secret) -> Result<Auth, SendFailure> {
+    /// Asks Wix's OAuth endpoint for an access token for `instance`: its status and body.
+    async fn post_token(&self, instance: &str, app_secret: &Secret) -> Result<(u16, String), reqwest::Error> {
         let body = serde_json::json!({
             "grant_type": "client_credentials",
             "client_id": self.config.app_id,
@@ -241,7 +249,13 @@ impl Client {
             "instance_id": instance,
         });
         tracing::debug!(instance, "requesting a Wix access token");
-        let resp = match self.http.post(self.config.token_url()).json(&body).send().await {
+        let resp = self.http.post(self.config.token_url()).json(&body).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.text().await.unwrap_or_default()))
+    }
+
+    async fn fetch_token(&self, instance: &str, app_secret: &Secret) -> Result<Auth, SendFailure> {
+        let (status, text) = match self.post_token(instance, app_secret).await {
             Ok(r) => r,
             Err(e) => {
                 let class = if e.is_builder() { FailureClass::Config } else { FailureClass::NotSent };
@@ -255,14 +269,7 @@ impl Client {
                 )));
             }
         };
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
         if (200..300).contains(&status) {
-            #[derive(serde::Deserialize)]
-            struct TokenResponse {
-                access_token: String,
-                expires_in: Option<i64>,
-            }
             return match serde_json::from_str::<TokenResponse>(&text) {
                 Ok(t) if !t.access_token.is_empty() => {
                     let ttl = t.expires_in.unwrap_or(14_400).max(0);
@@ -420,5 +427,92 @@ impl Client {
         let message = self.scrub(&message);
         tracing::warn!(class = class.as_str(), "billing event transport failure: {message}");
         SendFailure::new(class, message)
+    }
+}
+
+// ---- connection checks (the desktop's "Test connection") --------------------------------------
+
+impl Client {
+    /// Whether an app secret is configured (the OAuth flow).
+    pub fn has_app_secret(&self) -> bool {
+        self.secrets.app_secret.is_some()
+    }
+
+    /// Whether an API key and an account id are configured (the API-key flow).
+    pub fn has_api_key(&self) -> bool {
+        self.secrets.api_key_flow().is_some()
+    }
+
+    /// Checks the app id and app secret by asking Wix for an access token for `instance`;
+    /// nothing else is sent, and the token is not kept. `Ok` says what Wix did, `Err` why it
+    /// failed, both in words and with every secret scrubbed.
+    pub async fn check_app_secret(&self, instance: &str) -> Result<String, String> {
+        let Some(secret) = self.secrets.app_secret.clone() else {
+            return Err("no app secret is set".into());
+        };
+        let (status, text) = match self.post_token(instance, &secret).await {
+            Ok(answer) => answer,
+            Err(e) => return Err(self.scrub(&self.unreachable(&e))),
+        };
+        if (200..300).contains(&status) {
+            return match serde_json::from_str::<TokenResponse>(&text) {
+                Ok(t) if !t.access_token.is_empty() => {
+                    self.scrubber.lock().unwrap_or_else(|e| e.into_inner()).add(&t.access_token);
+                    Ok(format!("Wix issued an access token for instance {instance}: the app id and the app secret are accepted"))
+                }
+                _ => Err(format!("Wix answered {status} to the token request, but its answer could not be read")),
+            };
+        }
+        let why = match status {
+            401 | 403 => "the app id or the app secret is wrong",
+            400 | 404 => "Wix did not accept the request for that instance (is the app installed on its site?)",
+            429 => "too many requests right now; try again in a minute",
+            _ => "Wix could not answer right now; try again later",
+        };
+        let detail = wix_error_detail(&text).map(|d| format!(" Wix said: {d}.")).unwrap_or_default();
+        Err(self.scrub(&format!("Wix refused an access token for instance {instance} ({status}): {why}.{detail}")))
+    }
+
+    /// Checks the API key and account id with a read-only account call (Query Sites, one
+    /// site); nothing is reported. `Ok`/`Err` as in [`Client::check_app_secret`].
+    pub async fn check_api_key(&self) -> Result<String, String> {
+        let Some((key, account)) = self.secrets.api_key_flow() else {
+            return Err("no API key with an account id is set".into());
+        };
+        let body = serde_json::json!({ "query": { "cursorPaging": { "limit": 1 } } });
+        let sent = self
+            .http
+            .post(self.config.sites_query_url())
+            .header("Authorization", key.expose())
+            .header("wix-account-id", account)
+            .json(&body)
+            .send()
+            .await;
+        let (status, text) = match sent {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap_or_default())
+            }
+            Err(e) => return Err(self.scrub(&self.unreachable(&e))),
+        };
+        if (200..300).contains(&status) {
+            return Ok("Wix accepted the API key and the account id (a read-only query of the account's sites)".into());
+        }
+        let why = match status {
+            401 | 403 => "the API key or the account id is wrong, or the key may not read the account's sites",
+            429 => "too many requests right now; try again in a minute",
+            _ => "Wix could not answer right now; try again later",
+        };
+        let detail = wix_error_detail(&text).map(|d| format!(" Wix said: {d}.")).unwrap_or_default();
+        Err(self.scrub(&format!("Wix refused a read-only query with the API key ({status}): {why}.{detail}")))
+    }
+
+    /// Why a check's request got no answer, in words.
+    fn unreachable(&self, e: &reqwest::Error) -> String {
+        if e.is_timeout() {
+            format!("Wix at {} did not answer within {}", self.config.root(), human_duration(self.config.timeout))
+        } else {
+            format!("could not reach Wix at {} ({})", self.config.root(), root_cause(e))
+        }
     }
 }

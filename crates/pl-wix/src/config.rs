@@ -60,6 +60,12 @@ impl WixConfig {
     pub fn token_url(&self) -> String {
         format!("{}/oauth2/token", self.root())
     }
+
+    /// Full URL of Query Sites (an account-level, read-only call taking an API key): what a
+    /// connection test asks to check an API key and account id without reporting anything.
+    pub fn sites_query_url(&self) -> String {
+        format!("{}/site-list/v2/sites/query", self.root())
+    }
 }
 
 /// Checks a Wix base URL (SPEC §6): `https://`, or `http://` only to a loopback address

@@ -35,3 +35,8 @@ pub(crate) fn all_toml(conn: &Connection) -> Result<Vec<(String, String)>> {
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Deletes mapping `name`; returns whether there was one.
+pub(crate) fn delete(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM column_mappings WHERE name = ?1", [name])? > 0)
+}

@@ -587,6 +587,14 @@ pub(crate) fn set_undone(conn: &Connection, batch_id: i64, first: i64, last: i64
     Ok(())
 }
 
+/// The instance of the newest live row that has one, if any (a real instance to ask Wix a
+/// token for when the connection is tested).
+pub(crate) fn latest_instance(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT instance_id FROM txns WHERE undone = 0 AND instance_id IS NOT NULL ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?)
+}
+
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;
