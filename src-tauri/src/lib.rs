@@ -226,14 +226,16 @@ pub fn window_state_enabled(value: Option<&str>) -> bool {
 pub fn run() {
     let db = resolve_db_path();
     let mut session = Session::new(db.clone(), operator_name());
+    let mut refused = None;
     // Held until the process ends (the OS releases it however it ends).
     let _window_lock = match instance::acquire(&db) {
         instance::LockOutcome::Held(lock) => Some(lock),
         instance::LockOutcome::Busy { ledger } => {
-            // Reached only without a D-Bus session bus: with one, the single-instance plugin
-            // below hands this start over to the window that has the ledger, and exits.
+            // With a D-Bus session bus, the single-instance plugin below hands this start over
+            // to the window that has the ledger, and exits; without one, this window opens and
+            // refuses every command (said on stderr too, once the plugin has let it through).
             let why = instance::busy_message(&ledger);
-            eprintln!("partner-ledger-desktop: {why}");
+            refused = Some(why.clone());
             session = session.refusing(why);
             None
         }
@@ -266,6 +268,12 @@ pub fn run() {
     builder
         .plugin(tauri_plugin_dialog::init())
         .manage(Arc::new(session))
+        .setup(move |_| {
+            if let Some(why) = &refused {
+                eprintln!("partner-ledger-desktop: {why}");
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::ledger_info,
             commands::list_batches,

@@ -23,7 +23,7 @@ Usage: partner-ledger-desktop [--version | --help]
 Opens the Partner Ledger window on the ledger file:
   $PARTNER_LEDGER_DB when set, else ~/.local/share/app.partnerledger.desktop/ledger.sqlite.
 One window per ledger file: starting it again on the same file brings that window to the front.
-The command line over the same ledger is `partner-ledger` (partner-ledger --help).";
+Partner Ledger's command line, `partner-ledger`, works on the same ledger file.";
 
 /// `args`: the arguments after the program's name; `env`: a variable's value, if set.
 pub fn decide(args: &[String], env: impl Fn(&str) -> Option<String>) -> Start {
@@ -56,7 +56,7 @@ pub fn display_problem(env: impl Fn(&str) -> Option<String>) -> Option<String> {
          WAYLAND_DISPLAY is set).\n\
          Start it from a desktop session, or over SSH with X forwarding (ssh -X), or in a \
          virtual display: xvfb-run partner-ledger-desktop.\n\
-         Without a display, the command line works on the same ledger: partner-ledger --help."
+         Without a display, Partner Ledger's command line (partner-ledger) works on the same ledger."
             .to_owned(),
     )
 }

@@ -1,6 +1,8 @@
 //! The CLI's commands as its own `--help` lists them (clap's layout: a `Commands:` section of
 //! `  name  about` lines, an `Options:` section of `  -x, --name <VALUE>  about` lines), walked
 //! down to the leaves, so that tests follow the CLI as it grows instead of a copied list.
+// Included by several test files, each using a part of it.
+#![allow(dead_code)]
 use std::process::Command;
 
 /// One command of the CLI: its words after `partner-ledger` (`["rates", "add"]`), its own long
