@@ -1,7 +1,8 @@
 # Partner Ledger: the desktop app (Tauri) and the CLI over one Rust engine.
 #
 #   make run     install what is missing, build, start the desktop app on your ledger file
-#   make test    install what is missing, run every test: Rust, UI, desktop end-to-end
+#   make test    install what is missing, run every test: Rust, UI, desktop end-to-end, packages
+#   make bundle  the release app's .deb and .rpm (target/release/bundle/{deb,rpm}/)
 #   make bench   engine benchmarks (BENCHMARKS.md)
 #   make fuzz    fuzz the importers and the report/approval path (FUZZ_SECONDS per target; not in make test)
 #
@@ -14,11 +15,22 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 DESKTOP_BIN := $(TARGET_DIR)/debug/partner-ledger-desktop
 
-.PHONY: run deps ui desktop test test-rust clippy test-ui e2e bindings bench fuzz
+.PHONY: run check-display deps ui desktop test test-rust clippy test-ui e2e bundle bundle-test bindings bench fuzz
 
-run: deps ui desktop
+run: check-display deps ui desktop
 	@echo "Starting Partner Ledger ($(DESKTOP_BIN))"
 	$(DESKTOP_BIN)
+
+# Before minutes of building: the window needs a display (the binary says the same if started
+# without one).
+check-display:
+	@if [[ -z "$${DISPLAY:-}" && -z "$${WAYLAND_DISPLAY:-}" ]]; then \
+	  echo "make run: there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set)." >&2; \
+	  echo "  Run it in a desktop session, over SSH with X forwarding (ssh -X), or in a virtual display: xvfb-run -a make run" >&2; \
+	  echo "  Without a display, make test runs every test (the window's under Xvfb), and the command line works:" >&2; \
+	  echo "  cargo run --bin partner-ledger -- --help" >&2; \
+	  exit 1; \
+	fi
 
 deps:
 	scripts/deps.sh
@@ -30,7 +42,7 @@ ui:
 desktop: ui
 	$(CARGO) build -p partner-ledger-desktop
 
-test: deps ui test-rust clippy test-ui e2e
+test: deps ui test-rust clippy test-ui e2e bundle-test
 	@echo "make test: all passed"
 
 # Every Rust test of the workspace, the desktop crate included (it needs ui/dist: built above).
@@ -49,6 +61,16 @@ test-ui:
 e2e: desktop
 	$(CARGO) build -p partner-ledger -p pl-wix-sim --bins
 	scripts/e2e.sh
+
+# The release app's .deb and .rpm, by Tauri's bundler (pure Rust for both formats: no dpkg-deb
+# or rpmbuild needed), in $(TARGET_DIR)/release/bundle/{deb,rpm}/. The one release build of
+# make test; a second run rebuilds only what changed.
+bundle: deps ui
+	ui/node_modules/.bin/tauri build --ci --bundles deb,rpm
+
+# Unpacks both packages into scratch roots and starts what they install (scripts/bundle-test.sh).
+bundle-test: bundle
+	scripts/bundle-test.sh
 
 # Regenerates ui/src/bindings/ from the Rust IPC types (the test fails when they are stale).
 bindings:

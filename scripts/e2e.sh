@@ -11,6 +11,8 @@ command -v WebKitWebDriver >/dev/null || { echo "e2e: WebKitWebDriver is missing
 # No accessibility bus in a virtual display. (WEBKIT_DISABLE_DMABUF_RENDERER=1 or
 # WEBKIT_DISABLE_COMPOSITING_MODE=1 make WebKitWebDriver's screenshots hang: leave them unset.)
 export NO_AT_BRIDGE=1
+# The window opens at its configured size (1100×720), whatever size a developer left it at.
+export PARTNER_LEDGER_WINDOW_STATE=off
 
 cd tests/e2e
 if [[ -n "${DISPLAY:-}" && "${E2E_USE_DISPLAY:-0}" == 1 ]]; then

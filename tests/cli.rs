@@ -589,7 +589,7 @@ fn report_exceptions_have_kind_source_id_and_detail() {
     for e in ex {
         has_keys(e, &["kind", "source_id", "detail"]);
         assert_eq!(e["kind"], "no_rate");
-        assert!(s(&e["detail"]).contains("rates add"));
+        assert!(s(&e["detail"]).contains("add a rate effective on or before that date"), "{e}");
     }
     assert_eq!(r["totals"]["events"], 0);
     assert_eq!(r["totals"]["gross"], "0.00");

@@ -14,7 +14,9 @@ use pl_ledger::{
 };
 
 pub mod commands;
+pub mod instance;
 pub mod setup;
+pub mod startup;
 
 /// The data file: `PARTNER_LEDGER_DB` when set (and not empty), else the engine's default —
 /// the same rule as the CLI's `--db` default (the engine owns it).
@@ -43,17 +45,28 @@ pub struct Session {
     /// tests that do not need one.
     config_dir: Option<PathBuf>,
     ledger: Mutex<Option<Ledger>>,
+    /// Set when another window has this ledger open (`instance`): every command answers it.
+    refusal: Option<String>,
 }
 
 impl Session {
     /// A session on `db_path` whose actions are recorded as `operator`'s.
     pub fn new(db_path: PathBuf, operator: String) -> Session {
-        Session { db_path, operator_name: std::sync::RwLock::new(operator), config_dir: None, ledger: Mutex::new(None) }
+        Session { db_path, operator_name: std::sync::RwLock::new(operator), config_dir: None, ledger: Mutex::new(None), refusal: None }
     }
 
     /// The name in use as the operator of every audited action of this session.
     pub fn operator(&self) -> String {
         self.operator_name.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A session that opens nothing and answers every command with `why`.
+    pub fn refusing(self, why: String) -> Session {
+        Session { refusal: Some(why), ..self }
+    }
+
+    fn refused(&self) -> Result<(), String> {
+        self.refusal.as_ref().map_or(Ok(()), |why| Err(why.clone()))
     }
 
     pub fn db_path(&self) -> &Path {
@@ -63,6 +76,7 @@ impl Session {
     fn with_ledger<T>(&self, f: impl FnOnce(&mut Ledger) -> pl_ledger::Result<T>) -> Result<T, String> {
         // A panic in an earlier command poisons the lock; the connection itself is still valid
         // (every engine write is one transaction), so carry on with it.
+        self.refused()?;
         let mut guard = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
             *guard = Some(Ledger::open(&self.db_path).map_err(|e| e.to_string())?);
@@ -183,6 +197,7 @@ impl Session {
         month: &str,
         on_progress: impl FnMut(&SubmitProgress) + Send,
     ) -> Result<SubmitReport, String> {
+        self.refused()?;
         let month = month.trim();
         let mut ledger = Ledger::open(&self.db_path).map_err(|e| e.to_string())?;
         let lock = ledger.submit_lock().map_err(|e| e.to_string())?;
@@ -203,12 +218,74 @@ pub fn parse_resolution(s: &str) -> Result<Resolution, String> {
     }
 }
 
+/// Brings the main window to the front (a second start on the same ledger asks for it).
+fn focus_main<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    use tauri::Manager;
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// Whether the window's size and position are remembered: yes, unless
+/// `PARTNER_LEDGER_WINDOW_STATE=off` (the end-to-end test starts at the configured size).
+pub fn window_state_enabled(value: Option<&str>) -> bool {
+    !matches!(value.map(str::trim), Some("off" | "0" | "false" | "no"))
+}
+
 /// Builds and runs the app.
 pub fn run() {
-    let session = Arc::new(Session::new(resolve_db_path(), operator_name()).with_config_dir(setup::config_dir()));
-    tauri::Builder::default()
+    let db = resolve_db_path();
+    let mut session = Session::new(db.clone(), operator_name()).with_config_dir(setup::config_dir());
+    let mut refused = None;
+    // Held until the process ends (the OS releases it however it ends).
+    let _window_lock = match instance::acquire(&db) {
+        instance::LockOutcome::Held(lock) => Some(lock),
+        instance::LockOutcome::Busy { ledger } => {
+            // With a D-Bus session bus, the single-instance plugin below hands this start over
+            // to the window that has the ledger, and exits; without one, this window opens and
+            // refuses every command (said on stderr too, once the plugin has let it through).
+            let why = instance::busy_message(&ledger);
+            refused = Some(why.clone());
+            session = session.refusing(why);
+            None
+        }
+        instance::LockOutcome::Unavailable(why) => {
+            eprintln!("partner-ledger-desktop: not locking the ledger for this window: {why}");
+            None
+        }
+    };
+    let context = tauri::generate_context!();
+    #[allow(unused_mut)]
+    let mut builder = tauri::Builder::default();
+    // First among the plugins: a second start on this ledger must hand over before anything
+    // else. Linux only, where the plugin's D-Bus name can be made per ledger; elsewhere it
+    // would allow one window for all ledgers, and the window lock above keeps one per ledger.
+    #[cfg(target_os = "linux")]
+    if let Some(identity) = instance::ledger_identity(&db) {
+        let id = instance::dbus_id(&context.config().identifier, &identity);
+        builder = builder.plugin(
+            tauri_plugin_single_instance::Builder::new().dbus_id(id).callback(|app, _argv, _cwd| focus_main(app)).build(),
+        );
+    }
+    if window_state_enabled(std::env::var("PARTNER_LEDGER_WINDOW_STATE").ok().as_deref()) {
+        use tauri_plugin_window_state::StateFlags;
+        builder = builder.plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+                .build(),
+        );
+    }
+    builder
         .plugin(tauri_plugin_dialog::init())
-        .manage(session)
+        .manage(Arc::new(session))
+        .setup(move |_| {
+            if let Some(why) = &refused {
+                eprintln!("partner-ledger-desktop: {why}");
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::ledger_info,
             commands::list_batches,
@@ -261,7 +338,7 @@ pub fn run() {
             setup::audit_facets,
             setup::audit_entry,
         ])
-        .run(tauri::generate_context!())
+        .run(context)
         .expect("error while running the Partner Ledger window");
 }
 
@@ -307,6 +384,27 @@ mod tests {
             .join(name)
             .display()
             .to_string()
+    }
+
+    #[test]
+    fn a_window_refused_by_another_touches_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ledger.sqlite");
+        let s = Session::new(db.clone(), "t".into()).refusing(instance::busy_message(&db));
+        let e = s.list_batches().unwrap_err();
+        assert!(e.contains("open in another Partner Ledger window"), "{e}");
+        assert!(s.month_summary("2026-10").unwrap_err().contains("another Partner Ledger window"));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        assert!(rt.block_on(s.submit_month("2026-10", |_| {})).unwrap_err().contains("another Partner Ledger window"));
+        assert!(!db.exists(), "the refused window did not even create the ledger");
+    }
+
+    #[test]
+    fn window_state_is_remembered_unless_turned_off() {
+        assert!(window_state_enabled(None));
+        assert!(window_state_enabled(Some("on")));
+        assert!(!window_state_enabled(Some("off")));
+        assert!(!window_state_enabled(Some(" 0 ")));
     }
 
     #[test]

@@ -334,13 +334,13 @@ pub enum ImportError {
     UnknownFormatId(String),
     #[error("no saved mapping named `{0}`")]
     UnknownMapping(String),
-    #[error("the header matches several saved mappings ({}); pass --format mapped:<name>", .0.join(", "))]
+    #[error("the header matches several saved mappings ({}); choose the file's format: mapped:<name>", .0.join(", "))]
     AmbiguousMapping(Vec<String>),
     #[error("invalid mapping `{name}`: {reason}")]
     InvalidMapping { name: String, reason: String },
     #[error("{format} file lacks the required column `{column}`")]
     MissingColumn { format: String, column: String },
-    #[error("cannot tell whether the dates in column `{column}` are day-first or month-first (e.g. `{example}` on line {line}); pass --date-order day-first|month-first")]
+    #[error("cannot tell whether the dates in column `{column}` are day-first or month-first (e.g. `{example}` on line {line}); choose the file's date order: day-first or month-first")]
     UndecidableDateOrder { column: String, line: u32, example: String },
     /// Only from [`parse_path_one_pass`]: the whole file decided its number style or date order
     /// otherwise than its first rows did, so the rows already given must be discarded and the
@@ -355,7 +355,7 @@ pub enum ImportError {
         month_first: String,
         month_first_line: u32,
     },
-    #[error("--date-order {given} contradicts the file: `{example}` in column `{column}` (line {line}) is only valid {found}")]
+    #[error("the date order {given} contradicts the file: `{example}` in column `{column}` (line {line}) is only valid {found}")]
     DateOrderConflict { given: String, found: String, column: String, line: u32, example: String },
     #[error("the amounts contradict each other: `{point}` (line {point_line}, column `{point_column}`) uses a decimal point but `{comma}` (line {comma_line}, column `{comma_column}`) uses a decimal comma")]
     ConflictingNumberStyles {

@@ -23,7 +23,7 @@ fn undecidable_dates_ask_for_date_order() {
     assert!(matches!(e, ImportError::UndecidableDateOrder { line: 2, .. }), "{e:?}");
     assert_eq!(
         e.to_string(),
-        "cannot tell whether the dates in column `Date` are day-first or month-first (e.g. `05/01/2024` on line 2); pass --date-order day-first|month-first"
+        "cannot tell whether the dates in column `Date` are day-first or month-first (e.g. `05/01/2024` on line 2); choose the file's date order: day-first or month-first"
     );
     assert!(out.rows.is_empty() && out.errors.is_empty());
 

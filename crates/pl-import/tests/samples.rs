@@ -69,7 +69,7 @@ fn paypal_sample_needs_the_date_order() {
     let out = parse_file(&sample("paypal_activity_download.csv"), &ParseOptions::default());
     match out.parsed {
         Err(e @ ImportError::UndecidableDateOrder { .. }) => {
-            assert!(e.to_string().contains("--date-order day-first|month-first"), "{e}")
+            assert!(e.to_string().contains("choose the file's date order: day-first or month-first"), "{e}")
         }
         other => panic!("{other:?}"),
     }

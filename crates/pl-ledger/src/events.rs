@@ -455,7 +455,7 @@ pub(crate) fn scan_live_txns<'c>(
             problems.push(problem(
                 ExceptionKind::MissingFxRate,
                 format!(
-                    "no {currency} rate in the FX table on or up to {} days before {}; import one with `partner-ledger fx import FILE`",
+                    "no {currency} rate in the FX table on or up to {} days before {}; import an FX table that has one",
                     rules::FX_MAX_AGE_DAYS,
                     at.date_naive()
                 ),
@@ -476,7 +476,7 @@ pub(crate) fn scan_live_txns<'c>(
             let whose = if charge.is_some() { " (the date of its original charge: setting refund_rate is original_charge)" } else { "" };
             problems.push(problem(
                 ExceptionKind::NoRate,
-                format!("no revenue-share rate in force on {rate_date}{whose}; add one with `partner-ledger rates add --from YYYY-MM-DD --percent P`"),
+                format!("no revenue-share rate in force on {rate_date}{whose}; add a rate effective on or before that date"),
             )?);
             continue;
         };

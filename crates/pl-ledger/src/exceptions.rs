@@ -78,7 +78,7 @@ fn instance_only_between(conn: &Connection, start: &str, end: &str) -> Result<Ve
                 }
                 match &customer {
                     Some(c) => why.push_str(&format!(
-                        ", and customer {c} is not mapped: map customer {c} to its instance (Assign instance, then Also map this customer)"
+                        ", and customer {c} is not mapped to an instance: assign the row its instance, and map the customer too for later imports"
                     )),
                     None => why.push_str(", and no customer to map; assign an instance to the row"),
                 }

@@ -8,7 +8,7 @@ use crate::{store, Error, Result};
 pub(crate) fn ensure_batch_undoable(conn: &Connection, batch_id: i64) -> Result<()> {
     match store::events::month_of_batch(conn, batch_id)? {
         Some(m) => Err(Error::Refused(format!(
-            "batch {batch_id} has rows in approved month {m}; reopen {m} first (`partner-ledger reopen --month {m} --reason ...`)"
+            "batch {batch_id} has rows in approved month {m}; reopen {m} first (with a reason), then undo the batch"
         ))),
         None => Ok(()),
     }

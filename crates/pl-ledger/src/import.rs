@@ -406,7 +406,7 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
     if let Some(Format::Mapped(name)) = &format {
         if !mappings.contains_key(name) {
             return Err(Error::Refused(format!(
-                "no saved column mapping named `{name}`; save one first with `partner-ledger mapping add {name} FILE.toml`"
+                "no saved column mapping named `{name}`; save a column mapping of that name first (from its TOML file)"
             )));
         }
     }
@@ -442,7 +442,7 @@ pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptio
             match settings::get(conn, "date_order")?.as_deref().and_then(pl_import::DateOrder::parse) {
                 Some(order) => import_once(conn, path, &ImportOptions { date_order: Some(order), ..opts.clone() }, false),
                 None => Err(Error::Refused(format!(
-                    "{}: {e}; or save a default for such files: `partner-ledger settings set date_order month-first` (US) or `day-first`",
+                    "{}: {e}; or save a default date order for such files in the settings (month-first in the US, else day-first)",
                     path.display()
                 ))),
             }
@@ -1039,7 +1039,7 @@ pub(crate) fn batch_file(conn: &Connection, id: i64) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn batch(conn: &Connection, id: i64) -> Result<BatchSummary> {
-    batches::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("batch {id}; `partner-ledger batches list` shows the batches")))
+    batches::get(conn, id)?.ok_or_else(|| Error::NotFound(format!("batch {id}; the list of import batches shows their numbers")))
 }
 
 pub(crate) fn list_batches(conn: &Connection) -> Result<Vec<BatchSummary>> {

@@ -88,7 +88,7 @@ pub(crate) fn reopen(conn: &mut Connection, month: &str, reason: &str, by: &str)
     let m = parse_month(month)?;
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::Refused("a reopen needs a reason (--reason)".into()));
+        return Err(Error::Refused("a reopen needs a reason".into()));
     }
     let tx = conn.transaction()?;
     if store::months::status(&tx, month)?.is_none() {

@@ -143,7 +143,7 @@ pub(crate) fn recover(conn: &mut Connection, by: &str) -> Result<u32> {
 /// `wix.base_url` setting.
 pub fn wix_config(conn: &Connection) -> Result<WixConfig> {
     let app_id = settings::get(conn, "app.id")?
-        .ok_or_else(|| Error::Refused("no Wix app id: `partner-ledger app set --id GUID --name NAME`".into()))?;
+        .ok_or_else(|| Error::Refused("no Wix app id: set the app's id and name first".into()))?;
     let mut cfg = WixConfig::new(app_id);
     let env = std::env::var("WIX_API_BASE").ok().filter(|v| !v.trim().is_empty());
     let (source, base) = match env {
@@ -206,11 +206,11 @@ fn billing_event(row: QueuedRow) -> Result<Pending> {
 fn ensure_submittable(conn: &Connection, client: &Client, month: &str) -> Result<()> {
     calendar::parse_month(month)?;
     if report::month_status(conn, month)? == "open" {
-        return Err(Error::Refused(format!("{month} is not approved; approve it first (`partner-ledger approve --month {month}`)")));
+        return Err(Error::Refused(format!("{month} is not approved; approve it first")));
     }
     match store::months::app_id(conn, month)? {
         Some(frozen) if frozen != client.config().app_id => Err(Error::Refused(format!(
-            "{month} was approved for Wix app {frozen}, but the app set now is {}; set the app back (`partner-ledger app set`), \
+            "{month} was approved for Wix app {frozen}, but the ledger's app is now {}; set the app id back to {frozen}, \
              or reopen {month} and approve it again for the new app",
             client.config().app_id
         ))),
@@ -495,11 +495,11 @@ pub(crate) fn attempts(conn: &Connection, event_id: &str) -> Result<Vec<AttemptI
 pub(crate) fn resolve(conn: &mut Connection, event_id: &str, how: Resolution, reason: &str, by: &str) -> Result<OutboxEntry> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::Refused("a resolution needs a reason (--reason)".into()));
+        return Err(Error::Refused("a resolution needs a reason".into()));
     }
     let tx = conn.transaction()?;
     let (state, month) = store::outbox::state_and_month(&tx, event_id)?
-        .ok_or_else(|| Error::NotFound(format!("event {event_id}; `partner-ledger outbox list` shows the events")))?;
+        .ok_or_else(|| Error::NotFound(format!("event {event_id} in the submission queue (an approved month's events are there)")))?;
     let new_state = match (state.as_str(), how) {
         ("uncertain", Resolution::Sent) => "sent",
         ("uncertain" | "rejected", Resolution::Resend) => "queued",

@@ -130,7 +130,7 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
     }
     let reason = r.reason.trim();
     if reason.is_empty() {
-        return Err(Error::Refused("a manual refund needs a reason (--reason)".into()));
+        return Err(Error::Refused("a manual refund needs a reason".into()));
     }
     let charge = match &r.charge {
         None => None,
@@ -139,7 +139,7 @@ pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Resul
                 .trim()
                 .strip_prefix("tx-")
                 .and_then(|n| n.parse().ok())
-                .ok_or_else(|| Error::Refused(format!("`{c}` is not a charge event id (tx-<n>, from `report --json`)")))?;
+                .ok_or_else(|| Error::Refused(format!("`{c}` is not a charge event id (tx-<n>, as the month's event lines show it)")))?;
             let (charge_instance, remaining) = charge_remaining(conn, id)?;
             if charge_instance != instance {
                 return Err(Error::Refused(format!("charge {c} belongs to instance {charge_instance}, not {instance}")));

@@ -88,8 +88,8 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef { key: "wix.billing_path", default: Some("/apps/v1/billing-event"), help: "path of Report External Billing Event", choices: &[], check: path },
     SettingDef { key: "wix.timeout_secs", default: Some("30"), help: "request timeout in seconds", choices: &[], check: positive_int },
     SettingDef { key: "wix.concurrency", default: Some("4"), help: "requests in flight at once during a submission", choices: &[], check: positive_int },
-    SettingDef { key: "app.id", default: None, help: "the Wix app id (set with `app set`)", choices: &[], check: any },
-    SettingDef { key: "app.name", default: None, help: "the app's name (set with `app set`)", choices: &[], check: any },
+    SettingDef { key: "app.id", default: None, help: "the Wix app id (set with the app's name)", choices: &[], check: any },
+    SettingDef { key: "app.name", default: None, help: "the app's name (set with the app id)", choices: &[], check: any },
 ];
 
 pub fn def(key: &str) -> Option<&'static SettingDef> {

@@ -36,7 +36,7 @@ fn paypal_sample_linked_conversion_returned_fee_and_update_rows() {
     // Every date of the sample is ≤ 12 in both parts: the file cannot decide, the operator does.
     let path = samples().join("paypal_activity_download.csv");
     let err = env.ledger.import_file(&path, &pl_ledger::ImportOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("--date-order") && err.contains("settings set date_order"), "{err}");
+    assert!(err.contains("choose the file's date order") && err.contains("default date order for such files in the settings"), "{err}");
     env.ledger.set_setting("date_order", "month-first", "t").unwrap();
     let r = env.import(&path);
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);

@@ -87,8 +87,9 @@ impl fmt::Debug for Client {
 fn no_credentials() -> SendFailure {
     SendFailure::new(
         FailureClass::Config,
-        "No Wix credentials are configured: set the app secret (WIX_APP_SECRET) for OAuth, or an \
-         API key (WIX_API_KEY) together with the Wix account id (WIX_ACCOUNT_ID)",
+        "No Wix credentials are configured: save the app secret (for OAuth), or an API key \
+         together with the Wix account id, in the Wix credentials (the OS keyring); or set \
+         WIX_APP_SECRET, or WIX_API_KEY and WIX_ACCOUNT_ID, in the environment",
     )
 }
 
