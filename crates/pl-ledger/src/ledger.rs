@@ -360,6 +360,31 @@ impl Ledger {
         Ok(())
     }
 
+    // ---- the window's import set -----------------------------------------------------------
+
+    /// What importing `files` in this order would do, file by file (each after the ones before
+    /// it); nothing is written. `progress` is told how far it is; false stops it.
+    pub fn preview_imports(
+        &mut self,
+        files: &[crate::ImportFileRequest],
+        by: &str,
+        progress: &mut dyn FnMut(&crate::ImportProgress) -> bool,
+    ) -> Result<crate::ImportPreview> {
+        crate::import_set::preview(&mut self.conn, files, by, progress)
+    }
+
+    /// Imports the importable files of `preview`, each as its own batch, in one transaction,
+    /// when each does exactly what the preview showed; else nothing is written and the error
+    /// says what changed.
+    pub fn commit_imports(
+        &mut self,
+        preview: &crate::ImportPreview,
+        by: &str,
+        progress: &mut dyn FnMut(&crate::ImportProgress) -> bool,
+    ) -> Result<Vec<ImportReport>> {
+        crate::import_set::commit(&mut self.conn, preview, by, progress)
+    }
+
     // ---- audit ----------------------------------------------------------------------------
 
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {

@@ -13,6 +13,7 @@ mod exceptions;
 mod frozen;
 pub mod export;
 mod import;
+mod import_set;
 pub mod kinds;
 #[allow(unsafe_code)]
 mod raw;
