@@ -286,6 +286,16 @@ impl Ledger {
         refunds::add(&mut self.conn, refund, by)
     }
 
+    /// Adds a manual refund, or says field by field why not (the window's form).
+    pub fn add_manual_refund_checked(&mut self, refund: &NewManualRefund, by: &str) -> Result<crate::RefundOutcome> {
+        refunds::add_checked(&mut self.conn, refund, by)
+    }
+
+    /// What is wrong with a manual refund, field by field (none: it would be added); writes nothing.
+    pub fn check_manual_refund(&self, refund: &NewManualRefund) -> Result<Vec<crate::FieldProblem>> {
+        refunds::check(&self.conn, refund)
+    }
+
     pub fn delete_manual_refund(&mut self, id: &str, by: &str) -> Result<()> {
         refunds::delete(&mut self.conn, id, by)
     }

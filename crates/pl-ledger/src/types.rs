@@ -604,3 +604,32 @@ pub struct ImportProgress {
     /// False while previewing, true while writing.
     pub committing: bool,
 }
+
+// ---- the manual refund form ---------------------------------------------------------------------
+
+/// A field of a manual refund (SPEC §5), as the window's form names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundField {
+    Instance,
+    Date,
+    Amount,
+    FeeReturned,
+    Charge,
+    Reason,
+}
+
+/// What is wrong with one field of a manual refund, in the engine's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FieldProblem {
+    pub field: RefundField,
+    pub message: String,
+}
+
+/// A manual refund added, or refused with what is wrong, field by field (nothing written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RefundOutcome {
+    Added { refund: ManualRefundInfo },
+    Refused { problems: Vec<FieldProblem> },
+}
