@@ -395,6 +395,67 @@ impl Ledger {
         crate::import_set::commit(&mut self.conn, preview, by, progress)
     }
 
+    // ---- the window's charts and exports ---------------------------------------------------
+
+    /// The last `count` months (at most 36) with activity or an approval, oldest first, each
+    /// with its report's totals: the month-by-month chart. A month the window has open is read
+    /// from its view; any other is summed by one scan (no event kept).
+    pub fn month_series(&self, count: u32) -> Result<Vec<crate::MonthPoint>> {
+        let months = self.months()?;
+        let mut out = Vec::new();
+        for info in months.iter().take(count.min(36) as usize).rev() {
+            let cached = {
+                let stamp = db::change_stamp(&self.conn)?;
+                let view = self.view.lock().unwrap_or_else(|p| p.into_inner());
+                view.as_ref().filter(|c| c.month == info.month && c.stamp == stamp).map(|c| c.view.summary().clone())
+            };
+            let summary = match cached {
+                Some(s) => s,
+                None => report::report_stream(&self.conn, Some(&self.path), &Period::parse_month(&info.month)?, report::Keep::Sums)?.month_summary()?,
+            };
+            out.push(crate::MonthPoint {
+                month: summary.month,
+                status: summary.status,
+                events: summary.totals.events,
+                gross: summary.totals.gross,
+                net: summary.totals.net,
+                wix_share: summary.totals.wix_share,
+                exceptions: u32::try_from(summary.exceptions.len()).unwrap_or(u32::MAX),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes a CSV export of a month or quarter to `target` (a file path, as a save dialog
+    /// returns it) with the same code and bytes as the command line's `report --wix-csv`,
+    /// `--instances-csv` and `--csv`; `excel` starts it with a BOM. Returns the path written.
+    pub fn export_csv(&self, period: &Period, kind: crate::ExportKind, target: &Path, excel: bool) -> Result<PathBuf> {
+        match kind {
+            crate::ExportKind::Wix => {
+                let stream = self.report_stream(period, true)?;
+                self.write_export(target, |out| stream.write_wix(out, excel))
+            }
+            crate::ExportKind::Instances => {
+                let r = self.report(period)?;
+                self.write_export(target, |out| crate::export::write_instances(&r, out, excel))
+            }
+            crate::ExportKind::Events => {
+                let r = self.report(period)?;
+                self.write_export(target, |out| crate::export::write_events(&r, out, excel))
+            }
+        }
+    }
+
+    /// The file name a save dialog proposes for an export: Wix's own for its report
+    /// (`<App Name> Billing Report - October 2026.csv`), else `<kind>-<period>.csv`.
+    pub fn export_file_name(&self, period: &Period, kind: crate::ExportKind) -> Result<String> {
+        Ok(match kind {
+            crate::ExportKind::Wix => period.wix_file_name(self.setting("app.name")?.as_deref().unwrap_or("Wix")),
+            crate::ExportKind::Instances => format!("instances-{}.csv", period.label()),
+            crate::ExportKind::Events => format!("events-{}.csv", period.label()),
+        })
+    }
+
     // ---- audit ----------------------------------------------------------------------------
 
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {

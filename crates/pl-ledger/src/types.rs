@@ -633,3 +633,30 @@ pub enum RefundOutcome {
     Added { refund: ManualRefundInfo },
     Refused { problems: Vec<FieldProblem> },
 }
+
+// ---- the window's charts and exports ------------------------------------------------------------
+
+/// One month of the month-by-month chart: its totals as the month's report gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MonthPoint {
+    pub month: String,
+    pub status: MonthStatus,
+    pub events: u32,
+    pub gross: String,
+    pub net: String,
+    pub wix_share: String,
+    /// Rows that block the month's approval.
+    pub exceptions: u32,
+}
+
+/// Which CSV export (SPEC §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    /// Wix's Partner Billed report (Wix's template).
+    Wix,
+    /// One line per instance.
+    Instances,
+    /// One line per event.
+    Events,
+}

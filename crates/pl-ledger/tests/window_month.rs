@@ -84,3 +84,32 @@ fn the_refund_form_checks_the_original_charge_and_adds_the_refund() {
     let p = env.ledger.check_manual_refund(&refund(I1, "2026-10-06", "0.01", None, Some(&charge), "again")).unwrap();
     assert_eq!(fields(&p), vec![RefundField::Amount]);
 }
+
+#[test]
+fn the_month_series_gives_each_months_totals_oldest_first() {
+    let mut env = Env::new();
+    setup(&mut env);
+    assert!(env.ledger.month_series(12).unwrap().is_empty(), "an empty ledger has no month");
+    env.import_str(
+        "a.csv",
+        &itemized(&[
+            Item::charge(1, "2026-08-02 10:00:00", "1234.00", "1.14", I1),
+            Item::charge(2, "2026-10-02 10:00:00", "49.00", "1.72", I2),
+            Item::charge(3, "2026-10-03 10:00:00", "10.00", "0.59", ""),
+        ]),
+    );
+    env.ledger.approve("2026-08", "t").unwrap();
+    // The view the window has open is read from its cache; the others are summed.
+    let shown = env.ledger.month_summary("2026-10").unwrap();
+    let s = env.ledger.month_series(12).unwrap();
+    let months: Vec<&str> = s.iter().map(|p| p.month.as_str()).collect();
+    assert_eq!(months, vec!["2026-08", "2026-09", "2026-10"]);
+    assert_eq!((s[0].status.as_str(), s[0].events, s[0].gross.as_str(), s[0].wix_share.as_str()), ("approved", 1, "1234.00", "246.57"));
+    assert_eq!((s[1].events, s[1].gross.as_str()), (0, "0.00"));
+    assert_eq!((s[2].events, s[2].gross.as_str(), s[2].exceptions), (1, shown.totals.gross.as_str(), 1));
+    assert_eq!(s[2].wix_share, shown.totals.wix_share);
+    // Each point is the month's own report.
+    let r = env.ledger.report(&Period::parse_month("2026-08").unwrap()).unwrap();
+    assert_eq!((s[0].gross.as_str(), s[0].net.as_str()), (r.totals.gross.as_str(), r.totals.net.as_str()));
+    assert_eq!(env.ledger.month_series(1).unwrap().iter().map(|p| p.month.as_str()).collect::<Vec<_>>(), vec!["2026-10"]);
+}
