@@ -28,6 +28,15 @@ fn main() {
             "recover_outbox",
             "resolve_event",
             "submit_month",
+            "preview_imports",
+            "commit_imports",
+            "cancel_import",
+            "check_manual_refund",
+            "add_manual_refund",
+            "month_series",
+            "export_csv",
+            "export_file_name",
+            "ledger_timezone",
         ]),
     ))
     .expect("tauri-build failed");

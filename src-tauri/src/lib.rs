@@ -14,6 +14,7 @@ use pl_ledger::{
 };
 
 pub mod commands;
+pub mod month;
 
 /// The data file: `PARTNER_LEDGER_DB` when set (and not empty), else the engine's default —
 /// the same rule as the CLI's `--db` default (the engine owns it).
@@ -197,6 +198,7 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(session)
+        .manage(Arc::new(month::ImportControl::default()))
         .invoke_handler(tauri::generate_handler![
             commands::ledger_info,
             commands::list_batches,
@@ -216,6 +218,15 @@ pub fn run() {
             commands::recover_outbox,
             commands::resolve_event,
             commands::submit_month,
+            commands::preview_imports,
+            commands::commit_imports,
+            commands::cancel_import,
+            commands::check_manual_refund,
+            commands::add_manual_refund,
+            commands::month_series,
+            commands::export_csv,
+            commands::export_file_name,
+            commands::ledger_timezone,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Partner Ledger window");
