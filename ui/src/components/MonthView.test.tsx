@@ -9,6 +9,8 @@ import type { InstanceLine } from "../bindings/InstanceLine";
 import type { InstanceQuery } from "../bindings/InstanceQuery";
 import type { MonthInfo } from "../bindings/MonthInfo";
 import type { MonthSummary } from "../bindings/MonthSummary";
+import type { MonthPoint } from "../bindings/MonthPoint";
+import type { RefundOutcome } from "../bindings/RefundOutcome";
 import type { StateCounts } from "../bindings/StateCounts";
 import {
   cellTexts,
@@ -30,6 +32,8 @@ import { HEADER_H, ROW_H } from "./PagedTable";
 // The shell is replaced at the module boundary, as in App.test.tsx.
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a), Channel: class {} }));
+const saveDialog = vi.fn();
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(), save: (...a: unknown[]) => saveDialog(...a) }));
 
 const { MonthView } = await import("./MonthView");
 
@@ -43,6 +47,10 @@ interface Shell {
   summaryDelay?: Promise<void>;
   /** Called with each event page query; the page is answered when the promise it returns settles. */
   holdEvents?: (q: EventQuery) => Promise<void> | undefined;
+  /** The engine's answer to a manual refund (default: added). */
+  refund?: (args: Record<string, unknown>) => Promise<RefundOutcome>;
+  /** The engine's answer to an export (default: the path it was given). */
+  exportCsv?: (args: Record<string, unknown>) => Promise<string>;
 }
 
 const defaultEvents = () => [
@@ -109,6 +117,39 @@ function fakeShell(opts: Shell = {}) {
           unclassified: 0,
           frozen: 0,
         } satisfies ClassifyOutcome;
+      case "month_series":
+        return Object.values(summaries)
+          .sort((a, b) => a.month.localeCompare(b.month))
+          .map(
+            (m): MonthPoint => ({
+              month: m.month,
+              status: m.status,
+              events: m.totals.events,
+              gross: m.totals.gross,
+              net: m.totals.net,
+              wix_share: m.totals.wix_share,
+              exceptions: m.exceptions.length,
+            }),
+          );
+      case "add_manual_refund":
+        if (opts.refund) return opts.refund(args!);
+        return {
+          outcome: "added",
+          refund: {
+            id: "mr-1",
+            instance_id: String(args!.instance),
+            date: String(args!.date),
+            amount: String(args!.amount),
+            fee_returned: "0.00",
+            charge: (args!.charge as string | null) ?? null,
+            reason: String(args!.reason),
+          },
+        } satisfies RefundOutcome;
+      case "export_file_name":
+        return args!.kind === "wix" ? `Acme Forms Billing Report - ${String(args!.period)}.csv` : `${String(args!.kind)}-${String(args!.period)}.csv`;
+      case "export_csv":
+        if (opts.exportCsv) return opts.exportCsv(args!);
+        return String(args!.path);
       default:
         throw new Error(`unexpected command ${cmd}`);
     }

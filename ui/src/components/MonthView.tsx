@@ -10,15 +10,31 @@ import type { MonthInfo } from "../bindings/MonthInfo";
 import type { MonthSummary } from "../bindings/MonthSummary";
 import type { PayoutCheck } from "../bindings/PayoutCheck";
 import type { StateCounts } from "../bindings/StateCounts";
-import { formatAmount, formatCount, formatTimestamp } from "../format";
+import type { ManualRefundInfo } from "../bindings/ManualRefundInfo";
+import { formatAmount, formatCount, formatDate, formatTimestamp, useDisplayTimeZone } from "../format";
 import { useSettled } from "../settled";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column, type SortState } from "./PagedTable";
+import { MonthStateChart } from "./charts/MonthStateChart";
+import { MonthsChart } from "./charts/MonthsChart";
+import { ExportPanel } from "./ExportPanel";
+import { RefundForm } from "./RefundForm";
 import { ShareChart } from "./ShareChart";
 
 interface Notice {
   kind: "ok" | "error";
   text: string;
+  /** The month and status it speaks of: once either changes, it is stale and not shown. */
+  month: string | null;
+  status: MonthSummary["status"] | null;
+}
+
+/** A request to open the manual refund form, prefilled (from the Submission view). */
+export interface RefundRequest {
+  /** Bumped for each request, so the same prefill can be asked twice. */
+  seq: number;
+  initial: Partial<api.RefundRequest>;
+  context: string;
 }
 
 /** What the Month view shows of one month: its summary, and its outbox counts once approved. */
@@ -29,7 +45,7 @@ interface Shown {
 }
 
 /** The month under review: picker, totals, exceptions, approval, instances and events by page. */
-export function MonthView({ active }: { active: boolean }) {
+export function MonthView({ active, refundRequest = null }: { active: boolean; refundRequest?: RefundRequest | null }) {
   const [months, setMonths] = useState<MonthInfo[] | null>(null);
   const [monthsError, setMonthsError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -38,6 +54,7 @@ export function MonthView({ active }: { active: boolean }) {
   const [loading, setLoading] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [refusal, setRefusal] = useState<Exception[] | null>(null);
+  const [refund, setRefund] = useState<{ initial: Partial<api.RefundRequest>; context?: string } | null>(null);
   // Bumped whenever the month may have changed: the tables ask for their pages again.
   const [refresh, setRefresh] = useState(0);
   const latest = useRef(0);
@@ -72,6 +89,10 @@ export function MonthView({ active }: { active: boolean }) {
     }
   }, []);
 
+  useEffect(() => {
+    if (refundRequest) setRefund({ initial: refundRequest.initial, context: refundRequest.context });
+  }, [refundRequest]);
+
   // Fresh data every time the view is shown: imports may have changed the months.
   useEffect(() => {
     if (active) void loadMonths();
@@ -99,7 +120,7 @@ export function MonthView({ active }: { active: boolean }) {
       const outcome = await api.approveMonth(month);
       if (outcome.outcome === "approved") {
         const n = outcome.summary.totals.events;
-        setNotice({ kind: "ok", text: `${month} approved: its ${formatCount(n)} ${n === 1 ? "event is" : "events are"} frozen and queued for Wix.` });
+        setNotice({ kind: "ok", month, status: "approved", text: `${month} approved: its ${formatCount(n)} ${n === 1 ? "event is" : "events are"} frozen and queued for Wix.` });
         await show(month, outcome.summary);
         await loadMonths();
       } else {
@@ -107,7 +128,7 @@ export function MonthView({ active }: { active: boolean }) {
         await show(month);
       }
     } catch (e) {
-      setNotice({ kind: "error", text: `${month} was not approved: ${api.errorMessage(e)}` });
+      setNotice({ kind: "error", month, status: "open", text: `${month} was not approved: ${api.errorMessage(e)}` });
     }
   }
 
@@ -115,7 +136,7 @@ export function MonthView({ active }: { active: boolean }) {
     setNotice(null);
     setRefusal(null);
     await api.reopenMonth(month, reason);
-    setNotice({ kind: "ok", text: `${month} reopened: its events are computed live again.` });
+    setNotice({ kind: "ok", month, status: "open", text: `${month} reopened: its events are computed live again.` });
     await refreshAll();
   }
 
@@ -123,6 +144,8 @@ export function MonthView({ active }: { active: boolean }) {
     await api.assignInstance(ex.txn_id!, instance, saveMapping);
     setNotice({
       kind: "ok",
+      month: selected,
+      status: "open",
       text: `${ex.source_id} assigned to ${instance}${saveMapping ? ", and its customer mapped" : ""}.`,
     });
     setRefusal(null);
@@ -141,15 +164,29 @@ export function MonthView({ active }: { active: boolean }) {
       if (out.disagreeing > 0) {
         text += ` ${out.disagreeing} ${out.disagreeing === 1 ? "row stays an exception" : "rows stay exceptions"}: their money goes the other way.`;
       }
-      setNotice({ kind: "ok", text });
+      setNotice({ kind: "ok", month: selected, status: "open", text });
       setRefusal(null);
     } catch (e) {
-      setNotice({ kind: "error", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
+      setNotice({ kind: "error", month: selected, status: "open", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
     }
     if (selected !== null) await show(selected);
   }
 
+  async function refundAdded(r: ManualRefundInfo) {
+    setRefund(null);
+    setRefusal(null);
+    setNotice({
+      kind: "ok",
+      month: null,
+      status: null,
+      text: `Manual refund ${r.id} added: ${formatAmount(r.amount)} USD back to ${r.instance_id} on ${r.date}${r.charge ? ` (charge ${r.charge})` : ""}. It counts in the month of its date, or as a late event of the next open month when that month is approved.`,
+    });
+    await refreshAll();
+  }
+
   const info = months?.find((m) => m.month === selected) ?? null;
+  const status = shown?.summary.month === selected ? shown.summary.status : null;
+  const showNotice = notice !== null && (notice.month === null || notice.month === selected) && (notice.status === null || notice.status === status);
 
   return (
     <section className="card" aria-labelledby="month-title" data-testid="month-view">
@@ -159,11 +196,17 @@ export function MonthView({ active }: { active: boolean }) {
           {months && months.length > 0 && (
             <MonthPicker months={months} value={selected} onChange={choose} testId="month-picker" />
           )}
+          <button type="button" className="secondary" onClick={() => setRefund({ initial: {} })} disabled={refund !== null} data-testid="open-refund">
+            Manual refund…
+          </button>
           <button type="button" className="secondary" onClick={() => void refreshAll()}>
             Refresh
           </button>
         </div>
       </div>
+      {refund && (
+        <RefundForm key={JSON.stringify(refund.initial)} initial={refund.initial} context={refund.context} onAdded={refundAdded} onCancel={() => setRefund(null)} />
+      )}
 
       {monthsError ? (
         <div className="message error" role="alert">
@@ -180,7 +223,7 @@ export function MonthView({ active }: { active: boolean }) {
         </div>
       ) : (
         <>
-          {notice && (
+          {notice && showNotice && (
             <p className={`message ${notice.kind === "ok" ? "ok" : "error"}`} role={notice.kind === "ok" ? "status" : "alert"} data-testid="month-notice">
               {notice.text}
             </p>
@@ -209,6 +252,7 @@ export function MonthView({ active }: { active: boolean }) {
               onReopen={reopen}
               onAssign={assign}
               onClassify={classify}
+              onRefund={() => setRefund({ initial: {}, context: `${selected} was submitted: a correction is a manual refund, which counts in the month of its date (a late event of the next open month).` })}
             />
           )}
         </>
@@ -245,6 +289,7 @@ interface DetailsProps {
   onReopen: (month: string, reason: string) => Promise<void>;
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
   onClassify: (ex: Exception, action: api.Classification) => Promise<void>;
+  onRefund: () => void;
 }
 
 /** A number of the summary: shown grouped, its exact value in `data-value` (for scripts). */
@@ -257,7 +302,8 @@ function Figure({ label, value, col }: { label: string; value: string; col: stri
   );
 }
 
-function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReopen, onAssign, onClassify }: DetailsProps) {
+function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReopen, onAssign, onClassify, onRefund }: DetailsProps) {
+  useDisplayTimeZone();
   const month = summary.month;
   const t = summary.totals;
   const [instance, setInstance] = useState<string | null>(null);
@@ -297,7 +343,14 @@ function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReope
         <Figure label="Instances" value={String(summary.instances)} col="instances" />
       </dl>
 
-      <ApprovalPanel summary={summary} counts={counts} onApprove={onApprove} onReopen={onReopen} />
+      <div className="overview">
+        <MonthStateChart summary={summary} counts={counts} />
+        <MonthsChart refresh={refresh} />
+      </div>
+
+      <ApprovalPanel summary={summary} counts={counts} onApprove={onApprove} onReopen={onReopen} onRefund={onRefund} />
+
+      <ExportPanel month={month} />
 
       <Exceptions exceptions={summary.exceptions} onAssign={onAssign} onClassify={onClassify} />
 
@@ -447,15 +500,11 @@ function InstancesTable({ summary, refresh, current, onPick }: { summary: MonthS
   );
 }
 
-/** `2026-10-02T10:00:00Z` → `2026-10-02`; the full time is in the cell's tooltip. */
-function datePart(s: string): string {
-  return /^\d{4}-\d{2}-\d{2}/.exec(s)?.[0] ?? s;
-}
 
 const EVENT_STATES: EventState[] = ["draft", "queued", "sending", "sent", "rejected", "uncertain"];
 
 const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
-  { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => datePart(e.created_date), title: (e) => formatTimestamp(e.created_date) },
+  { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => formatDate(e.created_date), title: (e) => `${formatTimestamp(e.created_date)} (${e.created_date})` },
   { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
   { id: "instance_id", label: "Instance", width: 120, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
   { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
@@ -469,6 +518,19 @@ const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
 ];
 
 type Choice<T extends string> = T | "";
+
+/** The events of one instance, typed (or picked in the instances table above). */
+function InstanceFilter({ value, onChange }: { value: string | null; onChange: (id: string | null) => void }) {
+  const [text, setText] = useState(value ?? "");
+  const settled = useSettled(text.trim());
+  // A pick in the instances table shows here.
+  useEffect(() => setText(value ?? ""), [value]);
+  useEffect(() => {
+    if (settled !== (value ?? "")) onChange(settled === "" ? null : settled);
+    // Only a settled edit of the field filters (not a pick, which already did).
+  }, [settled]);
+  return <SearchBox label="Instance" value={text} onChange={setText} placeholder="Instance id" testId="events-instance-filter" />;
+}
 
 function EventsTable({ month, refresh, instance, onInstance }: { month: string; refresh: number; instance: string | null; onInstance: (id: string | null) => void }) {
   const [billing, setBilling] = useState<Choice<"CHARGE" | "REFUND">>("");
@@ -492,6 +554,7 @@ function EventsTable({ month, refresh, instance, onInstance }: { month: string; 
     <>
       <div className="filters" role="group" aria-label="Filter the events">
         <SearchBox label="Search events" value={search} onChange={setSearch} placeholder="Event id, source id or instance id" testId="events-search" />
+        <InstanceFilter value={instance} onChange={onInstance} />
         <Select<Choice<"CHARGE" | "REFUND">>
           label="Type"
           value={billing}
@@ -547,11 +610,13 @@ function ApprovalPanel({
   counts,
   onApprove,
   onReopen,
+  onRefund,
 }: {
   summary: MonthSummary;
   counts: StateCounts | null;
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
+  onRefund: () => void;
 }) {
   const month = summary.month;
   const [approving, setApproving] = useState(false);
@@ -612,9 +677,12 @@ function ApprovalPanel({
     <div className="approval" data-testid="approval">
       <p className="muted why">
         {summary.status === "submitted"
-          ? `${month} was submitted to Wix. Correct it with a manual refund in an open month.`
-          : `Some events of ${month} were sent to Wix (or are in doubt): it can no longer be reopened.`}
+          ? `${month} was submitted to Wix: it can no longer change. A correction is a manual refund.`
+          : `Some events of ${month} were sent to Wix (or are in doubt): it can no longer be reopened; a correction is a manual refund.`}
       </p>
+      <button type="button" className="secondary" onClick={onRefund} data-testid="correct-with-refund">
+        Correct with a manual refund…
+      </button>
     </div>
   );
 }

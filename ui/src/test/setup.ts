@@ -50,3 +50,9 @@ Element.prototype.scrollTo = function scrollTo(this: Element, a?: ScrollToOption
   if (typeof top === "number") this.scrollTop = Math.max(0, top);
   this.dispatchEvent(new Event("scroll"));
 };
+
+// jsdom draws nothing on a canvas (and says so on the console): a context is null, as in a
+// browser without canvas support. The charts then show their figures as text only.
+HTMLCanvasElement.prototype.getContext = function getContext() {
+  return null;
+} as typeof HTMLCanvasElement.prototype.getContext;
