@@ -644,6 +644,66 @@ describe("MonthView", () => {
     expect(screen.queryByRole("button", { name: /^Approve/ })).toBeNull();
   });
 
+  it("drops a notice once the month it speaks of has moved on", async () => {
+    const user = userEvent.setup();
+    const summaries = { "2026-10": monthSummary() };
+    fakeShell({ summaries });
+    render(<MonthView active />);
+    await user.click(await screen.findByRole("button", { name: "Approve 2026-10" }));
+    expect(await screen.findByTestId("month-notice")).toHaveTextContent("queued for Wix");
+    // Meanwhile the month was submitted: "queued" is no longer true.
+    summaries["2026-10"] = { ...summaries["2026-10"]!, status: "submitted" };
+    await user.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() => expect(screen.getByTestId("month-status")).toHaveTextContent("submitted"));
+    expect(screen.queryByTestId("month-notice")).toBeNull();
+    // A submitted month is corrected with a manual refund, from here.
+    await user.click(screen.getByRole("button", { name: "Correct with a manual refund…" }));
+    const form = screen.getByTestId("refund-form");
+    expect(form).toHaveTextContent("2026-10 was submitted: a correction is a manual refund");
+  });
+
+  it("adds a manual refund from its form and says where it counts", async () => {
+    const user = userEvent.setup();
+    fakeShell();
+    render(<MonthView active />);
+    await user.click(await screen.findByRole("button", { name: "Manual refund…" }));
+    const form = screen.getByTestId("refund-form");
+    await user.type(within(form).getByLabelText("Wix instance ID"), INSTANCE_A);
+    await user.type(within(form).getByLabelText("Amount refunded (USD)"), "1250.00");
+    await user.type(within(form).getByLabelText("Reason"), "double charge");
+    const monthsBefore = calls("list_months").length;
+    await user.click(within(form).getByRole("button", { name: "Add refund" }));
+    expect(calls("add_manual_refund")[0]![1]).toMatchObject({ instance: INSTANCE_A, amount: "1250.00", feeReturned: null, charge: null, reason: "double charge" });
+    expect(await screen.findByTestId("month-notice")).toHaveTextContent(`Manual refund mr-1 added: 1,250.00 USD back to ${INSTANCE_A}`);
+    expect(screen.queryByTestId("refund-form")).toBeNull();
+    expect(calls("list_months").length).toBeGreaterThan(monthsBefore);
+  });
+
+  it("shows the engine's refusal of a manual refund next to the field", async () => {
+    const user = userEvent.setup();
+    fakeShell({ refund: async () => ({ outcome: "refused", problems: [{ field: "amount", message: "amount 19.01: it is more than what remains refundable of charge tx-1 (19.00)" }] }) });
+    render(<MonthView active refundRequest={{ seq: 1, initial: { instance: INSTANCE_A, charge: "tx-1" }, context: "A correction of tx-1" }} />);
+    const form = await screen.findByTestId("refund-form");
+    expect(form).toHaveTextContent("A correction of tx-1");
+    expect(within(form).getByLabelText("Original charge (optional)")).toHaveValue("tx-1");
+    await user.type(within(form).getByLabelText("Amount refunded (USD)"), "19.01");
+    await user.type(within(form).getByLabelText("Reason"), "partial");
+    await user.click(within(form).getByRole("button", { name: "Add refund" }));
+    expect(await within(form).findByTestId("refund-error-amount")).toHaveTextContent("more than what remains refundable of charge tx-1 (19.00)");
+    expect(screen.queryByTestId("month-notice")).toBeNull();
+  });
+
+  it("charts the months with the engine's figures, as text too", async () => {
+    fakeShell();
+    render(<MonthView active />);
+    const chart = await screen.findByTestId("months-chart");
+    const row = chart.querySelector('tr[data-month="2026-10"]')!;
+    const s = monthSummary();
+    expect(row.querySelector("td[data-value]")!.getAttribute("data-value")).toBe(s.totals.gross);
+    expect(screen.getByTestId("month-state")).toHaveTextContent("2026-10 at a glance");
+    expect(calls("month_series")[0]![1]).toEqual({ count: 12 });
+  });
+
   it("lists the exceptions the engine returns when it refuses the approval", async () => {
     const user = userEvent.setup();
     fakeShell({

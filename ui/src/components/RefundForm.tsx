@@ -42,6 +42,8 @@ export function RefundForm({ initial, context, onAdded, onCancel }: Props) {
   const [problems, setProblems] = useState<Problems>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The field to focus once the form is enabled again (the first one at fault).
+  const [focusOn, setFocusOn] = useState<{ field: RefundField } | null>(null);
   const base = useId();
   const refs = useRef<Partial<Record<RefundField, HTMLInputElement | null>>>({});
   const id = (f: RefundField) => `${base}-${f}`;
@@ -64,10 +66,14 @@ export function RefundForm({ initial, context, onAdded, onCancel }: Props) {
     });
   }
 
+  useEffect(() => {
+    if (focusOn) refs.current[focusOn.field]?.focus();
+  }, [focusOn]);
+
   function show(found: Problems) {
     setProblems(found);
     const first = FIELDS.find((f) => found[f.field] !== undefined);
-    if (first) refs.current[first.field]?.focus();
+    if (first) setFocusOn({ field: first.field });
   }
 
   async function submit(e: FormEvent) {
@@ -84,8 +90,8 @@ export function RefundForm({ initial, context, onAdded, onCancel }: Props) {
     try {
       const outcome = await api.addManualRefund(values);
       if (outcome.outcome === "refused") {
-        show(byField(outcome.problems));
         setBusy(false);
+        show(byField(outcome.problems));
         return;
       }
       await onAdded(outcome.refund);
