@@ -20,7 +20,8 @@ export function App() {
   const [dbPath, setDbPath] = useState<string | null>(null);
   const [batches, setBatches] = useState<BatchSummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [reports, setReports] = useState<ImportReport[]>([]);
+  // The reports of the last import, with its number (each import's results are new elements).
+  const [reports, setReports] = useState<{ seq: number; list: ImportReport[] }>({ seq: 0, list: [] });
   const [notice, setNotice] = useState<string | null>(null);
   const [tab, setTab] = useState<TabId>("imports");
   // A view is mounted the first time it is shown and then kept (a submission keeps running
@@ -76,7 +77,7 @@ export function App() {
 
   const onImported = useCallback(
     async (done: ImportReport[]) => {
-      setReports(done);
+      setReports((cur) => ({ seq: cur.seq + 1, list: done }));
       setNotice(null);
       await refresh();
     },
@@ -131,10 +132,10 @@ export function App() {
       <main>
         <div role="tabpanel" id="panel-imports" aria-labelledby="tab-imports" hidden={tab !== "imports"}>
           <ImportPanel onImported={onImported} />
-          {reports.length > 0 && (
+          {reports.list.length > 0 && (
             <div className="import-results" aria-label="Imported files">
-              {reports.map((r, i) => (
-                <ImportResult key={`${i}:${r.file}`} report={r} />
+              {reports.list.map((r, i) => (
+                <ImportResult key={`${reports.seq}:${i}`} report={r} />
               ))}
             </div>
           )}

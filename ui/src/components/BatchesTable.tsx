@@ -45,7 +45,7 @@ export function BatchesTable({ batches, onUndo }: Props) {
             <th scope="col" className="num">Duplicates</th>
             <th scope="col" className="num">Skipped</th>
             <th scope="col">Undone</th>
-            <th scope="col"><span className="sr-only">Actions</span></th>
+            <th scope="col" className="actions-head"><span className="sr-only">Actions</span></th>
           </tr>
         </thead>
         <tbody>

@@ -791,7 +791,7 @@ function Exceptions({
               <th scope="col">File:line</th>
               <th scope="col">Date</th>
               <th scope="col">Detail</th>
-              <th scope="col"><span className="sr-only">Actions</span></th>
+              <th scope="col" className="actions-head"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
           <tbody>

@@ -473,7 +473,7 @@ function QueueTable({ month, state, search, refresh, onResolveOpen, onCorrect, d
     {
       id: "actions",
       label: <span className="sr-only">Actions</span>,
-      width: 100,
+      width: 112,
       className: "actions",
       cell: (e) =>
         e.state === "uncertain" || e.state === "rejected" ? (

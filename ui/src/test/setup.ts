@@ -56,3 +56,19 @@ Element.prototype.scrollTo = function scrollTo(this: Element, a?: ScrollToOption
 HTMLCanvasElement.prototype.getContext = function getContext() {
   return null;
 } as typeof HTMLCanvasElement.prototype.getContext;
+
+// jsdom has no matchMedia (uPlot asks it, at load, whether the pixel ratio changes): nothing
+// ever matches here.
+if (typeof window.matchMedia !== "function") {
+  window.matchMedia = (query: string) =>
+    ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addListener: () => {},
+      removeListener: () => {},
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
+}

@@ -1,15 +1,12 @@
-import { useMemo } from "react";
 import type { MonthSummary } from "../../bindings/MonthSummary";
 import type { StateCounts } from "../../bindings/StateCounts";
 import { formatCount } from "../../format";
-import { EChart, escapeHtml, type ChartOption } from "./EChart";
 
 /** One part of the month's bar: a name, how many, its colour. */
 export interface Part {
   key: string;
   label: string;
   count: number;
-  color: string;
 }
 
 /**
@@ -20,37 +17,17 @@ export function monthParts(summary: MonthSummary, counts: StateCounts | null): P
   const exceptions = summary.exceptions.length;
   if (summary.status === "open" || counts === null) {
     return [
-      { key: "draft", label: "Events ready", count: summary.totals.events, color: "#0f766e" },
-      { key: "exceptions", label: "Exceptions", count: exceptions, color: "#b42318" },
+      { key: "draft", label: "Events ready", count: summary.totals.events },
+      { key: "exceptions", label: "Exceptions", count: exceptions },
     ];
   }
   return [
-    { key: "queued", label: "Queued", count: counts.queued, color: "#64748b" },
-    { key: "sending", label: "Sending", count: counts.sending, color: "#2563eb" },
-    { key: "sent", label: "Sent", count: counts.sent, color: "#0f766e" },
-    { key: "rejected", label: "Rejected", count: counts.rejected, color: "#b42318" },
-    { key: "uncertain", label: "Uncertain", count: counts.uncertain, color: "#d97706" },
+    { key: "queued", label: "Queued", count: counts.queued },
+    { key: "sending", label: "Sending", count: counts.sending },
+    { key: "sent", label: "Sent", count: counts.sent },
+    { key: "rejected", label: "Rejected", count: counts.rejected },
+    { key: "uncertain", label: "Uncertain", count: counts.uncertain },
   ];
-}
-
-export function stateOption(parts: Part[]): ChartOption {
-  const shown = parts.filter((p) => p.count > 0);
-  return {
-    animation: false,
-    grid: { left: 8, right: 8, top: 28, bottom: 4 },
-    legend: { top: 0, data: shown.map((p) => p.label) },
-    tooltip: {
-      trigger: "item",
-      formatter: (x: unknown) => {
-        const i = (x as { seriesIndex?: number }).seriesIndex ?? -1;
-        const p = shown[i];
-        return p ? `${escapeHtml(p.label)}: ${escapeHtml(formatCount(p.count))}` : "";
-      },
-    },
-    xAxis: { type: "value", show: false },
-    yAxis: { type: "category", data: [""], show: false },
-    series: shown.map((p) => ({ name: p.label, type: "bar", stack: "month", data: [p.count], itemStyle: { color: p.color }, barWidth: 22 })),
-  };
 }
 
 /** The steps of the month's job and where this month is. */
@@ -67,11 +44,12 @@ function steps(summary: MonthSummary, counts: StateCounts | null): Array<{ label
   ];
 }
 
-/** The month at a glance: its steps, and a bar of its events by state. */
+/**
+ * The month at a glance: its steps, and one bar of its events by state (a single bar, drawn
+ * here: each part's length is its share of the counts).
+ */
 export function MonthStateChart({ summary, counts }: { summary: MonthSummary; counts: StateCounts | null }) {
-  const parts = monthParts(summary, counts);
-  const option = useMemo(() => stateOption(parts), [JSON.stringify(parts)]);
-  const any = parts.some((p) => p.count > 0);
+  const parts = monthParts(summary, counts).filter((p) => p.count > 0);
   return (
     <figure className="chart month-state" data-testid="month-state">
       <figcaption>{summary.month} at a glance</figcaption>
@@ -85,7 +63,22 @@ export function MonthStateChart({ summary, counts }: { summary: MonthSummary; co
           </li>
         ))}
       </ol>
-      {any && <EChart option={option} height={64} label={parts.map((p) => `${p.label} ${p.count}`).join(", ")} testId="month-state-canvas" />}
+      {parts.length > 0 && (
+        <>
+          <div className="state-bar" role="img" aria-label={parts.map((p) => `${p.label} ${formatCount(p.count)}`).join(", ")} data-testid="month-state-bar">
+            {parts.map((p) => (
+              <span key={p.key} className={`state-part part-${p.key}`} style={{ flexGrow: p.count }} title={`${p.label}: ${formatCount(p.count)}`} />
+            ))}
+          </div>
+          <ul className="state-legend">
+            {parts.map((p) => (
+              <li key={p.key} data-part={p.key}>
+                <span className={`swatch part-${p.key}`} aria-hidden="true" /> {p.label} <strong>{formatCount(p.count)}</strong>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </figure>
   );
 }

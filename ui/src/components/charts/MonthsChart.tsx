@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from "react";
 import * as api from "../../api";
 import type { MonthPoint } from "../../bindings/MonthPoint";
-import { formatAmount, formatCount } from "../../format";
-import { EChart, escapeHtml, type ChartOption } from "./EChart";
+import { formatAmount } from "../../format";
+import { uPlot, UPlotChart, type ChartSpec } from "./UPlotChart";
 
 /** How many months the chart shows at most (the newest). */
 export const SERIES_MONTHS = 12;
@@ -13,39 +13,32 @@ function length(s: string): number {
   return Number.isFinite(n) ? n : 0;
 }
 
+const GROSS = "#0f766e";
+const SHARE = "#d97706";
+
 /**
- * The chart of gross and Wix share month by month. The bars are sized from the amounts; every
- * figure shown (axis aside) is the engine's string, grouped by thousands.
+ * Gross and Wix share month by month, as bars side by side. The bars are sized from the
+ * amounts; the values the legend shows under the cursor are the engine's strings, grouped.
  */
-export function monthsOption(points: MonthPoint[]): ChartOption {
-  const tip = (i: number) => {
-    const p = points[i];
-    if (!p) return "";
-    return [
-      `<strong>${escapeHtml(p.month)}</strong> (${escapeHtml(p.status)})`,
-      `Gross ${escapeHtml(formatAmount(p.gross))} USD`,
-      `Wix share ${escapeHtml(formatAmount(p.wix_share))} USD`,
-      `${escapeHtml(formatCount(p.events))} events${p.exceptions > 0 ? `, ${escapeHtml(formatCount(p.exceptions))} exceptions` : ""}`,
-    ].join("<br/>");
-  };
+export function monthsSpec(points: MonthPoint[]): ChartSpec {
+  const at = (idx: number | null | undefined) => (idx === null || idx === undefined ? undefined : points[idx]);
+  const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.36, 36], align, gap: 1 });
   return {
-    animation: false,
-    grid: { left: 64, right: 16, top: 32, bottom: 28 },
-    legend: { top: 0, data: ["Gross", "Wix share"] },
-    tooltip: {
-      trigger: "axis",
-      axisPointer: { type: "shadow" },
-      formatter: (params: unknown) => {
-        const first = Array.isArray(params) ? (params[0] as { dataIndex?: number } | undefined) : (params as { dataIndex?: number });
-        return tip(first?.dataIndex ?? -1);
-      },
+    opts: {
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false }, points: { show: false } },
+      scales: { x: { time: false, range: [-0.6, Math.max(0, points.length - 1) + 0.6] } },
+      axes: [
+        { splits: () => points.map((_, i) => i), values: (_u, splits) => splits.map((i) => at(i)?.month ?? "") },
+        { size: 86, values: (_u, vals) => vals.map((v) => formatAmount(String(Math.round(v)))) },
+      ],
+      series: [
+        { label: "Month", value: (_u, _v, _s, idx) => at(idx)?.month ?? "—" },
+        { label: "Gross (USD)", stroke: GROSS, fill: GROSS, width: 0, paths: bars(-1), points: { show: false }, value: (_u, _v, _s, idx) => formatAmount(at(idx)?.gross ?? "—") },
+        { label: "Wix share (USD)", stroke: SHARE, fill: SHARE, width: 0, paths: bars(1), points: { show: false }, value: (_u, _v, _s, idx) => formatAmount(at(idx)?.wix_share ?? "—") },
+      ],
     },
-    xAxis: { type: "category", data: points.map((p) => p.month) },
-    yAxis: { type: "value", axisLabel: { formatter: (v: number) => formatAmount(String(Math.round(v))) } },
-    series: [
-      { name: "Gross", type: "bar", data: points.map((p) => length(p.gross)), itemStyle: { color: "#0f766e" } },
-      { name: "Wix share", type: "bar", data: points.map((p) => length(p.wix_share)), itemStyle: { color: "#d97706" } },
-    ],
+    data: [points.map((_, i) => i), points.map((p) => length(p.gross)), points.map((p) => length(p.wix_share))],
   };
 }
 
@@ -69,7 +62,7 @@ export function MonthsChart({ refresh }: { refresh: number }) {
       current = false;
     };
   }, [refresh]);
-  const option = useMemo(() => monthsOption(points ?? []), [points]);
+  const spec = useMemo(() => monthsSpec(points ?? []), [points]);
   if (error !== null) {
     return (
       <p className="message error" role="alert">
@@ -88,7 +81,7 @@ export function MonthsChart({ refresh }: { refresh: number }) {
   return (
     <figure className="chart" data-testid="months-chart">
       <figcaption>Gross and Wix share, month by month (USD)</figcaption>
-      <EChart option={option} height={200} label="Gross and Wix share month by month" testId="months-chart-canvas" />
+      <UPlotChart spec={spec} height={190} label="Gross and Wix share month by month" testId="months-chart-canvas" />
       <table className="sr-only" aria-label="Gross and Wix share month by month">
         <thead>
           <tr>
