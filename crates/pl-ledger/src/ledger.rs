@@ -398,8 +398,8 @@ impl Ledger {
     // ---- the window's charts and exports ---------------------------------------------------
 
     /// The last `count` months (at most 36) with activity or an approval, oldest first, each
-    /// with its report's totals: the month-by-month chart. A month the window has open is read
-    /// from its view; any other is summed by one scan (no event kept).
+    /// with its report's totals: the month-by-month chart. A month this handle has open in the
+    /// window is read from its view; any other is summed by one scan (no event kept).
     pub fn month_series(&self, count: u32) -> Result<Vec<crate::MonthPoint>> {
         let months = self.months()?;
         let mut out = Vec::new();

@@ -154,7 +154,7 @@ fn a_file_whose_dates_cannot_decide_asks_for_its_date_order() {
     assert!(!e.contains("partner-ledger") && !e.contains("--date-order"), "the window's words: {e}");
 
     let order = ImportFileRequest { date_order: Some("day-first".into()), ..request(&file) };
-    let p = preview(&mut env, &[order.clone()]);
+    let p = preview(&mut env, std::slice::from_ref(&order));
     assert!(p.files[0].importable() && !p.files[0].needs_date_order, "{:?}", p.files[0]);
     env.ledger.commit_imports(&p, "test", &mut |_| true).unwrap();
     // Day first: 03/04/2026 is the 3rd of April.

@@ -693,6 +693,24 @@ describe("MonthView", () => {
     expect(screen.queryByTestId("month-notice")).toBeNull();
   });
 
+  it("asks for the month-by-month series once, not again for each month looked at", async () => {
+    const user = userEvent.setup();
+    fakeShell({
+      months: [monthInfo(), monthInfo({ month: "2026-09" })],
+      summaries: { "2026-10": monthSummary(), "2026-09": monthSummary({ month: "2026-09" }) },
+    });
+    render(<MonthView active />);
+    await screen.findByTestId("months-chart");
+    expect(calls("month_series")).toHaveLength(1);
+    await user.selectOptions(screen.getByLabelText("Month"), "2026-09");
+    expect(await screen.findByText("2026-09 at a glance")).toBeInTheDocument();
+    expect(screen.getByTestId("months-chart")).toBeInTheDocument();
+    expect(calls("month_series")).toHaveLength(1);
+    // A refresh may follow a change elsewhere: it asks again.
+    await user.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() => expect(calls("month_series")).toHaveLength(2));
+  });
+
   it("charts the months with the engine's figures, as text too", async () => {
     fakeShell();
     render(<MonthView active />);

@@ -16,7 +16,7 @@ import { useSettled } from "../settled";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column, type SortState } from "./PagedTable";
 import { MonthStateChart } from "./charts/MonthStateChart";
-import { MonthsChart } from "./charts/MonthsChart";
+import { MonthsChart, type SeriesCache } from "./charts/MonthsChart";
 import { ExportPanel } from "./ExportPanel";
 import { RefundForm } from "./RefundForm";
 import { ShareChart } from "./ShareChart";
@@ -57,12 +57,17 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
   const [refund, setRefund] = useState<{ initial: Partial<api.RefundRequest>; context?: string } | null>(null);
   // Bumped whenever the month may have changed: the tables ask for their pages again.
   const [refresh, setRefresh] = useState(0);
+  // Bumped whenever the months' totals may have changed (the month-by-month chart asks again
+  // then, and not when another month is only looked at).
+  const [version, setVersion] = useState(0);
+  const seriesCache = useRef<SeriesCache["current"]>(null);
   const latest = useRef(0);
 
   const loadMonths = useCallback(async () => {
     try {
       const ms = await api.listMonths();
       setMonths(ms);
+      setVersion((v) => v + 1);
       setMonthsError(null);
       setSelected((cur) => (cur !== null && ms.some((m) => m.month === cur) ? cur : (ms[0]?.month ?? null)));
     } catch (e) {
@@ -149,6 +154,7 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
       text: `${ex.source_id} assigned to ${instance}${saveMapping ? ", and its customer mapped" : ""}.`,
     });
     setRefusal(null);
+    setVersion((v) => v + 1);
     if (selected !== null) await show(selected);
   }
 
@@ -169,6 +175,7 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
     } catch (e) {
       setNotice({ kind: "error", month: selected, status: "open", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
     }
+    setVersion((v) => v + 1);
     if (selected !== null) await show(selected);
   }
 
@@ -248,6 +255,8 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
               info={info}
               busy={loading}
               refresh={refresh}
+              version={version}
+              seriesCache={seriesCache}
               onApprove={approve}
               onReopen={reopen}
               onAssign={assign}
@@ -285,6 +294,9 @@ interface DetailsProps {
   info: MonthInfo | null;
   busy: boolean;
   refresh: number;
+  /** See MonthView's `version`. */
+  version: number;
+  seriesCache: SeriesCache;
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
@@ -302,7 +314,7 @@ function Figure({ label, value, col }: { label: string; value: string; col: stri
   );
 }
 
-function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReopen, onAssign, onClassify, onRefund }: DetailsProps) {
+function MonthDetails({ summary, counts, info, busy, refresh, version, seriesCache, onApprove, onReopen, onAssign, onClassify, onRefund }: DetailsProps) {
   useDisplayTimeZone();
   const month = summary.month;
   const t = summary.totals;
@@ -345,7 +357,7 @@ function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReope
 
       <div className="overview">
         <MonthStateChart summary={summary} counts={counts} />
-        <MonthsChart refresh={refresh} />
+        <MonthsChart version={version} cache={seriesCache} />
       </div>
 
       <ApprovalPanel summary={summary} counts={counts} onApprove={onApprove} onReopen={onReopen} onRefund={onRefund} />

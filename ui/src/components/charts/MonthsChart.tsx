@@ -42,14 +42,29 @@ export function monthsSpec(points: MonthPoint[]): ChartSpec {
   };
 }
 
-/** Gross and Wix share of the last months, asked of the engine (`refresh` asks again). */
-export function MonthsChart({ refresh }: { refresh: number }) {
-  const [points, setPoints] = useState<MonthPoint[] | null>(null);
+/** The last series the engine gave, and the version of the ledger it was asked for. */
+export interface SeriesCache {
+  current: { version: number; points: MonthPoint[] } | null;
+}
+
+/**
+ * Gross and Wix share of the last months, asked of the engine once per `version` (a new
+ * version when the ledger may have changed; looking at another month asks nothing: the answer
+ * is kept in `cache`, which outlives the chart).
+ */
+export function MonthsChart({ version, cache }: { version: number; cache: SeriesCache }) {
+  const [points, setPoints] = useState<MonthPoint[] | null>(() => (cache.current?.version === version ? cache.current.points : null));
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    const kept = cache.current;
+    if (kept?.version === version) {
+      setPoints(kept.points);
+      return;
+    }
     let current = true;
     api.monthSeries(SERIES_MONTHS).then(
       (p) => {
+        cache.current = { version, points: p };
         if (!current) return;
         setPoints(p);
         setError(null);
@@ -61,7 +76,7 @@ export function MonthsChart({ refresh }: { refresh: number }) {
     return () => {
       current = false;
     };
-  }, [refresh]);
+  }, [version, cache]);
   const spec = useMemo(() => monthsSpec(points ?? []), [points]);
   if (error !== null) {
     return (
