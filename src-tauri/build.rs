@@ -60,6 +60,15 @@ fn main() {
             "audit_page",
             "audit_facets",
             "audit_entry",
+            "preview_imports",
+            "commit_imports",
+            "cancel_import",
+            "check_manual_refund",
+            "add_manual_refund",
+            "month_series",
+            "export_csv",
+            "export_file_name",
+            "ledger_timezone",
         ]),
     ))
     .expect("tauri-build failed");

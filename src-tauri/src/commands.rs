@@ -4,12 +4,16 @@ use std::sync::Arc;
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
+    ExportKind, FieldProblem, ImportFileRequest, ImportPreview, ImportProgress, MonthPoint, RefundOutcome,
+};
+use pl_ledger::{
     ApprovalOutcome, BatchSummary, ClassifyOutcome, EventPage, EventQuery, ImportReport, InstancePage, InstanceQuery, MonthInfo, MonthSummary,
     OutboxEntry, OutboxPage, OutboxQuery, StateCounts, SubmitProgress, SubmitReport,
 };
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::month::{ImportControl, RefundForm};
 use crate::Session;
 
 type Shared<'a> = State<'a, Arc<Session>>;
@@ -144,4 +148,103 @@ pub async fn submit_month(
         let _ = on_progress.send(p.clone());
     })
     .await
+}
+
+// ---- the month's workflow (month.rs) -------------------------------------------------------------
+
+/// What importing the files would do, file by file; nothing is written. Progress goes to
+/// `on_progress`; `cancel_import` stops it.
+#[tauri::command(rename_all = "camelCase")]
+pub async fn preview_imports(
+    session: Shared<'_>,
+    control: State<'_, Arc<ImportControl>>,
+    files: Vec<ImportFileRequest>,
+    on_progress: Channel<ImportProgress>,
+) -> Result<ImportPreview, String> {
+    let control = Arc::clone(&control);
+    blocking(&session, move |s| s.preview_imports(&files, &control, |p| {
+        let _ = on_progress.send(p.clone());
+    }))
+    .await
+}
+
+/// Imports exactly what the preview showed, or nothing (the error says what changed since).
+#[tauri::command(rename_all = "camelCase")]
+pub async fn commit_imports(
+    session: Shared<'_>,
+    control: State<'_, Arc<ImportControl>>,
+    preview: ImportPreview,
+    on_progress: Channel<ImportProgress>,
+) -> Result<Vec<ImportReport>, String> {
+    let control = Arc::clone(&control);
+    blocking(&session, move |s| s.commit_imports(&preview, &control, |p| {
+        let _ = on_progress.send(p.clone());
+    }))
+    .await
+}
+
+/// Stops the running preview or import at its next block of rows (nothing is written).
+#[tauri::command]
+pub fn cancel_import(control: State<'_, Arc<ImportControl>>) {
+    control.cancel();
+}
+
+#[allow(clippy::too_many_arguments)]
+fn refund_form(instance: String, date: String, amount: String, fee_returned: Option<String>, charge: Option<String>, reason: String) -> RefundForm {
+    RefundForm { instance, date, amount, fee_returned, charge, reason }
+}
+
+/// The engine's problems with a manual refund, field by field; nothing is written.
+#[tauri::command(rename_all = "camelCase")]
+pub async fn check_manual_refund(
+    session: Shared<'_>,
+    instance: String,
+    date: String,
+    amount: String,
+    fee_returned: Option<String>,
+    charge: Option<String>,
+    reason: String,
+) -> Result<Vec<FieldProblem>, String> {
+    let form = refund_form(instance, date, amount, fee_returned, charge, reason);
+    blocking(&session, move |s| s.check_manual_refund(&form)).await
+}
+
+/// Adds a manual refund, or returns its problems field by field.
+#[tauri::command(rename_all = "camelCase")]
+pub async fn add_manual_refund(
+    session: Shared<'_>,
+    instance: String,
+    date: String,
+    amount: String,
+    fee_returned: Option<String>,
+    charge: Option<String>,
+    reason: String,
+) -> Result<RefundOutcome, String> {
+    let form = refund_form(instance, date, amount, fee_returned, charge, reason);
+    blocking(&session, move |s| s.add_manual_refund(&form)).await
+}
+
+/// The last `count` months with their totals, oldest first (the month-by-month chart).
+#[tauri::command]
+pub async fn month_series(session: Shared<'_>, count: u32) -> Result<Vec<MonthPoint>, String> {
+    blocking(&session, move |s| s.month_series(count)).await
+}
+
+/// Writes a CSV export of a month (`YYYY-MM`) or quarter (`YYYY-Qn`) to the path the save
+/// dialog returned; returns the path written.
+#[tauri::command]
+pub async fn export_csv(session: Shared<'_>, period: String, kind: ExportKind, path: String, excel: bool) -> Result<String, String> {
+    blocking(&session, move |s| s.export_csv(&period, kind, &path, excel)).await
+}
+
+/// The file name the save dialog proposes for an export.
+#[tauri::command]
+pub async fn export_file_name(session: Shared<'_>, period: String, kind: ExportKind) -> Result<String, String> {
+    blocking(&session, move |s| s.export_file_name(&period, kind)).await
+}
+
+/// The reporting time zone, in which the window shows dates and times.
+#[tauri::command]
+pub async fn ledger_timezone(session: Shared<'_>) -> Result<String, String> {
+    blocking(&session, |s| s.ledger_timezone()).await
 }

@@ -15,6 +15,7 @@ use pl_ledger::{
 
 pub mod commands;
 pub mod instance;
+pub mod month;
 pub mod setup;
 pub mod startup;
 
@@ -286,6 +287,7 @@ pub fn run() {
             }
             Ok(())
         })
+        .manage(Arc::new(month::ImportControl::default()))
         .invoke_handler(tauri::generate_handler![
             commands::ledger_info,
             commands::list_batches,
@@ -337,6 +339,15 @@ pub fn run() {
             setup::audit_page,
             setup::audit_facets,
             setup::audit_entry,
+            commands::preview_imports,
+            commands::commit_imports,
+            commands::cancel_import,
+            commands::check_manual_refund,
+            commands::add_manual_refund,
+            commands::month_series,
+            commands::export_csv,
+            commands::export_file_name,
+            commands::ledger_timezone,
         ])
         .run(context)
         .expect("error while running the Partner Ledger window");

@@ -133,15 +133,36 @@ async function visible(locator) {
   return el;
 }
 
-/** Types a path into the path field and presses Enter (the keyboard route to Import). */
-async function importPath(file, { dryRun = false } = {}) {
-  const dry = await driver.findElement(By.css('input[name="dryRun"]'));
-  if ((await dry.isSelected()) !== dryRun) await dry.click();
-  const previous = await driver.findElements(byTestId("import-result"));
+/**
+ * Types a path into the path field and presses Enter (the keyboard route): the file joins the
+ * import set and is previewed. Resolves to its preview card once the preview is done.
+ */
+async function previewPath(file) {
+  const name = path.basename(file);
   const field = await visible(byTestId("import-path"));
   await field.clear();
   await field.sendKeys(file, Key.ENTER);
-  // The previous result is removed when an import starts; then wait for this one's.
+  const card = await visible(By.css(`[data-testid="import-preview-file"][data-file="${name}"]`));
+  // The preview is done when the Import button is offered.
+  await visible(byTestId("import-commit"));
+  return card;
+}
+
+/**
+ * Previews a file, then imports it with "Import 1 file" (a refused file is left in its preview:
+ * its card is returned, and the set is cancelled). Resolves to the import's result.
+ */
+async function importPath(file) {
+  const card = await previewPath(file);
+  if (!(await (await driver.findElement(byTestId("import-commit"))).isEnabled())) {
+    const text = await card.getText();
+    const rows = [];
+    for (const tr of await card.findElements(By.css("table.rejected tbody tr"))) rows.push(await tr.findElements(By.css("td")));
+    await (await driver.findElement(byTestId("import-cancel"))).click();
+    return { text, rows };
+  }
+  const previous = await driver.findElements(byTestId("import-result"));
+  await (await driver.findElement(byTestId("import-commit"))).click();
   if (previous.length > 0) await driver.wait(until.stalenessOf(previous[0]), WAIT);
   return driver.wait(async () => {
     const results = await driver.findElements(byTestId("import-result"));
@@ -269,7 +290,8 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
         args,
       );
     assert.deepEqual(await call("ledger_info"), { ok: true, v: dbFile });
-    for (const cmd of ["plugin:dialog|save", "plugin:dialog|message", "plugin:window|close", "plugin:fs|read_file"]) {
+    // (The save dialog is granted: the exports are saved through it.)
+    for (const cmd of ["plugin:dialog|message", "plugin:window|close", "plugin:fs|read_file"]) {
       const r = await call(cmd, { options: {}, path: "/etc/passwd" });
       assert.equal(r.ok, false, `${cmd} must be refused`);
       assert.match(r.e, /not allowed/, `${cmd}: ${r.e}`);
@@ -283,22 +305,26 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
     assert.match(String(violation), /connect-src/);
   });
 
-  step("refuses a file with a bad row and lists it, importing nothing", async () => {
-    const result = await importPath(badCsv);
-    assert.match(await result.getText(), /File refused: nothing was imported/);
-    const rows = await result.findElements(By.css("table.rejected tbody tr"));
+  step("refuses a file with a bad row and lists it in its preview, importing nothing", async () => {
+    const card = await previewPath(badCsv);
+    assert.match(await card.getText(), /Refused: 1 row needs fixing; the file is left out/);
+    const rows = await card.findElements(By.css("table.rejected tbody tr"));
     assert.ok(rows.length >= 1, "at least one rejected row");
     const first = await rows[0].findElements(By.css("td"));
     assert.equal(await first[0].getText(), "3", "the bad row is line 3");
+    assert.equal(await (await driver.findElement(byTestId("import-commit"))).isEnabled(), false, "nothing to import");
     await screenshot("2-refused");
+    await (await driver.findElement(byTestId("import-cancel"))).click();
     assert.equal((await driver.findElements(byTestId("batches-empty"))).length, 1);
   });
 
-  step("checks a file in a dry run without importing it", async () => {
-    const result = await importPath(goodCsv, { dryRun: true });
-    assert.match(await result.getText(), /Dry run/);
-    assert.equal((await countsOf(result))["Rows read"], "3");
+  step("previews a file without importing it, then cancels", async () => {
+    const card = await previewPath(goodCsv);
+    assert.match(await card.getText(), /3 new rows to import/);
+    assert.equal((await countsOf(card))["Rows read"], "3");
     assert.equal((await driver.findElements(byTestId("batches-empty"))).length, 1);
+    await (await driver.findElement(byTestId("import-cancel"))).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("import-preview"))).length === 0, WAIT, "the preview stayed");
   });
 
   step("imports a Stripe export typed into the path field and shows the new batch", async () => {

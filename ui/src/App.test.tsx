@@ -5,17 +5,22 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ImportReport } from "./bindings/ImportReport";
-import { batch, monthInfo, monthSummary, report } from "./test/fixtures";
+import type { ImportFileRequest } from "./bindings/ImportFileRequest";
+import type { ImportPreview } from "./bindings/ImportPreview";
+import { batch, monthInfo, monthSummary, previewOf, report } from "./test/fixtures";
 
 const invoke = vi.fn();
 const openDialog = vi.fn();
-vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
-vi.mock("@tauri-apps/plugin-dialog", () => ({ open: (...a: unknown[]) => openDialog(...a) }));
+vi.mock("@tauri-apps/api/core", async () => {
+  const { FakeChannel } = await import("./test/fixtures");
+  return { invoke: (...a: unknown[]) => invoke(...a), Channel: FakeChannel };
+});
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: (...a: unknown[]) => openDialog(...a), save: vi.fn() }));
 
 const { App } = await import("./App");
 
 /** A fake engine: a batch list, and the next import's outcome. */
-function fakeShell(opts: { batches?: BatchSummary[]; importResult?: () => Promise<ImportReport> } = {}) {
+function fakeShell(opts: { batches?: BatchSummary[]; previewError?: string } = {}) {
   let batches = opts.batches ?? [];
   invoke.mockImplementation(async (cmd: string, args?: Record<string, unknown>) => {
     switch (cmd) {
@@ -23,11 +28,17 @@ function fakeShell(opts: { batches?: BatchSummary[]; importResult?: () => Promis
         return "/home/ana/.local/share/partner-ledger/ledger.sqlite";
       case "list_batches":
         return batches;
-      case "import_file": {
-        const r = await (opts.importResult?.() ?? Promise.resolve(report({ file: String(args!.path) })));
-        if (r.batch_id !== null && !r.dry_run) batches = [batch({ id: r.batch_id, imported: r.imported }), ...batches];
-        return r;
+      case "preview_imports":
+        if (opts.previewError) throw opts.previewError;
+        return previewOf(args!.files as ImportFileRequest[]);
+      case "commit_imports": {
+        const files = (args!.preview as ImportPreview).files;
+        const done: ImportReport[] = files.map((f, i) => report({ file: f.request.path, batch_id: batches.length + i + 1 }));
+        batches = [...done.map((r) => batch({ id: r.batch_id!, file_name: r.file.split("/").pop()!, imported: r.imported })).reverse(), ...batches];
+        return done;
       }
+      case "ledger_timezone":
+        return "UTC";
       case "undo_batch":
         batches = batches.map((b) => (b.id === args!.id ? { ...b, undone_at: "2026-11-05T08:00:00Z" } : b));
         return batches.find((b) => b.id === args!.id);
@@ -54,110 +65,45 @@ describe("App", () => {
     expect(screen.getByText("/home/ana/.local/share/partner-ledger/ledger.sqlite")).toBeInTheDocument();
   });
 
-  it("imports a typed path from the keyboard and shows the new batch", async () => {
+  it("previews a typed path, imports it on request and shows the new batch", async () => {
     const user = userEvent.setup();
     fakeShell();
     render(<App />);
     await screen.findByTestId("batches-empty");
 
-    const field = screen.getByLabelText("File path");
-    expect(screen.getByRole("button", { name: "Import" })).toBeDisabled();
-    await user.click(field);
+    await user.click(screen.getByLabelText("File path"));
     await user.keyboard("/data/stripe_itemized.csv{Enter}");
 
-    expect(calls("import_file")).toEqual([
-      ["import_file", { path: "/data/stripe_itemized.csv", format: null, dateOrder: null, dryRun: false }],
-    ]);
+    // A preview first: nothing is written yet.
+    const card = await screen.findByTestId("import-preview-file");
+    expect(card).toHaveTextContent("4 new rows to import.");
+    expect(calls("preview_imports")[0]![1]).toMatchObject({ files: [{ path: "/data/stripe_itemized.csv", format: null, date_order: null }] });
+    expect(calls("commit_imports")).toHaveLength(0);
+    expect(screen.getByTestId("batches-empty")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("button", { name: "Import 1 file" }));
+    expect(calls("commit_imports")).toHaveLength(1);
     expect(await screen.findByText("Imported as batch 1.")).toBeInTheDocument();
     const table = await screen.findByTestId("batches-table");
     expect(within(table).getByTestId("batch-row-1")).toHaveTextContent("stripe_itemized.csv");
-    expect(screen.queryByTestId("batches-empty")).toBeNull();
+    expect(screen.queryByTestId("import-preview")).toBeNull();
   });
 
-  it("passes the dry-run flag, the chosen format and date order, and does not reload batches for a dry run", async () => {
-    const user = userEvent.setup();
-    fakeShell({ importResult: async () => report({ dry_run: true, batch_id: null }) });
-    render(<App />);
-    await screen.findByTestId("batches-empty");
-    const listsBefore = calls("list_batches").length;
-
-    await user.type(screen.getByLabelText("File path"), "/data/p.csv");
-    await user.selectOptions(screen.getByLabelText("Format"), "paypal-activity");
-    await user.selectOptions(screen.getByLabelText("Dates"), "day-first");
-    await user.click(screen.getByLabelText("Dry run"));
-    await user.click(screen.getByRole("button", { name: "Import" }));
-
-    expect(calls("import_file")[0]![1]).toEqual({
-      path: "/data/p.csv",
-      format: "paypal-activity",
-      dateOrder: "day-first",
-      dryRun: true,
-    });
-    expect(await screen.findByText("Dry run: the file is valid; nothing was imported.")).toBeInTheDocument();
-    expect(calls("list_batches").length).toBe(listsBefore);
-    expect(screen.getByTestId("batches-empty")).toBeInTheDocument();
-  });
-
-  it("is busy while importing and cannot start a second import", async () => {
-    const user = userEvent.setup();
-    let finish!: (r: ImportReport) => void;
-    fakeShell({ importResult: () => new Promise((res) => (finish = res)) });
-    render(<App />);
-    await screen.findByTestId("batches-empty");
-
-    await user.type(screen.getByLabelText("File path"), "/data/big.csv{Enter}");
-    expect(await screen.findByRole("progressbar", { name: "Importing" })).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "Importing…" })).toBeDisabled();
-    expect(screen.getByRole("button", { name: "Import file…" })).toBeDisabled();
-    expect(screen.getByLabelText("File path")).toBeDisabled();
-
-    finish(report({ batch_id: 3 }));
-    expect(await screen.findByText("Imported as batch 3.")).toBeInTheDocument();
-    expect(screen.queryByRole("progressbar")).toBeNull();
-    expect(calls("import_file")).toHaveLength(1);
-  });
-
-  it("shows the rejected rows of a refused file", async () => {
-    const user = userEvent.setup();
-    fakeShell({
-      importResult: async () =>
-        report({ batch_id: null, imported: 0, rejected: [{ line: 4, column: "currency", reason: "unknown currency 'XXX'" }] }),
-    });
-    render(<App />);
-    await screen.findByTestId("batches-empty");
-    await user.type(screen.getByLabelText("File path"), "/data/bad.csv{Enter}");
-
-    expect(await screen.findByText(/File refused: nothing was imported/)).toBeInTheDocument();
-    const table = screen.getByRole("table", { name: "Rejected rows" });
-    expect(within(table).getByText("unknown currency 'XXX'")).toBeInTheDocument();
-    expect(within(table).getByText("currency")).toBeInTheDocument();
-  });
-
-  it("shows the engine's message when the import fails", async () => {
-    const user = userEvent.setup();
-    fakeShell({ importResult: () => Promise.reject("cannot read /data/nope.csv: No such file or directory") });
-    render(<App />);
-    await screen.findByTestId("batches-empty");
-    await user.type(screen.getByLabelText("File path"), "/data/nope.csv{Enter}");
-    expect(await screen.findByRole("alert")).toHaveTextContent(
-      "Import failed. cannot read /data/nope.csv: No such file or directory",
-    );
-  });
-
-  it("imports the file chosen in the dialog", async () => {
+  it("previews and imports the files chosen in the dialog", async () => {
     const user = userEvent.setup();
     fakeShell();
-    openDialog.mockResolvedValue("/home/ana/Downloads/itemized.csv");
+    openDialog.mockResolvedValue(["/home/ana/Downloads/itemized.csv", "/home/ana/Downloads/paypal.csv"]);
     render(<App />);
     await screen.findByTestId("batches-empty");
-    await user.click(screen.getByRole("button", { name: "Import file…" }));
+    await user.click(screen.getByRole("button", { name: "Choose files…" }));
 
     expect(openDialog).toHaveBeenCalledTimes(1);
-    expect(openDialog.mock.calls[0]![0]).toMatchObject({ multiple: false, directory: false });
+    expect(openDialog.mock.calls[0]![0]).toMatchObject({ multiple: true, directory: false });
     expect(openDialog.mock.calls[0]![0].filters[0].extensions).toContain("csv");
-    await waitFor(() => expect(calls("import_file")).toHaveLength(1));
-    expect(calls("import_file")[0]![1]).toMatchObject({ path: "/home/ana/Downloads/itemized.csv" });
-    expect(screen.getByLabelText("File path")).toHaveValue("/home/ana/Downloads/itemized.csv");
+    expect(await screen.findAllByTestId("import-preview-file")).toHaveLength(2);
+    await user.click(screen.getByRole("button", { name: "Import 2 files" }));
+    expect(await screen.findByText("Imported as batch 1.")).toBeInTheDocument();
+    expect(screen.getByText("Imported as batch 2.")).toBeInTheDocument();
   });
 
   it("does nothing when the dialog is cancelled", async () => {
@@ -166,8 +112,21 @@ describe("App", () => {
     openDialog.mockResolvedValue(null);
     render(<App />);
     await screen.findByTestId("batches-empty");
-    await user.click(screen.getByRole("button", { name: "Import file…" }));
-    expect(calls("import_file")).toHaveLength(0);
+    await user.click(screen.getByRole("button", { name: "Choose files…" }));
+    expect(calls("preview_imports")).toHaveLength(0);
+    expect(screen.queryByTestId("import-preview")).toBeNull();
+  });
+
+  it("shows the engine's message when the files cannot be previewed", async () => {
+    const user = userEvent.setup();
+    fakeShell({ previewError: "the ledger is busy: another Partner Ledger process is writing to it" });
+    render(<App />);
+    await screen.findByTestId("batches-empty");
+    await user.type(screen.getByLabelText("File path"), "/data/nope.csv{Enter}");
+    expect(await screen.findByTestId("import-error")).toHaveTextContent(
+      "The files could not be previewed: the ledger is busy: another Partner Ledger process is writing to it",
+    );
+    expect(calls("commit_imports")).toHaveLength(0);
   });
 
   it("undoes a batch after confirmation and shows it as undone", async () => {

@@ -5,8 +5,9 @@ import type { ImportReport } from "./bindings/ImportReport";
 import { BatchesTable } from "./components/BatchesTable";
 import { ImportPanel } from "./components/ImportPanel";
 import { ImportResult } from "./components/ImportResult";
-import { MonthView } from "./components/MonthView";
-import { SubmissionView } from "./components/SubmissionView";
+import { MonthView, type RefundRequest } from "./components/MonthView";
+import { SubmissionView, type Correction } from "./components/SubmissionView";
+import { setDisplayTimeZone } from "./format";
 import { AuditView } from "./components/AuditView";
 import { OperatorDialog } from "./components/setup/Operator";
 import { SetupView } from "./components/setup/SetupView";
@@ -24,16 +25,19 @@ export function App() {
   const [dbPath, setDbPath] = useState<string | null>(null);
   const [batches, setBatches] = useState<BatchSummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [report, setReport] = useState<ImportReport | null>(null);
-  const [importError, setImportError] = useState<string | null>(null);
+  // The reports of the last import, with its number (each import's results are new elements).
+  const [reports, setReports] = useState<{ seq: number; list: ImportReport[] }>({ seq: 0, list: [] });
   const [notice, setNotice] = useState<string | null>(null);
   const [tab, setTab] = useState<TabId>("imports");
   // A view is mounted the first time it is shown and then kept (a submission keeps running
   // and showing its progress while another view is open).
   const [visited, setVisited] = useState<ReadonlySet<TabId>>(() => new Set<TabId>(["imports"]));
   const tabRefs = useRef<Partial<Record<TabId, HTMLButtonElement | null>>>({});
+  const [refundRequest, setRefundRequest] = useState<RefundRequest | null>(null);
 
   const show = useCallback((id: TabId, focus = false) => {
+    // Dates are shown in the ledger's time zone: asked again with each view (a setting may have changed it).
+    api.ledgerTimezone().then(setDisplayTimeZone, () => {});
     setTab(id);
     setVisited((v) => (v.has(id) ? v : new Set(v).add(id)));
     if (focus) tabRefs.current[id]?.focus();
@@ -62,23 +66,25 @@ export function App() {
     }
   }, []);
 
+  const correct = useCallback(
+    (c: Correction) => {
+      setRefundRequest((cur) => ({ seq: (cur?.seq ?? 0) + 1, initial: c.initial, context: c.context }));
+      show("month", true);
+    },
+    [show],
+  );
+
   useEffect(() => {
+    api.ledgerTimezone().then(setDisplayTimeZone, () => {});
     api.ledgerInfo().then(setDbPath, () => setDbPath(null));
     void refresh();
   }, [refresh]);
 
-  const onImport = useCallback(
-    async (req: api.ImportRequest) => {
-      setReport(null);
-      setImportError(null);
+  const onImported = useCallback(
+    async (done: ImportReport[]) => {
+      setReports((cur) => ({ seq: cur.seq + 1, list: done }));
       setNotice(null);
-      try {
-        const r = await api.importFile(req);
-        setReport(r);
-        if (r.batch_id !== null) await refresh();
-      } catch (e) {
-        setImportError(api.errorMessage(e));
-      }
+      await refresh();
     },
     [refresh],
   );
@@ -130,13 +136,14 @@ export function App() {
       </nav>
       <main>
         <div role="tabpanel" id="panel-imports" aria-labelledby="tab-imports" hidden={tab !== "imports"}>
-          <ImportPanel onImport={onImport} chooseFile={api.chooseCsvFile} />
-          {importError && (
-            <div className="message error" role="alert">
-              <strong>Import failed.</strong> {importError}
+          <ImportPanel onImported={onImported} />
+          {reports.list.length > 0 && (
+            <div className="import-results" aria-label="Imported files">
+              {reports.list.map((r, i) => (
+                <ImportResult key={`${reports.seq}:${i}`} report={r} />
+              ))}
             </div>
           )}
-          {report && <ImportResult report={report} />}
           <section className="card" aria-labelledby="batches-title">
             <div className="card-head">
               <h2 id="batches-title">Import batches</h2>
@@ -164,12 +171,12 @@ export function App() {
         </div>
         {visited.has("month") && (
           <div role="tabpanel" id="panel-month" aria-labelledby="tab-month" hidden={tab !== "month"}>
-            <MonthView active={tab === "month"} />
+            <MonthView active={tab === "month"} refundRequest={refundRequest} />
           </div>
         )}
         {visited.has("submission") && (
           <div role="tabpanel" id="panel-submission" aria-labelledby="tab-submission" hidden={tab !== "submission"}>
-            <SubmissionView active={tab === "submission"} />
+            <SubmissionView active={tab === "submission"} onCorrect={correct} />
           </div>
         )}
         {visited.has("setup") && (

@@ -1,12 +1,20 @@
 // The only module that talks to the desktop shell. Components call these functions; tests
 // replace `@tauri-apps/api/core` and `@tauri-apps/plugin-dialog` underneath them.
 import { Channel, invoke as rawInvoke } from "@tauri-apps/api/core";
-import { open } from "@tauri-apps/plugin-dialog";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open, save } from "@tauri-apps/plugin-dialog";
 import type { ApprovalOutcome } from "./bindings/ApprovalOutcome";
 import type { AttemptInfo } from "./bindings/AttemptInfo";
 import type { BatchSummary } from "./bindings/BatchSummary";
 import type { ClassifyOutcome } from "./bindings/ClassifyOutcome";
 import type { EventPage } from "./bindings/EventPage";
+import type { ExportKind } from "./bindings/ExportKind";
+import type { FieldProblem } from "./bindings/FieldProblem";
+import type { ImportFileRequest } from "./bindings/ImportFileRequest";
+import type { ImportPreview } from "./bindings/ImportPreview";
+import type { ImportProgress } from "./bindings/ImportProgress";
+import type { MonthPoint } from "./bindings/MonthPoint";
+import type { RefundOutcome } from "./bindings/RefundOutcome";
 import type { EventQuery } from "./bindings/EventQuery";
 import type { ImportReport } from "./bindings/ImportReport";
 import type { InstancePage } from "./bindings/InstancePage";
@@ -40,24 +48,6 @@ export function ledgerInfo(): Promise<string> {
 
 export function listBatches(): Promise<BatchSummary[]> {
   return invoke<BatchSummary[]>("list_batches");
-}
-
-export interface ImportRequest {
-  path: string;
-  /** A format id (`stripe-itemized`, ...); omitted: detected from the header. */
-  format?: string;
-  /** `month-first` or `day-first`, for a file whose slash dates cannot decide it. */
-  dateOrder?: string;
-  dryRun: boolean;
-}
-
-export function importFile(req: ImportRequest): Promise<ImportReport> {
-  return invoke<ImportReport>("import_file", {
-    path: req.path,
-    format: req.format ?? null,
-    dateOrder: req.dateOrder ?? null,
-    dryRun: req.dryRun,
-  });
 }
 
 /** Undoes a batch; resolves to the batch as it is now (with `undone_at`). */
@@ -154,20 +144,6 @@ export function submitMonth(month: string, onProgress: (p: SubmitProgress) => vo
   const channel = new Channel<SubmitProgress>();
   channel.onmessage = onProgress;
   return invoke<SubmitReport>("submit_month", { month, onProgress: channel });
-}
-
-/** Opens the native file chooser; resolves to the chosen path, or null when cancelled. */
-export async function chooseCsvFile(): Promise<string | null> {
-  const chosen = await open({
-    title: "Import a processor export",
-    multiple: false,
-    directory: false,
-    filters: [
-      { name: "CSV export", extensions: ["csv", "CSV"] },
-      { name: "All files", extensions: ["*"] },
-    ],
-  });
-  return typeof chosen === "string" ? chosen : null;
 }
 
 /** Command errors arrive as the engine's message (a string); anything else is shown as text. */
@@ -359,4 +335,120 @@ export function auditFacets(): Promise<AuditFacets> {
 /** One audit entry whole (its values before and after as stored). */
 export function auditEntry(id: number): Promise<AuditEntry> {
   return invoke<AuditEntry>("audit_entry", { id });
+}
+
+// ---- the month's workflow -------------------------------------------------------------------
+
+/**
+ * What importing `files` in this order would do, file by file (each after the ones before it);
+ * nothing is written. `onProgress` is told how far the engine is.
+ */
+export function previewImports(files: ImportFileRequest[], onProgress: (p: ImportProgress) => void): Promise<ImportPreview> {
+  const channel = new Channel<ImportProgress>();
+  channel.onmessage = onProgress;
+  return invoke<ImportPreview>("preview_imports", { files, onProgress: channel });
+}
+
+/**
+ * Imports exactly what `preview` showed (its importable files, each a batch), or nothing: the
+ * error then says what changed since the preview.
+ */
+export function commitImports(preview: ImportPreview, onProgress: (p: ImportProgress) => void): Promise<ImportReport[]> {
+  const channel = new Channel<ImportProgress>();
+  channel.onmessage = onProgress;
+  return invoke<ImportReport[]>("commit_imports", { preview, onProgress: channel });
+}
+
+/** Stops the running preview or import (nothing is written). */
+export function cancelImport(): Promise<void> {
+  return invoke<void>("cancel_import");
+}
+
+/** A manual refund as the form holds it; empty optional fields are sent as null. */
+export interface RefundRequest {
+  instance: string;
+  date: string;
+  amount: string;
+  feeReturned: string;
+  charge: string;
+  reason: string;
+}
+
+function refundArgs(r: RefundRequest): Record<string, unknown> {
+  const opt = (v: string) => (v.trim() === "" ? null : v.trim());
+  return { instance: r.instance.trim(), date: r.date.trim(), amount: r.amount.trim(), feeReturned: opt(r.feeReturned), charge: opt(r.charge), reason: r.reason.trim() };
+}
+
+/** The engine's problems with a manual refund, field by field (none: it would be added). */
+export function checkManualRefund(r: RefundRequest): Promise<FieldProblem[]> {
+  return invoke<FieldProblem[]>("check_manual_refund", refundArgs(r));
+}
+
+/** Adds a manual refund, or returns the engine's problems field by field. */
+export function addManualRefund(r: RefundRequest): Promise<RefundOutcome> {
+  return invoke<RefundOutcome>("add_manual_refund", refundArgs(r));
+}
+
+/** The last `count` months with their totals, oldest first. */
+export function monthSeries(count: number): Promise<MonthPoint[]> {
+  return invoke<MonthPoint[]>("month_series", { count });
+}
+
+/** Writes an export of a month (`YYYY-MM`) or quarter (`YYYY-Qn`) to `path`; resolves to the path written. */
+export function exportCsv(period: string, kind: ExportKind, path: string, excel: boolean): Promise<string> {
+  return invoke<string>("export_csv", { period, kind, path, excel });
+}
+
+/** The file name the save dialog proposes for an export. */
+export function exportFileName(period: string, kind: ExportKind): Promise<string> {
+  return invoke<string>("export_file_name", { period, kind });
+}
+
+/** The ledger's reporting time zone (an IANA name). */
+export function ledgerTimezone(): Promise<string> {
+  return invoke<string>("ledger_timezone");
+}
+
+/** Opens the native file chooser for several exports; resolves to the chosen paths (none when cancelled). */
+export async function chooseCsvFiles(): Promise<string[]> {
+  const chosen = await open({
+    title: "Import processor exports",
+    multiple: true,
+    directory: false,
+    filters: [
+      { name: "CSV export", extensions: ["csv", "CSV"] },
+      { name: "All files", extensions: ["*"] },
+    ],
+  });
+  if (chosen === null) return [];
+  return (Array.isArray(chosen) ? chosen : [chosen]).filter((p): p is string => typeof p === "string");
+}
+
+/** Opens the native save dialog for a CSV; resolves to the chosen path, or null when cancelled. */
+export async function chooseSavePath(title: string, defaultName: string): Promise<string | null> {
+  const chosen = await save({ title, defaultPath: defaultName, filters: [{ name: "CSV file", extensions: ["csv"] }] });
+  return typeof chosen === "string" ? chosen : null;
+}
+
+/**
+ * Calls `onDrop` with the paths of files dropped on the window, and `onHover` while files are
+ * dragged over it (true) or leave (false). Resolves to the function that stops listening; outside
+ * the desktop shell (tests without it) there is nothing to listen to.
+ */
+export async function onFilesDropped(onDrop: (paths: string[]) => void, onHover: (over: boolean) => void): Promise<() => void> {
+  try {
+    return await getCurrentWebview().onDragDropEvent((e) => {
+      const p = e.payload;
+      if (p.type === "drop") {
+        onHover(false);
+        if (p.paths.length > 0) onDrop(p.paths);
+      } else if (p.type === "enter" || p.type === "over") {
+        onHover(true);
+      } else {
+        onHover(false);
+      }
+    });
+  } catch {
+    return () => {};
+  }
 }

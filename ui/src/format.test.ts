@@ -1,14 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { barFraction, baseName, compareDecimal, formatAmount, formatCount, formatTimestamp, isNegative } from "./format";
+import { afterEach } from "vitest";
+import { barFraction, baseName, compareDecimal, displayTimeZone, formatAmount, formatCount, formatDate, formatTimestamp, isNegative, setDisplayTimeZone, todayInZone } from "./format";
 
 describe("formatTimestamp", () => {
   it("shows UTC timestamps to the minute", () => {
     expect(formatTimestamp("2026-11-02T09:15:42Z")).toBe("2026-11-02 09:15 UTC");
     expect(formatTimestamp("2026-11-02T09:15:42.123+00:00")).toBe("2026-11-02 09:15 UTC");
   });
+  it("reads an offset as the instant it names", () => {
+    expect(formatTimestamp("2026-11-02T09:15:42+02:00")).toBe("2026-11-02 07:15 UTC");
+  });
   it("leaves anything else as given", () => {
     expect(formatTimestamp("yesterday")).toBe("yesterday");
-    expect(formatTimestamp("2026-11-02T09:15:42+02:00")).toBe("2026-11-02T09:15:42+02:00");
+    expect(formatTimestamp("2026-11-02 09:15")).toBe("2026-11-02 09:15");
+    expect(formatDate("soon")).toBe("soon");
+  });
+});
+
+describe("the ledger's time zone", () => {
+  afterEach(() => setDisplayTimeZone("UTC"));
+
+  it("shows instants in the zone the ledger cuts its months in", () => {
+    expect(setDisplayTimeZone("Europe/Berlin")).toBe(true);
+    expect(displayTimeZone()).toBe("Europe/Berlin");
+    // 23:30 UTC on Oct 31 is already November 1st in Berlin (CET, +1).
+    expect(formatTimestamp("2026-10-31T23:30:00Z")).toMatch(/^2026-11-01 00:30 /);
+    expect(formatDate("2026-10-31T23:30:00Z")).toBe("2026-11-01");
+    // Summer time: +2.
+    expect(formatTimestamp("2026-07-01T10:00:00Z")).toMatch(/^2026-07-01 12:00 /);
+    setDisplayTimeZone("America/New_York");
+    expect(formatDate("2026-11-01T03:59:59Z")).toBe("2026-10-31");
+    expect(todayInZone(new Date("2026-11-01T03:59:59Z"))).toBe("2026-10-31");
+  });
+
+  it("keeps the zone it had when given one it does not know", () => {
+    setDisplayTimeZone("Europe/Berlin");
+    expect(setDisplayTimeZone("Mars/Olympus")).toBe(false);
+    expect(displayTimeZone()).toBe("Europe/Berlin");
   });
 });
 

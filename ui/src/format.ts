@@ -1,11 +1,106 @@
+import { useSyncExternalStore } from "react";
+
+// ---- dates and times, in the ledger's time zone ------------------------------------------------
+//
+// The engine stores and sends instants in UTC (RFC 3339); the window shows them in the ledger's
+// reporting time zone (the `timezone` setting: the one that cuts months), set once the shell
+// has said it and again whenever it may have changed.
+
+let zone = "UTC";
+const zoneListeners = new Set<() => void>();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-GB", {
+      timeZone: tz,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** The time zone dates are shown in (an IANA name; `UTC` until the shell says otherwise). */
+export function displayTimeZone(): string {
+  return zone;
+}
+
+/**
+ * Shows dates and times in `tz` from now on (the ledger's `timezone` setting). A name this
+ * WebView does not know is ignored (dates stay in the zone they were in); returns whether the
+ * zone is now `tz`.
+ */
+export function setDisplayTimeZone(tz: string): boolean {
+  const name = tz.trim();
+  try {
+    formatter(name);
+  } catch {
+    return false;
+  }
+  if (name !== zone) {
+    zone = name;
+    for (const l of zoneListeners) l();
+  }
+  return true;
+}
+
+/** The display time zone, re-rendering the component when it changes. */
+export function useDisplayTimeZone(): string {
+  return useSyncExternalStore(
+    (l) => {
+      zoneListeners.add(l);
+      return () => zoneListeners.delete(l);
+    },
+    () => zone,
+  );
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function parts(rfc3339: string): Record<string, string> | null {
+  if (!RFC3339.test(rfc3339)) return null;
+  const ms = Date.parse(rfc3339);
+  if (!Number.isFinite(ms)) return null;
+  const out: Record<string, string> = {};
+  for (const p of formatter(zone).formatToParts(new Date(ms))) out[p.type] = p.value;
+  return out;
+}
+
+/**
+ * `2026-11-21T19:40:12Z` → `2026-11-21 19:40 UTC`, or in the ledger's zone
+ * (`2026-11-21 20:40 CET` for Europe/Berlin). Anything that is not an RFC 3339 instant is
+ * returned as given.
+ */
+export function formatTimestamp(rfc3339: string): string {
+  const p = parts(rfc3339);
+  if (!p) return rfc3339;
+  const name = zone === "UTC" || zone === "Etc/UTC" ? "UTC" : (p.timeZoneName ?? zone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${name}`;
+}
+
+/** The date of an instant in the ledger's zone (`YYYY-MM-DD`): the day its month is cut by. */
+export function formatDate(rfc3339: string): string {
+  const p = parts(rfc3339);
+  return p ? `${p.year}-${p.month}-${p.day}` : rfc3339;
+}
+
+/** Today in the ledger's zone, `YYYY-MM-DD` (a form's default date). */
+export function todayInZone(now: Date = new Date()): string {
+  const p: Record<string, string> = {};
+  for (const x of formatter(zone).formatToParts(now)) p[x.type] = x.value;
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
 // Display helpers. Amounts stay Rust's decimal strings: they are grouped for reading here by
 // string manipulation only, never turned into numbers.
-
-/** `2026-11-21T19:40:12Z` → `2026-11-21 19:40 UTC` (the engine's timestamps are UTC). */
-export function formatTimestamp(rfc3339: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]00:00)$/.exec(rfc3339);
-  return m ? `${m[1]} ${m[2]} UTC` : rfc3339;
-}
 
 export const FORMATS: ReadonlyArray<{ id: string; label: string }> = [
   { id: "stripe-itemized", label: "Stripe itemized payout reconciliation" },

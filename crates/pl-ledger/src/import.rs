@@ -421,49 +421,123 @@ pub(crate) fn parse_options(conn: &Connection, opts: &ImportOptions) -> Result<P
 /// Imports a file. A file whose slash dates cannot decide their day/month order uses the
 /// `date_order` setting when the operator saved one (a file's own evidence always wins).
 pub(crate) fn import_file(conn: &mut Connection, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
-    // A folder, a pipe or a device (`/dev/zero`) is never an export, nor a file past the size
-    // limit: refused before any thread opens it (opening a FIFO waits for a writer).
+    check_path(path)?;
+    let saved_order = saved_date_order(conn)?;
+    let result = with_fallbacks(opts, saved_order, |opts, one_pass| import_once(conn, path, opts, one_pass));
+    let result = match result {
+        Err(Error::Import(e @ pl_import::ImportError::UndecidableDateOrder { .. })) => Err(Error::Refused(format!(
+            "{}: {e}; or save a default date order for such files in the settings (month-first in the US, else day-first)",
+            path.display()
+        ))),
+        other => other,
+    };
+    result.map_err(|e| named(path, e))
+}
+
+/// A folder, a pipe or a device (`/dev/zero`) is never an export, nor a file past the size
+/// limit: refused before any thread opens it (opening a FIFO waits for a writer).
+pub(crate) fn check_path(path: &Path) -> Result<()> {
     pl_import::check_file(path).map_err(|e| match e {
         pl_import::ImportError::Io(source) => Error::Io { path: path.to_path_buf(), source },
         e => Error::Refused(e.to_string()),
     })?;
-    // A file-level problem names the file.
-    let named = |e: Error| match e {
+    Ok(())
+}
+
+/// A file-level problem names the file.
+pub(crate) fn named(path: &Path, e: Error) -> Error {
+    match e {
         Error::Import(ie) => Error::Refused(format!("{}: {ie}", path.display())),
         other => other,
-    };
-    let result = match import_once(conn, path, opts, true) {
+    }
+}
+
+/// The operator's default day/month order for files whose dates cannot decide it.
+pub(crate) fn saved_date_order(conn: &Connection) -> Result<Option<pl_import::DateOrder>> {
+    Ok(settings::get(conn, "date_order")?.as_deref().and_then(pl_import::DateOrder::parse))
+}
+
+/// Runs `attempt` (one read of the file: `(options, one_pass)`) as an import must: in one pass
+/// first, again in two when the file's first rows did not speak for the whole file, and with
+/// the saved date order when the file's slash dates cannot decide it and the operator gave none.
+/// An undecidable file with no saved order is `ImportError::UndecidableDateOrder`, for the
+/// caller to word. Each failed attempt must have left nothing behind (its transaction dropped).
+pub(crate) fn with_fallbacks<T>(
+    opts: &ImportOptions,
+    saved_order: Option<pl_import::DateOrder>,
+    mut attempt: impl FnMut(&ImportOptions, bool) -> Result<T>,
+) -> Result<T> {
+    let result = match attempt(opts, true) {
         // The file's first rows did not speak for the whole file: read it again, twice.
-        Err(Error::Import(pl_import::ImportError::NeedsTwoPasses)) => import_once(conn, path, opts, false),
+        Err(Error::Import(pl_import::ImportError::NeedsTwoPasses)) => attempt(opts, false),
         other => other,
     };
-    let result = match result {
-        Err(Error::Import(e @ pl_import::ImportError::UndecidableDateOrder { .. })) if opts.date_order.is_none() => {
-            match settings::get(conn, "date_order")?.as_deref().and_then(pl_import::DateOrder::parse) {
-                Some(order) => import_once(conn, path, &ImportOptions { date_order: Some(order), ..opts.clone() }, false),
-                None => Err(Error::Refused(format!(
-                    "{}: {e}; or save a default date order for such files in the settings (month-first in the US, else day-first)",
-                    path.display()
-                ))),
-            }
+    match (result, saved_order) {
+        (Err(Error::Import(pl_import::ImportError::UndecidableDateOrder { .. })), Some(order)) if opts.date_order.is_none() => {
+            attempt(&ImportOptions { date_order: Some(order), ..opts.clone() }, false)
         }
-        other => other,
-    };
-    result.map_err(named)
+        (other, _) => other,
+    }
 }
 
 fn import_once(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_pass: bool) -> Result<ImportReport> {
-    txns::with_import_cache(conn, |conn| import_cached(conn, path, opts, one_pass))
+    txns::with_import_cache(conn, |conn| {
+        let ready = match prepare(conn, path, opts)? {
+            Prepare::Same(report, _) => return Ok(report),
+            Prepare::Ready(ready) => ready,
+        };
+        let tx = conn.transaction()?;
+        let (report, keep) = apply(&tx, path, opts, &ready, &mut Apply { one_pass, keep_file: !opts.dry_run, progress: &mut |_| true, details: None })?;
+        if keep {
+            tx.commit()?;
+        }
+        Ok(report)
+    })
 }
 
-fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_pass: bool) -> Result<ImportReport> {
+/// What is decided before a file's transaction: how to parse it, and whether it is a file the
+/// ledger already holds whole (then nothing is parsed).
+pub(crate) enum Prepare {
+    /// The same file as a complete live batch: its report, every row a duplicate, and its SHA-256.
+    Same(ImportReport, String),
+    Ready(Ready),
+}
+
+pub(crate) struct Ready {
+    parse_opts: ParseOptions,
+    /// The file's SHA-256 when it was hashed already (a ledger with Stripe batches).
+    known_sha: Option<String>,
+}
+
+/// How [`apply`] runs one read of a file.
+pub(crate) struct Apply<'a> {
+    pub one_pass: bool,
+    /// Store the file's copy (`batch_files`); false for a dry run and for a preview's staging.
+    pub keep_file: bool,
+    /// Told the rows handled so far after each block; false stops the import (nothing stays).
+    pub progress: &'a mut dyn FnMut(u32) -> bool,
+    /// Filled with what a preview shows beyond the counts, when given.
+    pub details: Option<&'a mut Details>,
+}
+
+/// What a file's rows were, beyond the counts of [`ImportReport`]: the reasons its skipped rows
+/// were skipped, the types of its unclassified rows, and how many rows were conflicts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Details {
+    pub sha256: String,
+    pub skipped: Vec<(String, u32)>,
+    pub unclassified: Vec<(String, u32)>,
+    pub conflicts: u32,
+}
+
+pub(crate) fn prepare(conn: &Connection, path: &Path, opts: &ImportOptions) -> Result<Prepare> {
     let parse_opts = parse_options(conn, opts)?;
     // A file seen before is hashed first: when it is the same file again, nothing is parsed.
     let known_sha = if may_be_reimport(conn)? {
         let (sha, slash) = sha256_file(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
         if !slash {
             if let Some((format, rows)) = same_file_batch(conn, &sha, opts)? {
-                return Ok(ImportReport {
+                return Ok(Prepare::Same(ImportReport {
                     file: path.display().to_string(),
                     format,
                     batch_id: None,
@@ -475,20 +549,33 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     sent: 0,
                     unclassified: 0,
                     rejected: Vec::new(),
-                });
+                }, sha));
             }
         }
         Some(sha)
     } else {
         None
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tx = conn.transaction()?;
-    let batch_id = batches::start(&tx, &file_name, &now_rfc3339(), &opts.by)?;
-    let mut bulk = bulk_load_start(&tx, path)?;
-    let known = known_records(&tx, path)?;
-    let chunks = if opts.dry_run { Default::default() } else { batches::stored_chunk_hashes(&tx)? };
+    Ok(Prepare::Ready(Ready { parse_opts, known_sha }))
+}
 
+/// The file's rows, estimated from its length and first lines (for progress).
+pub(crate) fn estimated_rows(path: &Path) -> u32 {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    u32::try_from(estimate_rows(path, len).max(0)).unwrap_or(u32::MAX)
+}
+
+/// Applies one read of a file in the caller's transaction (or savepoint) `tx`. Returns the
+/// report and whether `tx` is to be kept: false when the file was refused, had nothing new, or
+/// was a dry run (the caller then drops `tx`, and nothing stays).
+pub(crate) fn apply(tx: &Connection, path: &Path, opts: &ImportOptions, ready: &Ready, run: &mut Apply<'_>) -> Result<(ImportReport, bool)> {
+    let Ready { parse_opts, known_sha } = ready;
+    let one_pass = run.one_pass;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let batch_id = batches::start(tx, &file_name, &now_rfc3339(), &opts.by)?;
+    let mut bulk = bulk_load_start(tx, path)?;
+    let known = known_records(tx, path)?;
+    let chunks = if run.keep_file { batches::stored_chunk_hashes(tx)? } else { Default::default() };
     let mut report = ImportReport {
         file: path.display().to_string(),
         format: String::new(),
@@ -511,7 +598,9 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     let (mut first_txn, mut last_txn) = (None::<i64>, 0i64);
     // The new items of each payout: their count and the sum of their nets.
     let mut payouts: std::collections::HashMap<String, (u32, rust_decimal::Decimal)> = Default::default();
-    let store_file = !opts.dry_run;
+    let store_file = run.keep_file;
+    let mut conflicts = 0u32;
+    let mut handled = 0u32;
     let (sha, parsed, db_error) = std::thread::scope(|s| {
         let (send, recv) = std::sync::mpsc::sync_channel::<Msg>(32);
         let (to_parser, to_reader) = (send.clone(), send);
@@ -551,7 +640,6 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             }
             parsed
         });
-        let known_sha = &known_sha;
         let chunks = chunks;
         let reader = s.spawn(move || -> std::io::Result<String> {
             if !store_file {
@@ -613,7 +701,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
             })
         });
         let mut db_error: Option<Error> = None;
-        let mut writer = match TxnWriter::new(&tx, bulk.is_some()) {
+        let mut writer = match TxnWriter::new(tx, bulk.is_some()) {
             Ok(w) => Some(w),
             Err(e) => {
                 db_error = Some(e);
@@ -625,7 +713,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         let mut records: Vec<u8> = Vec::new();
         let mut records_seq = 0i64;
         let mut store_records = |records: &mut Vec<u8>| -> Result<()> {
-            batches::add_records(&tx, batch_id, records_seq, records)?;
+            batches::add_records(tx, batch_id, records_seq, records)?;
             records_seq += 1;
             records.clear();
             Ok(())
@@ -644,7 +732,7 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                     // `writing`: there was no error, so there is a writer.
                     let Some(writer) = writer.as_mut() else { continue };
                     for p in &rows {
-                        match insert_row(&tx, writer, batch_id, p, bulk.as_mut()) {
+                        match insert_row(tx, writer, batch_id, p, bulk.as_mut()) {
                             Ok(Inserted::New(id)) => {
                                 first_txn.get_or_insert(id);
                                 last_txn = id;
@@ -677,17 +765,24 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
                                 }
                             }
                             Ok(Inserted::Duplicate) => duplicates += 1,
-                            Ok(Inserted::Conflict(bad)) => rejected.push(bad),
+                            Ok(Inserted::Conflict(bad)) => {
+                                conflicts += 1;
+                                rejected.push(bad)
+                            }
                             Err(e) => {
                                 db_error = Some(e);
                                 break;
                             }
                         }
                     }
+                    handled = handled.saturating_add(rows.len() as u32);
+                    if db_error.is_none() && !(run.progress)(handled) {
+                        db_error = Some(Error::Refused(CANCELLED.into()));
+                    }
                     let _ = give_back.try_send(rows);
                 }
                 Msg::FileChunk(chunk) if writing => {
-                    if let Err(e) = store_chunk(&tx, path, batch_id, seq, chunk) {
+                    if let Err(e) = store_chunk(tx, path, batch_id, seq, chunk) {
                         db_error = Some(e);
                     }
                     seq += 1;
@@ -717,6 +812,10 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
     // Records the ledger held were not parsed: each is a live row, so a duplicate.
     report.duplicates += parsed.rows_known;
 
+    if let Some(d) = run.details.as_deref_mut() {
+        d.sha256 = sha.clone();
+        d.conflicts = conflicts;
+    }
     if !report.rejected.is_empty() {
         // Nothing of a refused file stays: the transaction is dropped, so rolled back.
         report.imported = 0;
@@ -724,30 +823,34 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         report.duplicates = 0;
         report.sent = 0;
         report.unclassified = 0;
-        return Ok(report);
+        return Ok((report, false));
     }
     let new_rows = report.imported + report.skipped + report.sent + report.unclassified;
     // A dry run shows what would happen (what the rules and refund candidates make of its rows
     // too, when it has any); a file with nothing new leaves no empty batch.
-    if new_rows == 0 || (opts.dry_run && candidates == 0 && report.unclassified == 0) {
-        return Ok(report);
+    let done = new_rows == 0 || (opts.dry_run && candidates == 0 && report.unclassified == 0);
+    if !done {
+        if let Some(Bulk { indexes, .. }) = bulk {
+            txns::end_bulk_load(tx, indexes)?;
+        }
+        // The operator's classifications apply to the new rows (by the batch's format), and refund
+        // candidates whose charge is in the ledger become refunds, in this transaction.
+        batches::set_format(tx, batch_id, &report.format)?;
+        classify::apply(tx, None)?;
+        resolve::resolve_pending(tx)?;
+        if let Some(first) = first_txn {
+            count_changed_kinds(tx, first, last_txn, &mut report)?;
+        }
     }
-    if let Some(Bulk { indexes, .. }) = bulk {
-        txns::end_bulk_load(&tx, indexes)?;
+    if let (Some(d), Some(first)) = (run.details.as_deref_mut(), first_txn) {
+        d.skipped = txns::skip_reasons(tx, first, last_txn)?;
+        d.unclassified = txns::unclassified_types(tx, first, last_txn)?;
     }
-    // The operator's classifications apply to the new rows (by the batch's format), and refund
-    // candidates whose charge is in the ledger become refunds, in this transaction.
-    batches::set_format(&tx, batch_id, &report.format)?;
-    classify::apply(&tx, None)?;
-    resolve::resolve_pending(&tx)?;
-    if let Some(first) = first_txn {
-        count_changed_kinds(&tx, first, last_txn, &mut report)?;
-    }
-    if opts.dry_run {
-        return Ok(report);
+    if done || opts.dry_run {
+        return Ok((report, false));
     }
     batches::finish(
-        &tx,
+        tx,
         batch_id,
         &batches::BatchCounts {
             sha256: &sha,
@@ -763,14 +866,16 @@ fn import_cached(conn: &mut Connection, path: &Path, opts: &ImportOptions, one_p
         },
     )?;
     for (payout, (items, net)) in &payouts {
-        add_payout_items(&tx, payout, *items as i64, *net)?;
+        add_payout_items(tx, payout, *items as i64, *net)?;
     }
     report.batch_id = Some(batch_id);
-    let summary = batch(&tx, batch_id)?;
-    audit::record(&tx, &opts.by, "batch.import", &format!("batch:{batch_id}"), None::<&()>, Some(&summary))?;
-    tx.commit()?;
-    Ok(report)
+    let summary = batch(tx, batch_id)?;
+    audit::record(tx, &opts.by, "batch.import", &format!("batch:{batch_id}"), None::<&()>, Some(&summary))?;
+    Ok((report, true))
 }
+
+/// The error of an import stopped by the operator (nothing of it stays).
+pub(crate) const CANCELLED: &str = "the import was cancelled; nothing was imported";
 
 /// Rows of the new batch (ids `first..=last`) whose kind changed as it was applied: counted
 /// where they belong now (a classified row as imported or skipped, a promoted refund candidate

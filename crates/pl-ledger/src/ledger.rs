@@ -282,6 +282,16 @@ impl Ledger {
         refunds::add(&mut self.conn, refund, by)
     }
 
+    /// Adds a manual refund, or says field by field why not (the window's form).
+    pub fn add_manual_refund_checked(&mut self, refund: &NewManualRefund, by: &str) -> Result<crate::RefundOutcome> {
+        refunds::add_checked(&mut self.conn, refund, by)
+    }
+
+    /// What is wrong with a manual refund, field by field (none: it would be added); writes nothing.
+    pub fn check_manual_refund(&self, refund: &NewManualRefund) -> Result<Vec<crate::FieldProblem>> {
+        refunds::check(&self.conn, refund)
+    }
+
     pub fn delete_manual_refund(&mut self, id: &str, by: &str) -> Result<()> {
         refunds::delete(&mut self.conn, id, by)
     }
@@ -354,6 +364,92 @@ impl Ledger {
         store::audit::record(&tx, by, "credentials.set", &format!("credential:{name}"), None::<&()>, Some(&"stored in the OS keyring"))?;
         tx.commit()?;
         Ok(())
+    }
+
+    // ---- the window's import set -----------------------------------------------------------
+
+    /// What importing `files` in this order would do, file by file (each after the ones before
+    /// it); nothing is written. `progress` is told how far it is; false stops it.
+    pub fn preview_imports(
+        &mut self,
+        files: &[crate::ImportFileRequest],
+        by: &str,
+        progress: &mut dyn FnMut(&crate::ImportProgress) -> bool,
+    ) -> Result<crate::ImportPreview> {
+        crate::import_set::preview(&mut self.conn, files, by, progress)
+    }
+
+    /// Imports the importable files of `preview`, each as its own batch, in one transaction,
+    /// when each does exactly what the preview showed; else nothing is written and the error
+    /// says what changed.
+    pub fn commit_imports(
+        &mut self,
+        preview: &crate::ImportPreview,
+        by: &str,
+        progress: &mut dyn FnMut(&crate::ImportProgress) -> bool,
+    ) -> Result<Vec<ImportReport>> {
+        crate::import_set::commit(&mut self.conn, preview, by, progress)
+    }
+
+    // ---- the window's charts and exports ---------------------------------------------------
+
+    /// The last `count` months (at most 36) with activity or an approval, oldest first, each
+    /// with its report's totals: the month-by-month chart. A month this handle has open in the
+    /// window is read from its view; any other is summed by one scan (no event kept).
+    pub fn month_series(&self, count: u32) -> Result<Vec<crate::MonthPoint>> {
+        let months = self.months()?;
+        let mut out = Vec::new();
+        for info in months.iter().take(count.min(36) as usize).rev() {
+            let cached = {
+                let stamp = db::change_stamp(&self.conn)?;
+                let view = self.view.lock().unwrap_or_else(|p| p.into_inner());
+                view.as_ref().filter(|c| c.month == info.month && c.stamp == stamp).map(|c| c.view.summary().clone())
+            };
+            let summary = match cached {
+                Some(s) => s,
+                None => report::report_stream(&self.conn, Some(&self.path), &Period::parse_month(&info.month)?, report::Keep::Sums)?.month_summary()?,
+            };
+            out.push(crate::MonthPoint {
+                month: summary.month,
+                status: summary.status,
+                events: summary.totals.events,
+                gross: summary.totals.gross,
+                net: summary.totals.net,
+                wix_share: summary.totals.wix_share,
+                exceptions: u32::try_from(summary.exceptions.len()).unwrap_or(u32::MAX),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes a CSV export of a month or quarter to `target` (a file path, as a save dialog
+    /// returns it) with the same code and bytes as the command line's `report --wix-csv`,
+    /// `--instances-csv` and `--csv`; `excel` starts it with a BOM. Returns the path written.
+    pub fn export_csv(&self, period: &Period, kind: crate::ExportKind, target: &Path, excel: bool) -> Result<PathBuf> {
+        match kind {
+            crate::ExportKind::Wix => {
+                let stream = self.report_stream(period, true)?;
+                self.write_export(target, |out| stream.write_wix(out, excel))
+            }
+            crate::ExportKind::Instances => {
+                let r = self.report(period)?;
+                self.write_export(target, |out| crate::export::write_instances(&r, out, excel))
+            }
+            crate::ExportKind::Events => {
+                let r = self.report(period)?;
+                self.write_export(target, |out| crate::export::write_events(&r, out, excel))
+            }
+        }
+    }
+
+    /// The file name a save dialog proposes for an export: Wix's own for its report
+    /// (`<App Name> Billing Report - October 2026.csv`), else `<kind>-<period>.csv`.
+    pub fn export_file_name(&self, period: &Period, kind: crate::ExportKind) -> Result<String> {
+        Ok(match kind {
+            crate::ExportKind::Wix => period.wix_file_name(self.setting("app.name")?.as_deref().unwrap_or("Wix")),
+            crate::ExportKind::Instances => format!("instances-{}.csv", period.label()),
+            crate::ExportKind::Events => format!("events-{}.csv", period.label()),
+        })
     }
 
     // ---- audit ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ mod frozen;
 pub mod export;
 mod import;
 pub mod mappings;
+mod import_set;
 pub mod kinds;
 #[allow(unsafe_code)]
 mod raw;

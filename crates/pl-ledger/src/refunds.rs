@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::rules::{self, Conversion, RowAmounts};
 use crate::store::txns::StoredMoney;
-use crate::{events, exceptions, import, resolve, store, Error, ManualRefundInfo, Result};
+use crate::{events, exceptions, import, resolve, store, Error, FieldProblem, ManualRefundInfo, RefundField, RefundOutcome, Result};
 
 /// A manual refund as the operator enters it.
 #[derive(Debug, Clone)]
@@ -98,62 +98,174 @@ fn charge_remaining(conn: &Connection, txn_id: i64) -> Result<(String, Decimal)>
     Ok((instance.unwrap_or_default(), total - taken))
 }
 
-pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Result<ManualRefundInfo> {
-    let instance = resolve::instance_arg(&r.instance)?;
-    let tz = exceptions::reporting_tz(conn)?;
-    let date = NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::Refused(format!("`{}` is not a date; write it YYYY-MM-DD", r.date)))?;
-    let today = Utc::now().with_timezone(&tz).date_naive();
-    if date > today {
-        return Err(Error::Refused(format!("date {date} is in the future (today is {today} in {tz}): a refund is entered once it happened")));
-    }
-    let amount = amount_arg("amount", &r.amount)?;
-    if amount <= Decimal::ZERO {
-        return Err(Error::Refused(format!(
-            "amount `{}`: a refund amount must be above 0 (the refunded gross in USD, without a sign)",
-            pl_import::clip(&r.amount)
-        )));
-    }
-    let fee = match &r.fee_returned {
-        Some(f) => amount_arg("returned fee", f)?,
-        None => Decimal::ZERO,
-    };
-    if fee < Decimal::ZERO {
-        return Err(Error::Refused(format!("returned fee {}: it cannot be negative (0 when no fee came back)", pl_money::fmt2(fee))));
-    }
-    if fee > amount {
-        return Err(Error::Refused(format!(
-            "returned fee {}: it cannot be more than the refund amount {} (a processor returns at most part of what it refunds)",
-            pl_money::fmt2(fee),
-            pl_money::fmt2(amount)
-        )));
-    }
-    let reason = r.reason.trim();
-    if reason.is_empty() {
-        return Err(Error::Refused("a manual refund needs a reason".into()));
-    }
-    let charge = match &r.charge {
-        None => None,
-        Some(c) => {
-            let id: i64 = c
-                .trim()
-                .strip_prefix("tx-")
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| Error::Refused(format!("`{c}` is not a charge event id (tx-<n>, as the month's event lines show it)")))?;
-            let (charge_instance, remaining) = charge_remaining(conn, id)?;
-            if charge_instance != instance {
-                return Err(Error::Refused(format!("charge {c} belongs to instance {charge_instance}, not {instance}")));
+/// A manual refund whose every field the engine accepted.
+struct Valid {
+    instance: String,
+    date: NaiveDate,
+    amount: Decimal,
+    fee: Decimal,
+    charge: Option<String>,
+    reason: String,
+}
+
+/// Checks every field of a manual refund (SPEC §5), as far as each can be checked: the problems
+/// field by field, in the form's order (the first is what [`add`] refuses with), or the refund
+/// ready to store. A problem of the ledger itself (unreadable) is an error.
+fn validate(conn: &Connection, r: &NewManualRefund) -> Result<std::result::Result<Valid, Vec<FieldProblem>>> {
+    let mut problems = Vec::new();
+    let mut problem = |field: RefundField, e: Error| -> Result<()> {
+        match e {
+            Error::Refused(message) | Error::NotFound(message) => {
+                problems.push(FieldProblem { field, message });
+                Ok(())
             }
-            if amount > remaining {
-                return Err(Error::Refused(format!(
-                    "amount {}: it is more than what remains refundable of charge {c} ({})",
-                    pl_money::fmt2(amount),
-                    pl_money::fmt2(remaining)
-                )));
-            }
-            Some(format!("tx-{id}"))
+            other => Err(other),
         }
     };
+    let instance = match resolve::instance_arg(&r.instance) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            problem(RefundField::Instance, e)?;
+            None
+        }
+    };
+    let tz = exceptions::reporting_tz(conn)?;
+    let date = match NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d") {
+        Err(_) => {
+            problem(RefundField::Date, Error::Refused(format!("`{}` is not a date; write it YYYY-MM-DD", pl_import::clip(&r.date))))?;
+            None
+        }
+        Ok(date) => {
+            let today = Utc::now().with_timezone(&tz).date_naive();
+            if date > today {
+                problem(
+                    RefundField::Date,
+                    Error::Refused(format!("date {date} is in the future (today is {today} in {tz}): a refund is entered once it happened")),
+                )?;
+                None
+            } else {
+                Some(date)
+            }
+        }
+    };
+    let amount = match amount_arg("amount", &r.amount) {
+        Err(e) => {
+            problem(RefundField::Amount, e)?;
+            None
+        }
+        Ok(a) if a <= Decimal::ZERO => {
+            problem(
+                RefundField::Amount,
+                Error::Refused(format!(
+                    "amount `{}`: a refund amount must be above 0 (the refunded gross in USD, without a sign)",
+                    pl_import::clip(&r.amount)
+                )),
+            )?;
+            None
+        }
+        Ok(a) => Some(a),
+    };
+    let fee = match r.fee_returned.as_deref().filter(|f| !f.trim().is_empty()) {
+        None => Some(Decimal::ZERO),
+        Some(f) => match amount_arg("returned fee", f) {
+            Err(e) => {
+                problem(RefundField::FeeReturned, e)?;
+                None
+            }
+            Ok(fee) if fee < Decimal::ZERO => {
+                problem(
+                    RefundField::FeeReturned,
+                    Error::Refused(format!("returned fee {}: it cannot be negative (0 when no fee came back)", pl_money::fmt2(fee))),
+                )?;
+                None
+            }
+            Ok(fee) => match amount {
+                Some(amount) if fee > amount => {
+                    problem(
+                        RefundField::FeeReturned,
+                        Error::Refused(format!(
+                            "returned fee {}: it cannot be more than the refund amount {} (a processor returns at most part of what it refunds)",
+                            pl_money::fmt2(fee),
+                            pl_money::fmt2(amount)
+                        )),
+                    )?;
+                    None
+                }
+                _ => Some(fee),
+            },
+        },
+    };
+    let reason = r.reason.trim();
+    if reason.is_empty() {
+        problem(RefundField::Reason, Error::Refused("a manual refund needs a reason".into()))?;
+    }
+    let charge = match r.charge.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => match c.strip_prefix("tx-").and_then(|n| n.parse::<i64>().ok()) {
+            None => {
+                problem(
+                    RefundField::Charge,
+                    Error::Refused(format!("`{}` is not a charge event id (tx-<n>, as the month's event lines show it)", pl_import::clip(c))),
+                )?;
+                None
+            }
+            Some(id) => match charge_remaining(conn, id) {
+                Err(e) => {
+                    problem(RefundField::Charge, e)?;
+                    None
+                }
+                Ok((charge_instance, remaining)) => {
+                    if instance.as_ref().is_some_and(|i| *i != charge_instance) {
+                        let i = instance.as_deref().unwrap_or_default();
+                        problem(RefundField::Charge, Error::Refused(format!("charge {c} belongs to instance {charge_instance}, not {i}")))?;
+                    } else if amount.is_some_and(|a| a > remaining) {
+                        problem(
+                            RefundField::Amount,
+                            Error::Refused(format!(
+                                "amount {}: it is more than what remains refundable of charge {c} ({})",
+                                pl_money::fmt2(amount.unwrap_or_default()),
+                                pl_money::fmt2(remaining)
+                            )),
+                        )?;
+                    }
+                    Some(format!("tx-{id}"))
+                }
+            },
+        },
+    };
+    match (instance, date, amount, fee) {
+        (Some(instance), Some(date), Some(amount), Some(fee)) if problems.is_empty() => {
+            Ok(Ok(Valid { instance, date, amount, fee, charge, reason: reason.to_string() }))
+        }
+        _ => Ok(Err(problems)),
+    }
+}
+
+/// The problems of a manual refund, field by field; none when it would be added.
+pub(crate) fn check(conn: &Connection, r: &NewManualRefund) -> Result<Vec<FieldProblem>> {
+    Ok(validate(conn, r)?.err().unwrap_or_default())
+}
+
+/// Adds a manual refund, or says field by field why not (nothing is written then).
+pub(crate) fn add_checked(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Result<RefundOutcome> {
+    match validate(conn, r)? {
+        Err(problems) => Ok(RefundOutcome::Refused { problems }),
+        Ok(v) => Ok(RefundOutcome::Added { refund: store_refund(conn, v, by)? }),
+    }
+}
+
+/// Adds a manual refund; refused with its first problem.
+pub(crate) fn add(conn: &mut Connection, r: &NewManualRefund, by: &str) -> Result<ManualRefundInfo> {
+    match validate(conn, r)? {
+        Err(problems) => Err(Error::Refused(problems.into_iter().next().map_or_else(|| "the manual refund was refused".into(), |p| p.message))),
+        Ok(v) => store_refund(conn, v, by),
+    }
+}
+
+fn store_refund(conn: &mut Connection, v: Valid, by: &str) -> Result<ManualRefundInfo> {
+    let Valid { instance, date, amount, fee, charge, reason } = v;
+    let reason = reason.as_str();
+    let tz = exceptions::reporting_tz(conn)?;
     // The refund's instant: midnight of its date in the reporting time zone.
     let midnight = tz
         .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))

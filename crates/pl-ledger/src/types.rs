@@ -766,3 +766,132 @@ pub struct OperatorInfo {
     /// The OS user's name (or `desktop`), offered when asking.
     pub suggestion: String,
 }
+
+// ---- an import set: preview, then commit ------------------------------------------------------
+//
+// The window imports several files as one reviewable step: a preview of what each file would
+// do (`Ledger::preview_imports`, nothing written), then a commit that writes exactly what the
+// preview showed or refuses (`Ledger::commit_imports`).
+
+/// One file of an import set, as the window asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportFileRequest {
+    pub path: String,
+    /// A format id (`stripe-itemized`, `mapped:<name>`, ...); none: detected from the header.
+    pub format: Option<String>,
+    /// `month-first` or `day-first`, for a file whose slash dates cannot decide it.
+    pub date_order: Option<String>,
+}
+
+/// A reason (why rows were skipped, a type nobody classified) and how many rows had it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RowCount {
+    pub what: String,
+    pub rows: u32,
+}
+
+/// What importing one file of a set would do, after the files before it in the set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FilePreview {
+    pub request: ImportFileRequest,
+    /// The file's name, for display.
+    pub file_name: String,
+    /// The counts and rejected rows the import would report (`dry_run` true, no batch); none
+    /// when the file could not be read as an export (see `error`).
+    pub report: Option<ImportReport>,
+    /// The file's SHA-256 when it was read: the commit refuses a file that changed since.
+    pub sha256: Option<String>,
+    /// The new rows that would be skipped, by reason.
+    pub skipped: Vec<RowCount>,
+    /// The new rows of types nobody classified yet, by type: exceptions until classified.
+    pub unclassified_types: Vec<RowCount>,
+    /// Of the rejected rows, those whose key the ledger holds with other content.
+    pub conflicts: u32,
+    /// The file's slash dates cannot tell day from month: give `date_order` and preview again.
+    pub needs_date_order: bool,
+    /// Why the file cannot be imported at all (unreadable, not an export, undecidable dates).
+    pub error: Option<String>,
+}
+
+impl FilePreview {
+    /// A file the commit writes: read, and no row rejected.
+    pub fn importable(&self) -> bool {
+        self.error.is_none() && self.report.as_ref().is_some_and(|r| r.rejected.is_empty())
+    }
+}
+
+/// The preview of an import set, file by file in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportPreview {
+    pub files: Vec<FilePreview>,
+}
+
+/// How far a preview or an import of a set is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportProgress {
+    /// The file being read (0-based) and how many the set has.
+    pub file: u32,
+    pub files: u32,
+    pub file_name: String,
+    /// Rows of the file handled so far, and about how many it has (from its length).
+    pub rows: u32,
+    pub estimated_rows: u32,
+    /// False while previewing, true while writing.
+    pub committing: bool,
+}
+
+// ---- the manual refund form ---------------------------------------------------------------------
+
+/// A field of a manual refund (SPEC §5), as the window's form names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundField {
+    Instance,
+    Date,
+    Amount,
+    FeeReturned,
+    Charge,
+    Reason,
+}
+
+/// What is wrong with one field of a manual refund, in the engine's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FieldProblem {
+    pub field: RefundField,
+    pub message: String,
+}
+
+/// A manual refund added, or refused with what is wrong, field by field (nothing written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RefundOutcome {
+    Added { refund: ManualRefundInfo },
+    Refused { problems: Vec<FieldProblem> },
+}
+
+// ---- the window's charts and exports ------------------------------------------------------------
+
+/// One month of the month-by-month chart: its totals as the month's report gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MonthPoint {
+    pub month: String,
+    pub status: MonthStatus,
+    pub events: u32,
+    pub gross: String,
+    pub net: String,
+    pub wix_share: String,
+    /// Rows that block the month's approval.
+    pub exceptions: u32,
+}
+
+/// Which CSV export (SPEC §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    /// Wix's Partner Billed report (Wix's template).
+    Wix,
+    /// One line per instance.
+    Instances,
+    /// One line per event.
+    Events,
+}

@@ -94,6 +94,18 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<AuditFacets>(),
         file_of::<AuditEntry>(),
         file_of::<OperatorInfo>(),
+        // The window's month workflow: the import set, the manual refund form, charts, exports.
+        file_of::<pl_ledger::ImportFileRequest>(),
+        file_of::<pl_ledger::RowCount>(),
+        file_of::<pl_ledger::FilePreview>(),
+        file_of::<pl_ledger::ImportPreview>(),
+        file_of::<pl_ledger::ImportProgress>(),
+        file_of::<pl_ledger::RefundField>(),
+        file_of::<pl_ledger::FieldProblem>(),
+        file_of::<pl_ledger::RefundOutcome>(),
+        file_of::<pl_ledger::ManualRefundInfo>(),
+        file_of::<pl_ledger::MonthPoint>(),
+        file_of::<pl_ledger::ExportKind>(),
     ]
     .into_iter()
     .collect()

@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("resolve", 2, "domain"),
     ("classify", 2, "domain"),
     ("import", 2, "domain"),
+    ("import_set", 2, "domain"),
     ("exceptions", 2, "domain"),
     ("refunds", 2, "domain"),
     ("schedule", 2, "domain"),

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { BatchSummary } from "../bindings/BatchSummary";
-import { formatTimestamp } from "../format";
+import { formatCount, formatTimestamp, useDisplayTimeZone } from "../format";
 
 interface Props {
   batches: BatchSummary[];
@@ -8,6 +8,7 @@ interface Props {
 }
 
 export function BatchesTable({ batches, onUndo }: Props) {
+  useDisplayTimeZone();
   const [confirming, setConfirming] = useState<number | null>(null);
   const [undoing, setUndoing] = useState<number | null>(null);
 
@@ -15,7 +16,7 @@ export function BatchesTable({ batches, onUndo }: Props) {
     return (
       <div className="empty" data-testid="batches-empty">
         <p className="empty-title">No imports yet — import a Stripe or PayPal export</p>
-        <p className="muted">Use “Import file…” above, or type the file’s path and press Import.</p>
+        <p className="muted">Use “Choose files…” above, drop files on this window, or type a file’s path and press Enter.</p>
       </div>
     );
   }
@@ -44,7 +45,7 @@ export function BatchesTable({ batches, onUndo }: Props) {
             <th scope="col" className="num">Duplicates</th>
             <th scope="col" className="num">Skipped</th>
             <th scope="col">Undone</th>
-            <th scope="col"><span className="sr-only">Actions</span></th>
+            <th scope="col" className="actions-head"><span className="sr-only">Actions</span></th>
           </tr>
         </thead>
         <tbody>
@@ -99,10 +100,10 @@ function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }:
         <span className="tag">{b.format}</span>
       </td>
       <td title={`${b.imported_at} by ${b.imported_by}`}>{formatTimestamp(b.imported_at)}</td>
-      <td className="num" data-col="rows_read">{b.rows_read}</td>
-      <td className="num" data-col="imported">{b.imported}</td>
-      <td className="num" data-col="duplicates">{b.duplicates}</td>
-      <td className="num" data-col="skipped">{b.skipped}</td>
+      <td className="num" data-col="rows_read">{formatCount(b.rows_read)}</td>
+      <td className="num" data-col="imported">{formatCount(b.imported)}</td>
+      <td className="num" data-col="duplicates">{formatCount(b.duplicates)}</td>
+      <td className="num" data-col="skipped">{formatCount(b.skipped)}</td>
       <td data-col="undone">{b.undone_at ? formatTimestamp(b.undone_at) : "—"}</td>
       <td className="actions">
         {b.undone_at ? null : confirming ? (
@@ -114,7 +115,7 @@ function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }:
               if (e.key === "Escape") onCancel();
             }}
           >
-            <span className="confirm-text">Undo {b.imported} rows?</span>
+            <span className="confirm-text">Undo {formatCount(b.imported)} rows?</span>
             <button type="button" className="danger" onClick={onConfirm} disabled={undoing}>
               {undoing ? "Undoing…" : "Yes, undo"}
             </button>

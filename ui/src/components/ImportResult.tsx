@@ -1,7 +1,9 @@
+import { useId } from "react";
 import type { ImportReport } from "../bindings/ImportReport";
-import { baseName } from "../format";
+import { baseName, formatCount } from "../format";
 
 export function ImportResult({ report }: { report: ImportReport }) {
+  const titleId = useId();
   const refused = report.rejected.length > 0;
   const counts: Array<[string, number]> = [
     ["Rows read", report.rows_read],
@@ -28,10 +30,10 @@ export function ImportResult({ report }: { report: ImportReport }) {
   return (
     <section
       className={`card result ${refused ? "refused" : "ok"}`}
-      aria-labelledby="result-title"
+      aria-labelledby={titleId}
       data-testid="import-result"
     >
-      <h2 id="result-title">
+      <h2 id={titleId}>
         {baseName(report.file)} <span className="tag">{report.format}</span>
       </h2>
       <p className="headline" role={refused ? "alert" : "status"}>
@@ -41,7 +43,7 @@ export function ImportResult({ report }: { report: ImportReport }) {
         {counts.map(([label, value]) => (
           <div key={label}>
             <dt>{label}</dt>
-            <dd>{value}</dd>
+            <dd>{formatCount(value)}</dd>
           </div>
         ))}
       </dl>

@@ -9,6 +9,8 @@ import type { InstanceLine } from "../bindings/InstanceLine";
 import type { InstanceQuery } from "../bindings/InstanceQuery";
 import type { MonthInfo } from "../bindings/MonthInfo";
 import type { MonthSummary } from "../bindings/MonthSummary";
+import type { MonthPoint } from "../bindings/MonthPoint";
+import type { RefundOutcome } from "../bindings/RefundOutcome";
 import type { StateCounts } from "../bindings/StateCounts";
 import {
   cellTexts,
@@ -30,6 +32,8 @@ import { HEADER_H, ROW_H } from "./PagedTable";
 // The shell is replaced at the module boundary, as in App.test.tsx.
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a), Channel: class {} }));
+const saveDialog = vi.fn();
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(), save: (...a: unknown[]) => saveDialog(...a) }));
 
 const { MonthView } = await import("./MonthView");
 
@@ -43,6 +47,10 @@ interface Shell {
   summaryDelay?: Promise<void>;
   /** Called with each event page query; the page is answered when the promise it returns settles. */
   holdEvents?: (q: EventQuery) => Promise<void> | undefined;
+  /** The engine's answer to a manual refund (default: added). */
+  refund?: (args: Record<string, unknown>) => Promise<RefundOutcome>;
+  /** The engine's answer to an export (default: the path it was given). */
+  exportCsv?: (args: Record<string, unknown>) => Promise<string>;
 }
 
 const defaultEvents = () => [
@@ -109,6 +117,39 @@ function fakeShell(opts: Shell = {}) {
           unclassified: 0,
           frozen: 0,
         } satisfies ClassifyOutcome;
+      case "month_series":
+        return Object.values(summaries)
+          .sort((a, b) => a.month.localeCompare(b.month))
+          .map(
+            (m): MonthPoint => ({
+              month: m.month,
+              status: m.status,
+              events: m.totals.events,
+              gross: m.totals.gross,
+              net: m.totals.net,
+              wix_share: m.totals.wix_share,
+              exceptions: m.exceptions.length,
+            }),
+          );
+      case "add_manual_refund":
+        if (opts.refund) return opts.refund(args!);
+        return {
+          outcome: "added",
+          refund: {
+            id: "mr-1",
+            instance_id: String(args!.instance),
+            date: String(args!.date),
+            amount: String(args!.amount),
+            fee_returned: "0.00",
+            charge: (args!.charge as string | null) ?? null,
+            reason: String(args!.reason),
+          },
+        } satisfies RefundOutcome;
+      case "export_file_name":
+        return args!.kind === "wix" ? `Acme Forms Billing Report - ${String(args!.period)}.csv` : `${String(args!.kind)}-${String(args!.period)}.csv`;
+      case "export_csv":
+        if (opts.exportCsv) return opts.exportCsv(args!);
+        return String(args!.path);
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
@@ -601,6 +642,84 @@ describe("MonthView", () => {
     await waitFor(() => expect(screen.getByLabelText("Month")).toHaveDisplayValue("2026-10 — approved"));
     expect(screen.getByText(/approved 2026-11-02 09:00 UTC by ana/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /^Approve/ })).toBeNull();
+  });
+
+  it("drops a notice once the month it speaks of has moved on", async () => {
+    const user = userEvent.setup();
+    const summaries = { "2026-10": monthSummary() };
+    fakeShell({ summaries });
+    render(<MonthView active />);
+    await user.click(await screen.findByRole("button", { name: "Approve 2026-10" }));
+    expect(await screen.findByTestId("month-notice")).toHaveTextContent("queued for Wix");
+    // Meanwhile the month was submitted: "queued" is no longer true.
+    summaries["2026-10"] = { ...summaries["2026-10"]!, status: "submitted" };
+    await user.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() => expect(screen.getByTestId("month-status")).toHaveTextContent("submitted"));
+    expect(screen.queryByTestId("month-notice")).toBeNull();
+    // A submitted month is corrected with a manual refund, from here.
+    await user.click(screen.getByRole("button", { name: "Correct with a manual refund…" }));
+    const form = screen.getByTestId("refund-form");
+    expect(form).toHaveTextContent("2026-10 was submitted: a correction is a manual refund");
+  });
+
+  it("adds a manual refund from its form and says where it counts", async () => {
+    const user = userEvent.setup();
+    fakeShell();
+    render(<MonthView active />);
+    await user.click(await screen.findByRole("button", { name: "Manual refund…" }));
+    const form = screen.getByTestId("refund-form");
+    await user.type(within(form).getByLabelText("Wix instance ID"), INSTANCE_A);
+    await user.type(within(form).getByLabelText("Amount refunded (USD)"), "1250.00");
+    await user.type(within(form).getByLabelText("Reason"), "double charge");
+    const monthsBefore = calls("list_months").length;
+    await user.click(within(form).getByRole("button", { name: "Add refund" }));
+    expect(calls("add_manual_refund")[0]![1]).toMatchObject({ instance: INSTANCE_A, amount: "1250.00", feeReturned: null, charge: null, reason: "double charge" });
+    expect(await screen.findByTestId("month-notice")).toHaveTextContent(`Manual refund mr-1 added: 1,250.00 USD back to ${INSTANCE_A}`);
+    expect(screen.queryByTestId("refund-form")).toBeNull();
+    expect(calls("list_months").length).toBeGreaterThan(monthsBefore);
+  });
+
+  it("shows the engine's refusal of a manual refund next to the field", async () => {
+    const user = userEvent.setup();
+    fakeShell({ refund: async () => ({ outcome: "refused", problems: [{ field: "amount", message: "amount 19.01: it is more than what remains refundable of charge tx-1 (19.00)" }] }) });
+    render(<MonthView active refundRequest={{ seq: 1, initial: { instance: INSTANCE_A, charge: "tx-1" }, context: "A correction of tx-1" }} />);
+    const form = await screen.findByTestId("refund-form");
+    expect(form).toHaveTextContent("A correction of tx-1");
+    expect(within(form).getByLabelText("Original charge (optional)")).toHaveValue("tx-1");
+    await user.type(within(form).getByLabelText("Amount refunded (USD)"), "19.01");
+    await user.type(within(form).getByLabelText("Reason"), "partial");
+    await user.click(within(form).getByRole("button", { name: "Add refund" }));
+    expect(await within(form).findByTestId("refund-error-amount")).toHaveTextContent("more than what remains refundable of charge tx-1 (19.00)");
+    expect(screen.queryByTestId("month-notice")).toBeNull();
+  });
+
+  it("asks for the month-by-month series once, not again for each month looked at", async () => {
+    const user = userEvent.setup();
+    fakeShell({
+      months: [monthInfo(), monthInfo({ month: "2026-09" })],
+      summaries: { "2026-10": monthSummary(), "2026-09": monthSummary({ month: "2026-09" }) },
+    });
+    render(<MonthView active />);
+    await screen.findByTestId("months-chart");
+    expect(calls("month_series")).toHaveLength(1);
+    await user.selectOptions(screen.getByLabelText("Month"), "2026-09");
+    expect(await screen.findByText("2026-09 at a glance")).toBeInTheDocument();
+    expect(screen.getByTestId("months-chart")).toBeInTheDocument();
+    expect(calls("month_series")).toHaveLength(1);
+    // A refresh may follow a change elsewhere: it asks again.
+    await user.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() => expect(calls("month_series")).toHaveLength(2));
+  });
+
+  it("charts the months with the engine's figures, as text too", async () => {
+    fakeShell();
+    render(<MonthView active />);
+    const chart = await screen.findByTestId("months-chart");
+    const row = chart.querySelector('tr[data-month="2026-10"]')!;
+    const s = monthSummary();
+    expect(row.querySelector("td[data-value]")!.getAttribute("data-value")).toBe(s.totals.gross);
+    expect(screen.getByTestId("month-state")).toHaveTextContent("2026-10 at a glance");
+    expect(calls("month_series")[0]![1]).toEqual({ count: 12 });
   });
 
   it("lists the exceptions the engine returns when it refuses the approval", async () => {

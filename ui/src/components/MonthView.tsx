@@ -10,15 +10,31 @@ import type { MonthInfo } from "../bindings/MonthInfo";
 import type { MonthSummary } from "../bindings/MonthSummary";
 import type { PayoutCheck } from "../bindings/PayoutCheck";
 import type { StateCounts } from "../bindings/StateCounts";
-import { formatAmount, formatCount, formatTimestamp } from "../format";
+import type { ManualRefundInfo } from "../bindings/ManualRefundInfo";
+import { formatAmount, formatCount, formatDate, formatTimestamp, useDisplayTimeZone } from "../format";
 import { useSettled } from "../settled";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column, type SortState } from "./PagedTable";
+import { MonthStateChart } from "./charts/MonthStateChart";
+import { MonthsChart, type SeriesCache } from "./charts/MonthsChart";
+import { ExportPanel } from "./ExportPanel";
+import { RefundForm } from "./RefundForm";
 import { ShareChart } from "./ShareChart";
 
 interface Notice {
   kind: "ok" | "error";
   text: string;
+  /** The month and status it speaks of: once either changes, it is stale and not shown. */
+  month: string | null;
+  status: MonthSummary["status"] | null;
+}
+
+/** A request to open the manual refund form, prefilled (from the Submission view). */
+export interface RefundRequest {
+  /** Bumped for each request, so the same prefill can be asked twice. */
+  seq: number;
+  initial: Partial<api.RefundRequest>;
+  context: string;
 }
 
 /** What the Month view shows of one month: its summary, and its outbox counts once approved. */
@@ -29,7 +45,7 @@ interface Shown {
 }
 
 /** The month under review: picker, totals, exceptions, approval, instances and events by page. */
-export function MonthView({ active }: { active: boolean }) {
+export function MonthView({ active, refundRequest = null }: { active: boolean; refundRequest?: RefundRequest | null }) {
   const [months, setMonths] = useState<MonthInfo[] | null>(null);
   const [monthsError, setMonthsError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -38,14 +54,20 @@ export function MonthView({ active }: { active: boolean }) {
   const [loading, setLoading] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [refusal, setRefusal] = useState<Exception[] | null>(null);
+  const [refund, setRefund] = useState<{ initial: Partial<api.RefundRequest>; context?: string } | null>(null);
   // Bumped whenever the month may have changed: the tables ask for their pages again.
   const [refresh, setRefresh] = useState(0);
+  // Bumped whenever the months' totals may have changed (the month-by-month chart asks again
+  // then, and not when another month is only looked at).
+  const [version, setVersion] = useState(0);
+  const seriesCache = useRef<SeriesCache["current"]>(null);
   const latest = useRef(0);
 
   const loadMonths = useCallback(async () => {
     try {
       const ms = await api.listMonths();
       setMonths(ms);
+      setVersion((v) => v + 1);
       setMonthsError(null);
       setSelected((cur) => (cur !== null && ms.some((m) => m.month === cur) ? cur : (ms[0]?.month ?? null)));
     } catch (e) {
@@ -71,6 +93,10 @@ export function MonthView({ active }: { active: boolean }) {
       if (ticket === latest.current) setLoading(false);
     }
   }, []);
+
+  useEffect(() => {
+    if (refundRequest) setRefund({ initial: refundRequest.initial, context: refundRequest.context });
+  }, [refundRequest]);
 
   // Fresh data every time the view is shown: imports may have changed the months.
   useEffect(() => {
@@ -99,7 +125,7 @@ export function MonthView({ active }: { active: boolean }) {
       const outcome = await api.approveMonth(month);
       if (outcome.outcome === "approved") {
         const n = outcome.summary.totals.events;
-        setNotice({ kind: "ok", text: `${month} approved: its ${formatCount(n)} ${n === 1 ? "event is" : "events are"} frozen and queued for Wix.` });
+        setNotice({ kind: "ok", month, status: "approved", text: `${month} approved: its ${formatCount(n)} ${n === 1 ? "event is" : "events are"} frozen and queued for Wix.` });
         await show(month, outcome.summary);
         await loadMonths();
       } else {
@@ -107,7 +133,7 @@ export function MonthView({ active }: { active: boolean }) {
         await show(month);
       }
     } catch (e) {
-      setNotice({ kind: "error", text: `${month} was not approved: ${api.errorMessage(e)}` });
+      setNotice({ kind: "error", month, status: "open", text: `${month} was not approved: ${api.errorMessage(e)}` });
     }
   }
 
@@ -115,7 +141,7 @@ export function MonthView({ active }: { active: boolean }) {
     setNotice(null);
     setRefusal(null);
     await api.reopenMonth(month, reason);
-    setNotice({ kind: "ok", text: `${month} reopened: its events are computed live again.` });
+    setNotice({ kind: "ok", month, status: "open", text: `${month} reopened: its events are computed live again.` });
     await refreshAll();
   }
 
@@ -123,9 +149,12 @@ export function MonthView({ active }: { active: boolean }) {
     await api.assignInstance(ex.txn_id!, instance, saveMapping);
     setNotice({
       kind: "ok",
+      month: selected,
+      status: "open",
       text: `${ex.source_id} assigned to ${instance}${saveMapping ? ", and its customer mapped" : ""}.`,
     });
     setRefusal(null);
+    setVersion((v) => v + 1);
     if (selected !== null) await show(selected);
   }
 
@@ -141,15 +170,30 @@ export function MonthView({ active }: { active: boolean }) {
       if (out.disagreeing > 0) {
         text += ` ${out.disagreeing} ${out.disagreeing === 1 ? "row stays an exception" : "rows stay exceptions"}: their money goes the other way.`;
       }
-      setNotice({ kind: "ok", text });
+      setNotice({ kind: "ok", month: selected, status: "open", text });
       setRefusal(null);
     } catch (e) {
-      setNotice({ kind: "error", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
+      setNotice({ kind: "error", month: selected, status: "open", text: `${ex.source_id} was not classified: ${api.errorMessage(e)}` });
     }
+    setVersion((v) => v + 1);
     if (selected !== null) await show(selected);
   }
 
+  async function refundAdded(r: ManualRefundInfo) {
+    setRefund(null);
+    setRefusal(null);
+    setNotice({
+      kind: "ok",
+      month: null,
+      status: null,
+      text: `Manual refund ${r.id} added: ${formatAmount(r.amount)} USD back to ${r.instance_id} on ${r.date}${r.charge ? ` (charge ${r.charge})` : ""}. It counts in the month of its date, or as a late event of the next open month when that month is approved.`,
+    });
+    await refreshAll();
+  }
+
   const info = months?.find((m) => m.month === selected) ?? null;
+  const status = shown?.summary.month === selected ? shown.summary.status : null;
+  const showNotice = notice !== null && (notice.month === null || notice.month === selected) && (notice.status === null || notice.status === status);
 
   return (
     <section className="card" aria-labelledby="month-title" data-testid="month-view">
@@ -159,11 +203,17 @@ export function MonthView({ active }: { active: boolean }) {
           {months && months.length > 0 && (
             <MonthPicker months={months} value={selected} onChange={choose} testId="month-picker" />
           )}
+          <button type="button" className="secondary" onClick={() => setRefund({ initial: {} })} disabled={refund !== null} data-testid="open-refund">
+            Manual refund…
+          </button>
           <button type="button" className="secondary" onClick={() => void refreshAll()}>
             Refresh
           </button>
         </div>
       </div>
+      {refund && (
+        <RefundForm key={JSON.stringify(refund.initial)} initial={refund.initial} context={refund.context} onAdded={refundAdded} onCancel={() => setRefund(null)} />
+      )}
 
       {monthsError ? (
         <div className="message error" role="alert">
@@ -180,7 +230,7 @@ export function MonthView({ active }: { active: boolean }) {
         </div>
       ) : (
         <>
-          {notice && (
+          {notice && showNotice && (
             <p className={`message ${notice.kind === "ok" ? "ok" : "error"}`} role={notice.kind === "ok" ? "status" : "alert"} data-testid="month-notice">
               {notice.text}
             </p>
@@ -205,10 +255,13 @@ export function MonthView({ active }: { active: boolean }) {
               info={info}
               busy={loading}
               refresh={refresh}
+              version={version}
+              seriesCache={seriesCache}
               onApprove={approve}
               onReopen={reopen}
               onAssign={assign}
               onClassify={classify}
+              onRefund={() => setRefund({ initial: {}, context: `${selected} was submitted: a correction is a manual refund, which counts in the month of its date (a late event of the next open month).` })}
             />
           )}
         </>
@@ -241,10 +294,14 @@ interface DetailsProps {
   info: MonthInfo | null;
   busy: boolean;
   refresh: number;
+  /** See MonthView's `version`. */
+  version: number;
+  seriesCache: SeriesCache;
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
   onClassify: (ex: Exception, action: api.Classification) => Promise<void>;
+  onRefund: () => void;
 }
 
 /** A number of the summary: shown grouped, its exact value in `data-value` (for scripts). */
@@ -257,7 +314,8 @@ function Figure({ label, value, col }: { label: string; value: string; col: stri
   );
 }
 
-function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReopen, onAssign, onClassify }: DetailsProps) {
+function MonthDetails({ summary, counts, info, busy, refresh, version, seriesCache, onApprove, onReopen, onAssign, onClassify, onRefund }: DetailsProps) {
+  useDisplayTimeZone();
   const month = summary.month;
   const t = summary.totals;
   const [instance, setInstance] = useState<string | null>(null);
@@ -297,7 +355,14 @@ function MonthDetails({ summary, counts, info, busy, refresh, onApprove, onReope
         <Figure label="Instances" value={String(summary.instances)} col="instances" />
       </dl>
 
-      <ApprovalPanel summary={summary} counts={counts} onApprove={onApprove} onReopen={onReopen} />
+      <div className="overview">
+        <MonthStateChart summary={summary} counts={counts} />
+        <MonthsChart version={version} cache={seriesCache} />
+      </div>
+
+      <ApprovalPanel summary={summary} counts={counts} onApprove={onApprove} onReopen={onReopen} onRefund={onRefund} />
+
+      <ExportPanel month={month} />
 
       <Exceptions exceptions={summary.exceptions} onAssign={onAssign} onClassify={onClassify} />
 
@@ -447,15 +512,11 @@ function InstancesTable({ summary, refresh, current, onPick }: { summary: MonthS
   );
 }
 
-/** `2026-10-02T10:00:00Z` → `2026-10-02`; the full time is in the cell's tooltip. */
-function datePart(s: string): string {
-  return /^\d{4}-\d{2}-\d{2}/.exec(s)?.[0] ?? s;
-}
 
 const EVENT_STATES: EventState[] = ["draft", "queued", "sending", "sent", "rejected", "uncertain"];
 
 const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
-  { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => datePart(e.created_date), title: (e) => formatTimestamp(e.created_date) },
+  { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => formatDate(e.created_date), title: (e) => `${formatTimestamp(e.created_date)} (${e.created_date})` },
   { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
   { id: "instance_id", label: "Instance", width: 120, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
   { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
@@ -469,6 +530,19 @@ const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
 ];
 
 type Choice<T extends string> = T | "";
+
+/** The events of one instance, typed (or picked in the instances table above). */
+function InstanceFilter({ value, onChange }: { value: string | null; onChange: (id: string | null) => void }) {
+  const [text, setText] = useState(value ?? "");
+  const settled = useSettled(text.trim());
+  // A pick in the instances table shows here.
+  useEffect(() => setText(value ?? ""), [value]);
+  useEffect(() => {
+    if (settled !== (value ?? "")) onChange(settled === "" ? null : settled);
+    // Only a settled edit of the field filters (not a pick, which already did).
+  }, [settled]);
+  return <SearchBox label="Instance" value={text} onChange={setText} placeholder="Instance id" testId="events-instance-filter" />;
+}
 
 function EventsTable({ month, refresh, instance, onInstance }: { month: string; refresh: number; instance: string | null; onInstance: (id: string | null) => void }) {
   const [billing, setBilling] = useState<Choice<"CHARGE" | "REFUND">>("");
@@ -492,6 +566,7 @@ function EventsTable({ month, refresh, instance, onInstance }: { month: string; 
     <>
       <div className="filters" role="group" aria-label="Filter the events">
         <SearchBox label="Search events" value={search} onChange={setSearch} placeholder="Event id, source id or instance id" testId="events-search" />
+        <InstanceFilter value={instance} onChange={onInstance} />
         <Select<Choice<"CHARGE" | "REFUND">>
           label="Type"
           value={billing}
@@ -547,11 +622,13 @@ function ApprovalPanel({
   counts,
   onApprove,
   onReopen,
+  onRefund,
 }: {
   summary: MonthSummary;
   counts: StateCounts | null;
   onApprove: (month: string) => Promise<void>;
   onReopen: (month: string, reason: string) => Promise<void>;
+  onRefund: () => void;
 }) {
   const month = summary.month;
   const [approving, setApproving] = useState(false);
@@ -612,9 +689,12 @@ function ApprovalPanel({
     <div className="approval" data-testid="approval">
       <p className="muted why">
         {summary.status === "submitted"
-          ? `${month} was submitted to Wix. Correct it with a manual refund in an open month.`
-          : `Some events of ${month} were sent to Wix (or are in doubt): it can no longer be reopened.`}
+          ? `${month} was submitted to Wix: it can no longer change. A correction is a manual refund.`
+          : `Some events of ${month} were sent to Wix (or are in doubt): it can no longer be reopened; a correction is a manual refund.`}
       </p>
+      <button type="button" className="secondary" onClick={onRefund} data-testid="correct-with-refund">
+        Correct with a manual refund…
+      </button>
     </div>
   );
 }
@@ -723,7 +803,7 @@ function Exceptions({
               <th scope="col">File:line</th>
               <th scope="col">Date</th>
               <th scope="col">Detail</th>
-              <th scope="col"><span className="sr-only">Actions</span></th>
+              <th scope="col" className="actions-head"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
           <tbody>

@@ -8,7 +8,7 @@ import type { OutboxQuery } from "../bindings/OutboxQuery";
 import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
-import { cellTexts, INSTANCE_B, monthInfo, outboxEntry, outboxPageOf, stateCounts } from "../test/fixtures";
+import { cellTexts, INSTANCE_A, INSTANCE_B, monthInfo, outboxEntry, outboxPageOf, stateCounts } from "../test/fixtures";
 
 // The shell is replaced at the module boundary; a Channel is a plain object whose
 // `onmessage` the fake shell calls, as Tauri does with the Rust side's messages.
@@ -254,6 +254,55 @@ describe("SubmissionView", () => {
     expect(await screen.findByText("tx-2 is marked sent (seen in the Wix dashboard).")).toBeInTheDocument();
     expect(await screen.findByText("No uncertain events in 2026-10")).toBeInTheDocument();
     expect(screen.queryByTestId("uncertain-callout")).toBeNull();
+  });
+
+  it("re-queues a rejected event with a required reason", async () => {
+    const user = userEvent.setup();
+    fakeShell({
+      entries: [
+        outboxEntry({ state: "sent", attempts: 1 }),
+        outboxEntry({ id: "tx-2", state: "rejected", attempts: 1, last_error: "Wix refused the event: instance not installed", last_attempt_at: "2026-11-03T08:00:05Z" }),
+      ],
+    });
+    render(<SubmissionView active />);
+    const callout = await screen.findByTestId("rejected-callout");
+    expect(callout).toHaveTextContent("1 event was rejected by Wix");
+    await user.click(within(callout).getByRole("button", { name: "Show the rejected events" }));
+    await waitFor(() => expect(screen.queryByTestId("outbox-row-tx-1")).toBeNull());
+
+    await user.click(screen.getByRole("button", { name: "Re-queue tx-2" }));
+    const panel = screen.getByTestId("resolve-panel");
+    expect(panel).toHaveTextContent("Wix rejected tx-2: “Wix refused the event: instance not installed”");
+    // No "mark it sent" for a rejected event: it can only go again.
+    expect(within(panel).queryByLabelText("Wix has it — mark it sent")).toBeNull();
+    const reason = within(panel).getByLabelText(/Reason/);
+    expect(reason).toHaveFocus();
+    const button = within(panel).getByRole("button", { name: "Re-queue" });
+    expect(button).toBeDisabled();
+    await user.type(reason, "instance reinstalled{Enter}");
+    expect(calls("resolve_event")).toEqual([["resolve_event", { eventId: "tx-2", resolution: "resend", reason: "instance reinstalled" }]]);
+    expect(await screen.findByText("tx-2 is queued again and goes out with the next submission (instance reinstalled).")).toBeInTheDocument();
+    expect(screen.queryByTestId("rejected-callout")).toBeNull();
+    expect(count("queued")).toBe("1");
+  });
+
+  it("leads to the manual refund form to correct a sent event", async () => {
+    const user = userEvent.setup();
+    fakeShell({
+      months: [monthInfo({ status: "submitted", approved_at: "2026-11-02T09:00:00Z", approved_by: "ana" })],
+      entries: [outboxEntry({ state: "sent", attempts: 1 }), outboxEntry({ id: "mr-3", billing_type: "REFUND", gross: "-5.00", state: "sent", attempts: 1 })],
+    });
+    const onCorrect = vi.fn();
+    render(<SubmissionView active onCorrect={onCorrect} />);
+    const note = await screen.findByTestId("submitted-note");
+    await user.click(within(note).getByRole("button", { name: "Correct it with a manual refund…" }));
+    expect(onCorrect).toHaveBeenLastCalledWith(expect.objectContaining({ initial: {} }));
+    await user.click(await screen.findByRole("button", { name: "Correct tx-1 with a manual refund" }));
+    expect(onCorrect.mock.lastCall![0].initial).toEqual({ instance: INSTANCE_A, charge: "tx-1" });
+    expect(onCorrect.mock.lastCall![0].context).toContain("tx-1 (CHARGE, 49.00 USD)");
+    // A refund is no charge to refund: the instance only.
+    await user.click(screen.getByRole("button", { name: "Correct mr-3 with a manual refund" }));
+    expect(onCorrect.mock.lastCall![0].initial).toEqual({ instance: INSTANCE_A, charge: "" });
   });
 
   it("shows the engine's refusal of a resolution in the panel", async () => {

@@ -6,7 +6,7 @@ import type { OutboxEntry } from "../bindings/OutboxEntry";
 import type { StateCounts } from "../bindings/StateCounts";
 import type { SubmitProgress } from "../bindings/SubmitProgress";
 import type { SubmitReport } from "../bindings/SubmitReport";
-import { formatAmount, formatCount, formatTimestamp } from "../format";
+import { formatAmount, formatCount, formatTimestamp, useDisplayTimeZone } from "../format";
 import { useSettled } from "../settled";
 import { MonthPicker } from "./MonthPicker";
 import { PagedTable, type Column } from "./PagedTable";
@@ -20,7 +20,14 @@ const STATE_LABELS: Record<api.OutboxState, string> = {
 };
 
 /** The outbox of an approved month: counts per state, the queue (by page), submit, uncertain events. */
-export function SubmissionView({ active }: { active: boolean }) {
+/** What the refund form is opened with to correct an event Wix has. */
+export interface Correction {
+  initial: Partial<api.RefundRequest>;
+  context: string;
+}
+
+export function SubmissionView({ active, onCorrect }: { active: boolean; onCorrect?: (c: Correction) => void }) {
+  useDisplayTimeZone();
   const [months, setMonths] = useState<MonthInfo[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [filter, setFilter] = useState<api.OutboxState | "">("");
@@ -106,6 +113,7 @@ export function SubmissionView({ active }: { active: boolean }) {
         ? `${e.id} is marked sent (${reason}).`
         : `${e.id} is queued again and goes out with the next submission (${reason}).`,
     );
+    setResult(null);
     await loadMonths();
     if (selected !== null) await loadCounts(selected);
   }
@@ -256,6 +264,34 @@ export function SubmissionView({ active }: { active: boolean }) {
             </p>
           )}
 
+          {info?.status === "submitted" && onCorrect && (
+            <div className="message info" role="note" data-testid="submitted-note">
+              {selected} is submitted: every event is with Wix. To correct one, enter a manual refund.{" "}
+              <button
+                type="button"
+                className="link"
+                data-testid="submission-correct"
+                onClick={() => onCorrect({ initial: {}, context: `A correction of ${selected}, submitted to Wix: a manual refund counts in the month of its date.` })}
+              >
+                Correct it with a manual refund…
+              </button>
+            </div>
+          )}
+
+          {counts && counts.rejected > 0 && (
+            <div className="message warn" role="note" data-testid="rejected-callout">
+              <strong>
+                {counts.rejected} {counts.rejected === 1 ? "event was" : "events were"} rejected by Wix:
+              </strong>{" "}
+              the last error says why. Fix the cause, then re-queue {counts.rejected === 1 ? "it" : "each"}: it goes out with the next submission.{" "}
+              {filter !== "rejected" && (
+                <button type="button" className="link" onClick={() => setFilter("rejected")}>
+                  Show the rejected events
+                </button>
+              )}
+            </div>
+          )}
+
           {counts && counts.uncertain > 0 && (
             <div className="message warn" role="note" data-testid="uncertain-callout">
               <strong>
@@ -320,6 +356,7 @@ export function SubmissionView({ active }: { active: boolean }) {
                 opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
                 setResolving(e);
               }}
+              onCorrect={onCorrect ? (e) => onCorrect(correctionOf(e)) : undefined}
               disabled={submitting}
             />
           )}
@@ -369,7 +406,7 @@ function RunProgress({ progress }: { progress: SubmitProgress | null }) {
       </div>
       <p className="muted small" aria-live="polite">
         {progress
-          ? `${done} of ${total} done — ${progress.sent} sent, ${progress.rejected} rejected, ${progress.uncertain} uncertain, ${progress.retrying} retried`
+          ? `${formatCount(done)} of ${formatCount(total)} done — ${formatCount(progress.sent)} sent, ${formatCount(progress.rejected)} rejected, ${formatCount(progress.uncertain)} uncertain, ${formatCount(progress.retrying)} retried`
           : "Connecting to Wix…"}
       </p>
     </div>
@@ -378,7 +415,7 @@ function RunProgress({ progress }: { progress: SubmitProgress | null }) {
 
 function RunResult({ report }: { report: SubmitReport }) {
   const c = report.counts;
-  const summary = `${c.sent} sent, ${c.rejected} rejected, ${c.uncertain} uncertain, ${c.queued} queued (${report.requests} ${
+  const summary = `${formatCount(c.sent)} sent, ${formatCount(c.rejected)} rejected, ${formatCount(c.uncertain)} uncertain, ${formatCount(c.queued)} queued (${formatCount(report.requests)} ${
     report.requests === 1 ? "request" : "requests"
   } in this run).`;
   if (report.stopped) {
@@ -407,11 +444,21 @@ interface QueueProps {
   search: string;
   refresh: number;
   onResolveOpen: (e: OutboxEntry) => void;
+  onCorrect?: (e: OutboxEntry) => void;
   disabled: boolean;
 }
 
+/** The refund form's prefill to correct a sent event: its instance, and the charge it was. */
+export function correctionOf(e: OutboxEntry): Correction {
+  const charge = e.billing_type === "CHARGE" && /^tx-\d+$/.test(e.id) ? e.id : "";
+  return {
+    initial: { instance: e.instance_id, charge },
+    context: `A correction of ${e.id} (${e.billing_type}, ${formatAmount(e.gross)} USD), which Wix has: a manual refund${charge ? " of that charge" : ""}.`,
+  };
+}
+
 /** The outbox of one month, by page: filtered by state and searched in the engine. */
-function QueueTable({ month, state, search, refresh, onResolveOpen, disabled }: QueueProps) {
+function QueueTable({ month, state, search, refresh, onResolveOpen, onCorrect, disabled }: QueueProps) {
   const query = { month, state: state === "" ? null : state, search: search === "" ? null : search };
   const columns: Array<Column<OutboxEntry>> = [
     { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
@@ -426,10 +473,10 @@ function QueueTable({ month, state, search, refresh, onResolveOpen, disabled }: 
     {
       id: "actions",
       label: <span className="sr-only">Actions</span>,
-      width: 100,
+      width: 112,
       className: "actions",
       cell: (e) =>
-        e.state === "uncertain" && (
+        e.state === "uncertain" || e.state === "rejected" ? (
           <button
             type="button"
             className="secondary"
@@ -438,11 +485,23 @@ function QueueTable({ month, state, search, refresh, onResolveOpen, disabled }: 
               onResolveOpen(e);
             }}
             disabled={disabled}
-            aria-label={`Resolve ${e.id}`}
+            aria-label={e.state === "uncertain" ? `Resolve ${e.id}` : `Re-queue ${e.id}`}
           >
-            Resolve…
+            {e.state === "uncertain" ? "Resolve…" : "Re-queue…"}
           </button>
-        ),
+        ) : e.state === "sent" && onCorrect ? (
+          <button
+            type="button"
+            className="secondary"
+            onClick={(ev) => {
+              ev.stopPropagation();
+              onCorrect(e);
+            }}
+            aria-label={`Correct ${e.id} with a manual refund`}
+          >
+            Refund…
+          </button>
+        ) : null,
     },
   ];
   return (
@@ -478,17 +537,20 @@ function ResolvePanel({
 }) {
   const [attempts, setAttempts] = useState<AttemptInfo[] | null>(null);
   const [attemptsError, setAttemptsError] = useState<string | null>(null);
-  const [how, setHow] = useState<api.Resolution | null>(null);
+  const rejected = entry.state === "rejected";
+  const [how, setHow] = useState<api.Resolution | null>(rejected ? "resend" : null);
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ids = { sent: useId(), resend: useId(), reason: useId(), legend: useId() };
   const firstRef = useRef<HTMLInputElement>(null);
+  const reasonRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
-    firstRef.current?.focus();
+    (rejected ? reasonRef : firstRef).current?.focus();
     api.outboxAttempts(entry.id).then(setAttempts, (e) => setAttemptsError(api.errorMessage(e)));
-  }, [entry.id]);
+    // Once per entry.
+  }, [entry.id, rejected]);
 
   async function submit(ev: FormEvent) {
     ev.preventDefault();
@@ -548,8 +610,16 @@ function ResolvePanel({
           </tbody>
         </table>
       )}
-      <form className="resolve-form" onSubmit={submit} aria-label={`Resolve ${entry.id}`}>
+      <form className="resolve-form" onSubmit={submit} aria-label={rejected ? `Re-queue ${entry.id}` : `Resolve ${entry.id}`}>
         <fieldset disabled={busy}>
+          {rejected ? (
+            <p className="small">
+              Wix rejected {entry.id}
+              {entry.last_error ? `: “${entry.last_error}”` : ""}. Once the cause is fixed, queue it again: it goes out with the next
+              submission.
+            </p>
+          ) : (
+          <>
           <legend id={ids.legend}>What happened to it at Wix?</legend>
           <div className="field checkbox">
             <input
@@ -574,10 +644,13 @@ function ResolvePanel({
             />
             <label htmlFor={ids.resend}>Wix does not have it — send it again with the next submission</label>
           </div>
+          </>
+          )}
           <div className="field grow">
             <label htmlFor={ids.reason}>Reason (required, kept in the audit log)</label>
             <input
               id={ids.reason}
+              ref={reasonRef}
               type="text"
               name="reason"
               value={reason}
@@ -587,8 +660,8 @@ function ResolvePanel({
             />
           </div>
           <div className="form-buttons">
-            <button type="submit" className="primary" disabled={how === null || reason.trim() === ""}>
-              {busy ? "Resolving…" : "Resolve"}
+            <button type="submit" className="primary" disabled={how === null || reason.trim() === ""} data-testid="resolve-submit">
+              {busy ? (rejected ? "Queuing…" : "Resolving…") : rejected ? "Re-queue" : "Resolve"}
             </button>
             <button type="button" className="secondary" onClick={onCancel}>
               Cancel

@@ -218,3 +218,36 @@ export function outboxEntry(over: Partial<OutboxEntry> = {}): OutboxEntry {
 export function stateCounts(over: Partial<StateCounts> = {}): StateCounts {
   return { queued: 0, sending: 0, sent: 0, rejected: 0, uncertain: 0, ...over };
 }
+
+// ---- the import set ---------------------------------------------------------------------------
+
+import type { FilePreview } from "../bindings/FilePreview";
+import type { ImportFileRequest } from "../bindings/ImportFileRequest";
+import type { ImportPreview } from "../bindings/ImportPreview";
+
+/** A file's preview as the engine gives it: a clean file of four new rows. */
+export function filePreview(path: string, over: Partial<FilePreview> = {}, req: Partial<ImportFileRequest> = {}): FilePreview {
+  const name = path.split("/").pop() ?? path;
+  return {
+    request: { path, format: null, date_order: null, ...req },
+    file_name: name,
+    report: report({ file: path, batch_id: null, dry_run: true }),
+    sha256: "cd".repeat(32),
+    skipped: [{ what: "status Pending", rows: 1 }],
+    unclassified_types: [],
+    conflicts: 0,
+    needs_date_order: false,
+    error: null,
+    ...over,
+  };
+}
+
+/** The preview of `files`, each clean unless `of` says otherwise. */
+export function previewOf(files: ImportFileRequest[], of: (f: ImportFileRequest) => Partial<FilePreview> = () => ({})): ImportPreview {
+  return { files: files.map((f) => filePreview(f.path, of(f), f)) };
+}
+
+/** A stand-in for Tauri's Channel: the fake shell calls `onmessage` as the engine would. */
+export class FakeChannel<T> {
+  onmessage: (m: T) => void = () => {};
+}

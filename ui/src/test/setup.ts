@@ -50,3 +50,25 @@ Element.prototype.scrollTo = function scrollTo(this: Element, a?: ScrollToOption
   if (typeof top === "number") this.scrollTop = Math.max(0, top);
   this.dispatchEvent(new Event("scroll"));
 };
+
+// jsdom draws nothing on a canvas (and says so on the console): a context is null, as in a
+// browser without canvas support. The charts then show their figures as text only.
+HTMLCanvasElement.prototype.getContext = function getContext() {
+  return null;
+} as typeof HTMLCanvasElement.prototype.getContext;
+
+// jsdom has no matchMedia (uPlot asks it, at load, whether the pixel ratio changes): nothing
+// ever matches here.
+if (typeof window.matchMedia !== "function") {
+  window.matchMedia = (query: string) =>
+    ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addListener: () => {},
+      removeListener: () => {},
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
+}

@@ -443,6 +443,30 @@ pub(crate) fn changed_kinds(conn: &Connection, first: i64, last: i64) -> Result<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The skipped rows of rows `first..=last` by their reason, the most frequent first (a
+/// preview's "skipped, and why").
+pub(crate) fn skip_reasons(conn: &Connection, first: i64, last: i64) -> Result<Vec<(String, u32)>> {
+    grouped(conn, "SELECT coalesce(skip_reason, ''), count(*) AS n FROM txns WHERE kind = 'skipped' AND id BETWEEN ?1 AND ?2 \
+                   GROUP BY 1 ORDER BY n DESC, 1 LIMIT 50", first, last)
+}
+
+/// The unclassified rows of rows `first..=last` by their type, the most frequent first.
+pub(crate) fn unclassified_types(conn: &Connection, first: i64, last: i64) -> Result<Vec<(String, u32)>> {
+    grouped(conn, "SELECT coalesce(type_name, ''), count(*) AS n FROM txns WHERE kind = 'unclassified' AND id BETWEEN ?1 AND ?2 \
+                   GROUP BY 1 ORDER BY n DESC, 1 LIMIT 50", first, last)
+}
+
+fn grouped(conn: &Connection, sql: &str, first: i64, last: i64) -> Result<Vec<(String, u32)>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([first, last], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (what, n) = r?;
+        out.push((what, u32::try_from(n).unwrap_or(u32::MAX)));
+    }
+    Ok(out)
+}
+
 // ---- the import: a bulk load --------------------------------------------------------------
 
 /// Page cache for the length of an import (KiB). The dedup and charge indexes take random
