@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_frozen_app_id", include_str!("../migrations/0006_frozen_app_id.sql")),
     ("0007_record_hashes", include_str!("../migrations/0007_record_hashes.sql")),
     ("0008_events_by_month_state", include_str!("../migrations/0008_events_by_month_state.sql")),
+    ("0010_custom_charges", include_str!("../migrations/0010_custom_charges.sql")),
 ];
 
 /// How long a write waits for another process's write (an import, a submission) to finish.

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("kinds", 0, "vocabulary"),
     ("rules", 0, "vocabulary"),
     ("outbox_types", 0, "vocabulary"),
+    ("charges_types", 0, "vocabulary"),
     ("db", 1, "store"),
     ("raw", 1, "store"),
     ("store", 1, "store"),
@@ -30,11 +31,15 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("settings", 2, "domain"),
     ("events", 2, "domain"),
     ("frozen", 2, "domain"),
+    ("usage", 2, "domain"),
+    ("plans", 2, "domain"),
+    ("charges", 2, "domain"),
     ("report", 3, "consumers"),
     ("record", 3, "consumers"),
     ("months", 3, "consumers"),
     ("outbox", 3, "consumers"),
     ("export", 3, "consumers"),
+    ("provider", 3, "consumers"),
     ("ledger", 4, "facade"),
 ];
 
