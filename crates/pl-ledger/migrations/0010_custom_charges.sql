@@ -111,6 +111,6 @@ CREATE TABLE charge_calls (
     frozen        TEXT,
     token_iat     INTEGER,
     token_exp     INTEGER,
-    refused       TEXT
+    note          TEXT
 ) STRICT;
 CREATE INDEX charge_calls_instance ON charge_calls(instance_id, id) WHERE instance_id IS NOT NULL;

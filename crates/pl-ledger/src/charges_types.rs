@@ -248,8 +248,8 @@ pub struct ChargeCall {
     pub token_iat: Option<i64>,
     #[ts(type = "number | null")]
     pub token_exp: Option<i64>,
-    /// Why the call was refused (401, 400), or a note on an accepted event.
-    pub refused: Option<String>,
+    /// Why the call was refused (401, 400, 404), or what an accepted event did.
+    pub note: Option<String>,
 }
 
 /// A call to log: [`ChargeCall`] without its id.
@@ -269,7 +269,7 @@ pub struct NewCall {
     pub frozen: Option<String>,
     pub token_iat: Option<i64>,
     pub token_exp: Option<i64>,
-    pub refused: Option<String>,
+    pub note: Option<String>,
 }
 
 /// What Invoice Created did: the frozen charges it marked, and the charge ids it named that no

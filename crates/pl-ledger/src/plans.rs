@@ -191,8 +191,8 @@ pub fn check_public_key(text: &str) -> std::result::Result<(String, String), Str
     use sha2::Digest;
     let t = text.trim();
     if t.contains("PRIVATE KEY") {
-        return Err("this is a private key: never give it to the ledger (delete it from where you pasted it); \
-                    the app's public key is on Wix's app dashboard"
+        return Err("this is a private key: the ledger never takes one (and it should not leave where it is kept); \
+                    the app's public key (PUBLIC KEY) is on Wix's app dashboard"
             .into());
     }
     if t.contains("CERTIFICATE") {

@@ -6,12 +6,12 @@ use crate::{ChargeCall, NewCall, Result};
 pub(crate) fn insert(conn: &Connection, c: &NewCall) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO charge_calls (received_at, endpoint, status, request_id, instance_id, intent, currency, period_start, \
-         period_end, answer, left_out, frozen, token_iat, token_exp, refused) \
+         period_end, answer, left_out, frozen, token_iat, token_exp, note) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         c.received_at, c.endpoint, c.status, c.request_id, c.instance_id, c.intent, c.currency, c.period_start, c.period_end,
-        c.answer, c.left_out, c.frozen, c.token_iat, c.token_exp, c.refused
+        c.answer, c.left_out, c.frozen, c.token_iat, c.token_exp, c.note
     ])?;
     Ok(())
 }
@@ -19,7 +19,7 @@ pub(crate) fn insert(conn: &Connection, c: &NewCall) -> Result<()> {
 /// The newest `limit` calls, of one instance or all, newest first.
 pub(crate) fn list(conn: &Connection, instance: Option<&str>, limit: u32) -> Result<Vec<ChargeCall>> {
     let sql = "SELECT id, received_at, endpoint, status, request_id, instance_id, intent, currency, period_start, period_end, \
-               answer, left_out, frozen, token_iat, token_exp, refused FROM charge_calls";
+               answer, left_out, frozen, token_iat, token_exp, note FROM charge_calls";
     let map = |r: &rusqlite::Row<'_>| {
         Ok(ChargeCall {
             id: r.get(0)?,
@@ -37,7 +37,7 @@ pub(crate) fn list(conn: &Connection, instance: Option<&str>, limit: u32) -> Res
             frozen: r.get(12)?,
             token_iat: r.get(13)?,
             token_exp: r.get(14)?,
-            refused: r.get(15)?,
+            note: r.get(15)?,
         })
     };
     let rows = match instance {
