@@ -81,7 +81,13 @@ impl Verifier {
     /// Verifies a body at `now` (Unix seconds).
     pub fn verify(&self, body: &[u8], now: i64) -> Result<Verified, Refusal> {
         let token = shape(body)?;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| Refusal::Unauthorized(why(e.kind())))?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+            // Say which algorithm a refused token claims when it is not RS256 (`none`, HS256...).
+            match claimed_alg(token) {
+                Some(alg) if alg != "RS256" => Refusal::Unauthorized(format!("the token is signed `{}`, not RS256 (the only algorithm accepted)", alg.chars().take(20).collect::<String>())),
+                _ => Refusal::Unauthorized(why(e.kind())),
+            }
+        })?;
         let claims = data.claims;
         let iat = claims.iat.ok_or_else(|| Refusal::Unauthorized("the token has no `iat` (issued-at) claim".into()))?;
         if iat > now.saturating_add(IAT_SKEW_SECS) {
@@ -109,6 +115,15 @@ fn shape(body: &[u8]) -> Result<&str, Refusal> {
     }
     // Only ASCII checked above.
     std::str::from_utf8(t).map_err(|_| Refusal::NotAJwt("the body is not a JWT".into()))
+}
+
+/// The `alg` a token's header claims, when its header reads (only to word a refusal).
+fn claimed_alg(token: &str) -> Option<String> {
+    use base64::Engine;
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v["alg"].as_str().map(str::to_string)
 }
 
 /// What the operator reads in the log for a refused token (never the token itself).
