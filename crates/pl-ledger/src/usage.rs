@@ -132,7 +132,22 @@ pub(crate) fn read_csv(path: &Path) -> Result<(Vec<(u32, UsageRecord)>, Vec<Reje
         start = nl + 1;
     }
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&bytes);
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    // Line ends as `\n` only (CRLF and old Mac CR alike), so that the reader's line numbers are
+    // the file's (no usage field holds a line break).
+    let mut lf = Vec::with_capacity(text.len());
+    let mut it = text.iter().peekable();
+    while let Some(&b) = it.next() {
+        if b == b'\r' {
+            if it.peek() == Some(&&b'\n') {
+                it.next();
+            }
+            lf.push(b'\n');
+        } else {
+            lf.push(b);
+        }
+    }
+    drop(bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(lf.as_slice());
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::Refused(format!("{name}: cannot read the header: {e}")))?
@@ -148,11 +163,13 @@ pub(crate) fn read_csv(path: &Path) -> Result<(Vec<(u32, UsageRecord)>, Vec<Reje
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
     let mut record = csv::StringRecord::new();
+    let line_of = |p: Option<&csv::Position>| p.map(|p| u32::try_from(p.line()).unwrap_or(u32::MAX)).unwrap_or(0);
     loop {
-        let line = u32::try_from(rdr.position().line()).unwrap_or(u32::MAX);
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                // The line the record starts on (1 is the header).
+                let line = line_of(record.position());
                 if record.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
@@ -164,6 +181,7 @@ pub(crate) fn read_csv(path: &Path) -> Result<(Vec<(u32, UsageRecord)>, Vec<Reje
                 rows.push((line, UsageRecord { id: get(cols[0]), instance_id: get(cols[1]), occurred_at: get(cols[2]), metric: get(cols[3]), quantity: get(cols[4]) }));
             }
             Err(e) => {
+                let line = line_of(e.position());
                 let reason = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
                     _ => e.to_string(),
