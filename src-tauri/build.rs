@@ -28,6 +28,17 @@ fn main() {
             "recover_outbox",
             "resolve_event",
             "submit_month",
+            // The Usage view (src/usage.rs).
+            "usage_status",
+            "list_plans",
+            "set_plan",
+            "list_charge_limits",
+            "set_charge_limit",
+            "set_app_key",
+            "import_usage",
+            "preview_charges",
+            "charge_calls",
+            "frozen_charges",
         ]),
     ))
     .expect("tauri-build failed");

@@ -14,6 +14,8 @@ use pl_ledger::{
 };
 
 pub mod commands;
+/// The Usage view (Custom Charges, SPEC §9).
+pub mod usage;
 
 /// The data file: `PARTNER_LEDGER_DB` when set (and not empty), else the engine's default —
 /// the same rule as the CLI's `--db` default (the engine owns it).
@@ -216,6 +218,16 @@ pub fn run() {
             commands::recover_outbox,
             commands::resolve_event,
             commands::submit_month,
+            usage::usage_status,
+            usage::list_plans,
+            usage::set_plan,
+            usage::list_charge_limits,
+            usage::set_charge_limit,
+            usage::set_app_key,
+            usage::import_usage,
+            usage::preview_charges,
+            usage::charge_calls,
+            usage::frozen_charges,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Partner Ledger window");
@@ -237,9 +249,8 @@ mod tests {
         let start = lib.find("generate_handler![").expect("the handler list");
         let end = start + lib[start..].find("])").expect("its end");
         let commands: Vec<&str> = lib[start..end]
-            .split("commands::")
-            .skip(1)
-            .map(|c| c.trim().trim_end_matches(',').trim())
+            .split(|c: char| c == ',' || c == '[')
+            .filter_map(|c| c.trim().rsplit_once("::").map(|(_, name)| name.trim()))
             .collect();
         assert!(commands.len() > 10, "{commands:?}");
         for c in commands {

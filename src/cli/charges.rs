@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use pl_ledger::{AnswerKind, ChargesQuery, Intent, NewPlan};
+use pl_ledger::{AnswerKind, NewPlan};
 use serde_json::json;
 
 use super::{err, out, Ctx, Failure};
@@ -87,19 +87,6 @@ pub(super) enum ChargesCmd {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-}
-
-/// An instant argument: RFC 3339, or a day (midnight UTC).
-fn instant_arg(s: &str) -> Result<i64, Failure> {
-    let t = s.trim();
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(d.timestamp_millis());
-    }
-    chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc().timestamp_millis())
-        .ok_or_else(|| Failure(format!("`{t}` is not an instant: write it RFC 3339 (2026-03-01T00:00:00Z) or YYYY-MM-DD")))
 }
 
 pub(super) fn app_key(ctx: &Ctx, file: &std::path::Path) -> Result<(), Failure> {
@@ -212,18 +199,8 @@ pub(super) fn usage(ctx: &Ctx, cmd: UsageCmd) -> Result<i32, Failure> {
 pub(super) fn charges(ctx: &Ctx, cmd: ChargesCmd) -> Result<(), Failure> {
     match cmd {
         ChargesCmd::Preview { instance, from, to, currency, usages } => {
-            let instance = pl_import::normalise_guid(&instance).ok_or_else(|| Failure(format!("`{instance}` is not a Wix instance id (a GUID)")))?;
-            let currency = pl_money::Currency::new(&currency).map_err(|e| Failure(e.to_string()))?.to_string();
-            let q = ChargesQuery {
-                kind: if usages { AnswerKind::Usages } else { AnswerKind::Charges },
-                instance_id: instance,
-                currency,
-                start_ms: instant_arg(&from)?,
-                end_ms: instant_arg(&to)?,
-                intent: Intent::DisplayOnly,
-                request_id: None,
-            };
-            let a = ctx.open()?.charges_preview(&q)?;
+            let kind = if usages { AnswerKind::Usages } else { AnswerKind::Charges };
+            let a = ctx.open()?.preview_charges(&instance, &currency, &from, &to, kind)?;
             // The body, byte for byte, with or without --json.
             out(&format!("{}\n", a.body));
             if !ctx.json {
@@ -231,7 +208,7 @@ pub(super) fn charges(ctx: &Ctx, cmd: ChargesCmd) -> Result<(), Failure> {
                     err("note: this period was frozen by an invoice: Wix gets these bytes again\n");
                 }
                 for l in &a.left_out {
-                    let amount = l.amount.as_ref().map(|a| format!(" ({a} {})", q.currency)).unwrap_or_default();
+                    let amount = l.amount.as_ref().map(|a| format!(" ({a} {})", currency.trim().to_uppercase())).unwrap_or_default();
                     err(&format!("left out: {} × {}{amount}: {}\n", l.quantity, l.metric, serde_json::to_value(l.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()));
                 }
             }

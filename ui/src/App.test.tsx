@@ -219,7 +219,7 @@ describe("App", () => {
     render(<App />);
     await screen.findByTestId("batch-row-5");
     const tabs = screen.getAllByRole("tab");
-    expect(tabs.map((t) => t.textContent)).toEqual(["Imports", "Month", "Submission"]);
+    expect(tabs.map((t) => t.textContent)).toEqual(["Imports", "Month", "Submission", "Usage"]);
     expect(tabs[0]).toHaveAttribute("aria-selected", "true");
     // Nothing of the other views is loaded before they are shown.
     expect(calls("list_months")).toHaveLength(0);
@@ -233,6 +233,8 @@ describe("App", () => {
     expect(screen.getByRole("tabpanel")).toHaveAttribute("id", "panel-month");
 
     await user.keyboard("{End}");
+    expect(screen.getByRole("tab", { name: "Usage" })).toHaveFocus();
+    await user.keyboard("{ArrowLeft}");
     expect(screen.getByRole("tab", { name: "Submission" })).toHaveFocus();
     expect(await screen.findByText("Nothing to submit yet — approve a month first")).toBeInTheDocument();
 
@@ -240,7 +242,7 @@ describe("App", () => {
     expect(screen.getByRole("tab", { name: "Imports" })).toHaveAttribute("aria-selected", "true");
     expect(screen.getByLabelText("File path")).toHaveValue("/data/half-typed.csv");
     // Showing the Month view again reads the months again (an import may have added one).
-    await user.keyboard("{ArrowLeft}{ArrowLeft}");
+    await user.keyboard("{ArrowLeft}{ArrowLeft}{ArrowLeft}");
     expect(screen.getByRole("tab", { name: "Month" })).toHaveAttribute("aria-selected", "true");
     await waitFor(() => expect(calls("list_months").length).toBeGreaterThanOrEqual(3));
   });

@@ -7,11 +7,13 @@ import { ImportPanel } from "./components/ImportPanel";
 import { ImportResult } from "./components/ImportResult";
 import { MonthView } from "./components/MonthView";
 import { SubmissionView } from "./components/SubmissionView";
+import { UsageView } from "./components/usage/UsageView";
 
 const TABS = [
   { id: "imports", label: "Imports" },
   { id: "month", label: "Month" },
   { id: "submission", label: "Submission" },
+  { id: "usage", label: "Usage" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -165,6 +167,11 @@ export function App() {
         {visited.has("submission") && (
           <div role="tabpanel" id="panel-submission" aria-labelledby="tab-submission" hidden={tab !== "submission"}>
             <SubmissionView active={tab === "submission"} />
+          </div>
+        )}
+        {visited.has("usage") && (
+          <div role="tabpanel" id="panel-usage" aria-labelledby="tab-usage" hidden={tab !== "usage"}>
+            <UsageView active={tab === "usage"} />
           </div>
         )}
       </main>

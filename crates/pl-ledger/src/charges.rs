@@ -111,6 +111,19 @@ pub(crate) fn instant(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// An instant the operator typed: RFC 3339, or a day (YYYY-MM-DD, midnight UTC); Unix ms.
+pub fn instant_arg(s: &str) -> crate::Result<i64> {
+    let t = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d.timestamp_millis());
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc().timestamp_millis())
+        .ok_or_else(|| crate::Error::Refused(format!("`{}` is not an instant: write it as a date (2026-03-01) or RFC 3339 (2026-03-01T00:00:00Z)", pl_import::clip(t))))
+}
+
 /// The stable id of a charge: a GUID made from SHA-256 of (instance, period, metric).
 pub(crate) fn charge_id(instance: &str, start_ms: i64, end_ms: i64, metric: &str) -> String {
     let mut h = Sha256::new();

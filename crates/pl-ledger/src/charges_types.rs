@@ -307,3 +307,13 @@ pub struct UsageCounts {
     #[ts(type = "number")]
     pub open: u64,
 }
+
+/// The Usage view's header: how much usage there is and whether the provider can verify Wix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UsageStatus {
+    pub counts: UsageCounts,
+    /// SHA-256 of the app's public key, when set.
+    pub key_fingerprint: Option<String>,
+    /// The app id Wix's tokens must be addressed to, when set.
+    pub app_id: Option<String>,
+}

@@ -415,6 +415,25 @@ impl Ledger {
         crate::provider::preview(&self.conn, q)
     }
 
+    /// What a DISPLAY_ONLY call would answer now for an instance, currency and period typed by
+    /// the operator (`from`/`to`: RFC 3339 or YYYY-MM-DD, midnight UTC; `to` excluded).
+    pub fn preview_charges(&self, instance: &str, currency: &str, from: &str, to: &str, kind: crate::AnswerKind) -> Result<crate::ChargesAnswer> {
+        let instance_id = resolve::instance_arg(instance)?;
+        let currency = pl_money::Currency::new(currency)
+            .map_err(|_| Error::Refused(format!("`{}` is not a currency code (three letters, like USD)", pl_import::clip(currency.trim()))))?
+            .to_string();
+        let q = crate::ChargesQuery {
+            kind,
+            instance_id,
+            currency,
+            start_ms: crate::charges::instant_arg(from)?,
+            end_ms: crate::charges::instant_arg(to)?,
+            intent: crate::Intent::DisplayOnly,
+            request_id: None,
+        };
+        crate::provider::preview(&self.conn, &q)
+    }
+
     /// The provider's call log, newest first (at most `limit` calls), of one instance or all.
     pub fn charge_calls(&self, instance: Option<&str>, limit: u32) -> Result<Vec<crate::ChargeCall>> {
         let instance = instance.map(resolve::instance_arg).transpose()?;
@@ -445,5 +464,10 @@ impl Ledger {
     pub fn usage_counts(&self) -> Result<crate::UsageCounts> {
         let (rows, open) = store::usage::counts(&self.conn)?;
         Ok(crate::UsageCounts { rows, open })
+    }
+
+    /// Usage counts, the app's key fingerprint and the app id (the Usage view's header).
+    pub fn usage_status(&self) -> Result<crate::UsageStatus> {
+        Ok(crate::UsageStatus { counts: self.usage_counts()?, key_fingerprint: self.app_public_key()?.map(|(_, fp)| fp), app_id: self.setting("app.id")? })
     }
 }

@@ -12,6 +12,7 @@ use pl_ledger::{
     RejectedRow, Report, StateCounts, SubmitProgress, SubmitReport, Totals, MonthStatus, EventState, ExceptionKind, MonthSummary, InstanceSort,
     InstanceQuery, InstancePage, EventSort, EventQuery, EventPage, OutboxQuery, OutboxPage,
 };
+use pl_ledger::{ChargeCall, ChargeLimitInfo, ChargesAnswer, Frozen, FrozenCharge, LeftOut, LeftOutReason, NewPlan, PlanInfo, PlanPrice, UsageCounts, UsageImportReport, UsageStatus};
 use ts_rs::TS;
 
 fn bindings_dir() -> PathBuf {
@@ -64,6 +65,20 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<SubmitReport>(),
         file_of::<SubmitProgress>(),
         file_of::<AttemptInfo>(),
+        // The Usage view (Custom Charges).
+        file_of::<PlanInfo>(),
+        file_of::<PlanPrice>(),
+        file_of::<NewPlan>(),
+        file_of::<ChargeLimitInfo>(),
+        file_of::<ChargeCall>(),
+        file_of::<ChargesAnswer>(),
+        file_of::<LeftOut>(),
+        file_of::<LeftOutReason>(),
+        file_of::<Frozen>(),
+        file_of::<FrozenCharge>(),
+        file_of::<UsageCounts>(),
+        file_of::<UsageImportReport>(),
+        file_of::<UsageStatus>(),
     ]
     .into_iter()
     .collect()
