@@ -8,7 +8,8 @@
 //! #   default bench-data/charges.sqlite 100000 10 40000 16
 //! ```
 //! The ledger is built on the first run (a usage CSV imported through `usage import`'s path) and
-//! reused after. Prints two lines, `key=value` each:
+//! kept; each run works on a copy of it (`DB.run`, removed after), so runs do not see each
+//! other's frozen answers. Prints two lines, `key=value` each:
 //! `display_only calls=.. secs=.. calls_per_sec=.. p50_ms=.. p99_ms=.. max_ms=..` (random
 //! instances, DISPLAY_ONLY) and `create_invoice ...` (distinct instances, each frozen once, its
 //! own period so that a rerun freezes anew).
@@ -142,6 +143,12 @@ fn main() {
     if !db.exists() {
         build(&db, instances, rows);
     }
+    let base = db;
+    let db = base.with_extension("run.sqlite");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    std::fs::copy(&base, &db).unwrap();
 
     // Signing is done ahead of the run: DISPLAY_ONLY for random instances over March, and
     // CREATE_INVOICE for distinct instances over a period of their own (a rerun freezes anew).
@@ -193,4 +200,7 @@ fn main() {
         report("create_invoice", secs, &lat, 0);
         server.stop().await.unwrap();
     });
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
 }
