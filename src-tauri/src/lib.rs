@@ -249,7 +249,7 @@ mod tests {
         let start = lib.find("generate_handler![").expect("the handler list");
         let end = start + lib[start..].find("])").expect("its end");
         let commands: Vec<&str> = lib[start..end]
-            .split(|c: char| c == ',' || c == '[')
+            .split([',', '['])
             .filter_map(|c| c.trim().rsplit_once("::").map(|(_, name)| name.trim()))
             .collect();
         assert!(commands.len() > 10, "{commands:?}");

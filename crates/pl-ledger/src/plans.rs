@@ -177,7 +177,13 @@ pub(crate) fn limit_in_force(conn: &Connection, instance: &str, cur: &str) -> Re
 pub(crate) fn list_limits(conn: &Connection) -> Result<Vec<ChargeLimitInfo>> {
     Ok(store::plans::all_limits(conn)?
         .into_iter()
-        .map(|(i, currency, amount, updated_at, updated_by)| ChargeLimitInfo { instance_id: (!i.is_empty()).then_some(i), currency, amount, updated_at, updated_by })
+        .map(|l| ChargeLimitInfo {
+            instance_id: (!l.instance_id.is_empty()).then_some(l.instance_id),
+            currency: l.currency,
+            amount: l.amount,
+            updated_at: l.updated_at,
+            updated_by: l.updated_by,
+        })
         .collect())
 }
 

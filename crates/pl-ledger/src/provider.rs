@@ -113,7 +113,7 @@ enum Reply {
 
 enum Job {
     Freeze(ChargesQuery),
-    Log(NewCall),
+    Log(Box<NewCall>),
     Ingest(Vec<(u32, UsageRecord)>),
     Invoice { instance: String, invoice_id: String, lines: Vec<(String, Option<String>)> },
     Rejected { instance: String, currency: String, charge_ids: Vec<String>, limit: Option<String>, reasons: Vec<String> },
@@ -206,7 +206,7 @@ impl Provider {
     pub async fn log(&self, call: NewCall) {
         let sender = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(s) = sender {
-            if s.send((Job::Log(call), None)).await.is_err() {
+            if s.send((Job::Log(Box::new(call)), None)).await.is_err() {
                 tracing::warn!("a call could not be logged: the provider is shutting down");
             }
         }

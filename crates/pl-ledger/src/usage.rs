@@ -111,11 +111,14 @@ pub(crate) fn check(rec: &UsageRecord, today: NaiveDate) -> std::result::Result<
     })
 }
 
+/// The records of a usage file with their lines, and the rows that could not be read.
+pub(crate) type CsvRecords = (Vec<(u32, UsageRecord)>, Vec<RejectedRow>);
+
 /// Reads a usage CSV (`id,instance_id,occurred_at,metric,quantity`, columns by name, any order,
 /// UTF-8 with or without BOM, LF/CRLF/CR): each record with its line, and the rows that could
 /// not be read. A file that is not a regular file, too large, with a line over 4 MiB or ending
 /// inside a quoted field is refused whole.
-pub(crate) fn read_csv(path: &Path) -> Result<(Vec<(u32, UsageRecord)>, Vec<RejectedRow>)> {
+pub(crate) fn read_csv(path: &Path) -> Result<CsvRecords> {
     pl_import::check_file(path)?;
     let io = |source| Error::Io { path: path.to_path_buf(), source };
     let mut bytes = Vec::new();

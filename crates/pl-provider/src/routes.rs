@@ -60,6 +60,15 @@ struct Call {
     log: NewCall,
 }
 
+/// A refusal already logged, to answer as `{"message": ...}` with its status.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        message(self.0, &self.1)
+    }
+}
+
 impl Call {
     fn new(endpoint: &str) -> Call {
         Call { log: NewCall { received_at: now_rfc3339(), endpoint: endpoint.to_string(), ..NewCall::default() } }
@@ -67,10 +76,14 @@ impl Call {
 
     /// A refusal: logged with its reason, answered `{"message": ...}`.
     fn refuse(&mut self, status: StatusCode, reason: &str) -> Response {
+        self.refused(status, reason).into_response()
+    }
+
+    fn refused(&mut self, status: StatusCode, reason: &str) -> Refused {
         self.log.status = status.as_u16();
         self.log.note = Some(reason.to_string());
         tracing::info!(endpoint = %self.log.endpoint, status = status.as_u16(), reason, "call refused");
-        message(status, reason)
+        Refused(status, reason.to_string())
     }
 }
 
@@ -97,14 +110,14 @@ impl App {
     }
 
     /// Verifies a Wix call's body; on failure the refusal to answer (400 or 401, logged).
-    fn verify(&self, call: &mut Call, body: Result<Bytes, BytesRejection>) -> Result<Verified, Response> {
+    fn verify(&self, call: &mut Call, body: Result<Bytes, BytesRejection>) -> Result<Verified, Refused> {
         let body = match body {
             Ok(b) => b,
-            Err(e) => return Err(call.refuse(e.status(), &format!("the body could not be read: {}", e.body_text()))),
+            Err(e) => return Err(call.refused(e.status(), &format!("the body could not be read: {}", e.body_text()))),
         };
         let verifier = match self.verifier() {
             Ok(v) => v,
-            Err(reason) => return Err(call.refuse(StatusCode::UNAUTHORIZED, &reason)),
+            Err(reason) => return Err(call.refused(StatusCode::UNAUTHORIZED, &reason)),
         };
         match verifier.verify(&body, chrono::Utc::now().timestamp()) {
             Ok(v) => {
@@ -114,8 +127,8 @@ impl App {
                 call.log.request_id = meta["requestId"].as_str().map(|s| clip(s, 200));
                 Ok(v)
             }
-            Err(Refusal::NotAJwt(m)) => Err(call.refuse(StatusCode::BAD_REQUEST, &m)),
-            Err(Refusal::Unauthorized(m)) => Err(call.refuse(StatusCode::UNAUTHORIZED, &m)),
+            Err(Refusal::NotAJwt(m)) => Err(call.refused(StatusCode::BAD_REQUEST, &m)),
+            Err(Refusal::Unauthorized(m)) => Err(call.refused(StatusCode::UNAUTHORIZED, &m)),
         }
     }
 }
@@ -126,19 +139,19 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 /// The instance of a verified call (`data.metadata.instanceId`, a GUID).
-fn instance_of(call: &mut Call, v: &Verified) -> Result<String, Response> {
+fn instance_of(call: &mut Call, v: &Verified) -> Result<String, Refused> {
     let raw = v.data["metadata"]["instanceId"].as_str().unwrap_or("");
     match pl_import::normalise_guid(raw) {
         Some(g) => {
             call.log.instance_id = Some(g.clone());
             Ok(g)
         }
-        None => Err(call.refuse(StatusCode::BAD_REQUEST, "the call names no instance (`metadata.instanceId`, a GUID)")),
+        None => Err(call.refused(StatusCode::BAD_REQUEST, "the call names no instance (`metadata.instanceId`, a GUID)")),
     }
 }
 
 /// A currency of the request (`request.currency`, else `metadata.currency`).
-fn currency_of(call: &mut Call, v: &Verified) -> Result<String, Response> {
+fn currency_of(call: &mut Call, v: &Verified) -> Result<String, Refused> {
     let raw = v.data["request"]["currency"].as_str().or_else(|| v.data["metadata"]["currency"].as_str()).unwrap_or("");
     let t = raw.trim();
     if t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -146,7 +159,7 @@ fn currency_of(call: &mut Call, v: &Verified) -> Result<String, Response> {
         call.log.currency = Some(c.clone());
         Ok(c)
     } else {
-        Err(call.refuse(StatusCode::BAD_REQUEST, &format!("`{}` is not a currency code", clip(t, 40))))
+        Err(call.refused(StatusCode::BAD_REQUEST, &format!("`{}` is not a currency code", clip(t, 40))))
     }
 }
 
@@ -189,15 +202,15 @@ async fn list(app: Arc<App>, kind: AnswerKind, body: Result<Bytes, BytesRejectio
 async fn list_inner(app: &App, kind: AnswerKind, call: &mut Call, body: Result<Bytes, BytesRejection>) -> Response {
     let v = match app.verify(call, body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let instance_id = match instance_of(call, &v) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let currency = match currency_of(call, &v) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let req = &v.data["request"];
     let intent = req["intent"].as_str().and_then(Intent::parse);
@@ -252,9 +265,9 @@ where
 {
     let mut call = Call::new(endpoint);
     let response = match app.verify(&mut call, body) {
-        Err(r) => r,
+        Err(r) => r.into_response(),
         Ok(v) => match instance_of(&mut call, &v) {
-            Err(r) => r,
+            Err(r) => r.into_response(),
             Ok(instance) => {
                 let cur = v.data["request"]["currency"].as_str().or_else(|| v.data["metadata"]["currency"].as_str()).map(|c| clip(c, 8).to_ascii_uppercase());
                 call.log.currency = cur;

@@ -232,13 +232,13 @@ async fn invoice_created_marks_the_frozen_charges_and_rejection_releases_an_answ
     // I2: rejected over the limit; Wix says the limit is 25: the next call is computed again.
     let v = env.march(I2, "USD", "CREATE_INVOICE").await;
     let id2 = v["charges"][0]["id"].as_str().unwrap().to_string();
-    let (s, _) = env.post("/v1/charges-rejected", env.signer.charges_rejected(I2, "USD", &[id2.clone()], Some("25"), &["CHARGE_LIMIT_EXCEEDED"])).await;
+    let (s, _) = env.post("/v1/charges-rejected", env.signer.charges_rejected(I2, "USD", std::slice::from_ref(&id2), Some("25"), &["CHARGE_LIMIT_EXCEEDED"])).await;
     assert_eq!(s, 200);
     let again = env.march(I2, "USD", "CREATE_INVOICE").await;
     assert_eq!(amounts(&again), ["24.99"]);
     assert_eq!(again["charges"][0]["id"], id2.as_str(), "the same stable id");
     // An invoiced answer is never released by a rejection.
-    let (s, _) = env.post("/v1/charges-rejected", env.signer.charges_rejected(I1, "USD", &[id.clone()], None, &["INVALID_FORMAT"])).await;
+    let (s, _) = env.post("/v1/charges-rejected", env.signer.charges_rejected(I1, "USD", std::slice::from_ref(&id), None, &["INVALID_FORMAT"])).await;
     assert_eq!(s, 200);
     let (_, body) = env.list(I1, "USD", MARCH.0, MARCH.1, "CREATE_INVOICE").await;
     assert_eq!(amounts(&serde_json::from_str(&body).unwrap()), ["30.00"]);

@@ -95,11 +95,20 @@ pub(crate) fn put_limit(conn: &Connection, instance: &str, currency: &str, amoun
     Ok(())
 }
 
-/// Every limit: (instance or '', currency, amount, updated at, updated by); the app's first.
-pub(crate) fn all_limits(conn: &Connection) -> Result<Vec<(String, String, String, String, String)>> {
+/// A stored limit (instance '' for the app's default).
+pub(crate) struct LimitRow {
+    pub instance_id: String,
+    pub currency: String,
+    pub amount: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// Every limit; the app's first.
+pub(crate) fn all_limits(conn: &Connection) -> Result<Vec<LimitRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT instance_id, currency, amount, updated_at, updated_by FROM charge_limits ORDER BY instance_id <> '', instance_id, currency",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let rows = stmt.query_map([], |r| Ok(LimitRow { instance_id: r.get(0)?, currency: r.get(1)?, amount: r.get(2)?, updated_at: r.get(3)?, updated_by: r.get(4)? }))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
