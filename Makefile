@@ -82,3 +82,8 @@ bench: deps ui
 # Every fuzz target for FUZZ_SECONDS (default 120) each; fails on any crash (scripts/fuzz.sh).
 fuzz:
 	scripts/fuzz.sh
+
+# Custom Charges end to end: a demo ledger, `partner-ledger serve`, and the Wix simulator calling it.
+.PHONY: demo
+demo:
+	$(CARGO) build -p partner-ledger -p pl-wix-sim --bins && scripts/demo-charges.sh

@@ -133,3 +133,13 @@ echo
 echo "Partner Ledger benchmarks — $(nproc) cores, $(date -u +%Y-%m-%d)"
 printf '%-44s %14s %22s %9s\n' "what" "throughput" "time" "peak RSS"
 printf '%s\n' "${TABLE[@]}"
+
+# Custom Charges (issue 13): ListCharges against 100,000 instances with 10 usage rows each in the
+# period, calls signed ahead, 16 concurrent clients over loopback in the same process as the
+# provider (both on this machine's cores). Target: ≥ 2,000 calls/s, p99 < 20 ms.
+cargo build --release --quiet -p pl-provider --example bench_charges
+CH=$(target/release/examples/bench_charges "$DATA/charges.sqlite" 100000 10 40000 16 2>/dev/null)
+DO=$(echo "$CH" | grep '^display_only')
+CI=$(echo "$CH" | grep '^create_invoice')
+echo "ListCharges DISPLAY_ONLY  (100k instances × 10 rows): $(echo "$DO" | field calls_per_sec) calls/s, p50 $(echo "$DO" | field p50_ms) ms, p99 $(echo "$DO" | field p99_ms) ms"
+echo "ListCharges CREATE_INVOICE (each freezes an answer):  $(echo "$CI" | field calls_per_sec) calls/s, p50 $(echo "$CI" | field p50_ms) ms, p99 $(echo "$CI" | field p99_ms) ms"

@@ -69,6 +69,17 @@ fn main() {
             "export_csv",
             "export_file_name",
             "ledger_timezone",
+            // The Usage view (src/usage.rs).
+            "usage_status",
+            "list_plans",
+            "set_plan",
+            "list_charge_limits",
+            "set_charge_limit",
+            "set_app_key",
+            "import_usage",
+            "preview_charges",
+            "charge_calls",
+            "frozen_charges",
         ]),
     ))
     .expect("tauri-build failed");

@@ -1,5 +1,8 @@
 use std::path::PathBuf;
 
+/// The Custom Charges commands (SPEC §9).
+mod charges;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pl_ledger::{DateOrder, ImportOptions, Ledger};
 use serde::Serialize;
@@ -150,6 +153,24 @@ enum Command {
     /// Wix credentials in the OS keyring (an environment variable wins over the keyring)
     #[command(subcommand)]
     Credentials(CredentialsCmd),
+    /// Custom Charges: usage-based plans billed by Wix (per metric, per currency)
+    #[command(subcommand)]
+    Plan(charges::PlanCmd),
+    /// Custom Charges: charge limits per instance and currency (or the app's default)
+    #[command(subcommand)]
+    Limit(charges::LimitCmd),
+    /// Custom Charges: metered usage (CSV import, ingestion tokens for POST /v1/usage)
+    #[command(subcommand)]
+    Usage(charges::UsageCmd),
+    /// Custom Charges: what ListCharges answers (preview) and the log of Wix's calls
+    #[command(subcommand)]
+    Charges(charges::ChargesCmd),
+    /// Run the Custom Charges provider (Wix's ListCharges and its events) until SIGTERM/Ctrl-C
+    Serve {
+        /// The address to listen on
+        #[arg(long, value_name = "ADDR", default_value = pl_provider::DEFAULT_LISTEN)]
+        listen: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -290,6 +311,8 @@ enum AppCmd {
     },
     /// Show the app
     Show,
+    /// Set the app's public key (PEM from Wix's app dashboard) that verifies Wix's Custom Charges calls
+    Key { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -464,6 +487,12 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, Failure> {
             app_show(ctx, &l)?;
         }
         Command::App(AppCmd::Show) => app_show(ctx, &ctx.open()?)?,
+        Command::App(AppCmd::Key { file }) => charges::app_key(ctx, &file)?,
+        Command::Plan(cmd) => charges::plan(ctx, cmd)?,
+        Command::Limit(cmd) => charges::limit(ctx, cmd)?,
+        Command::Usage(cmd) => return charges::usage(ctx, cmd),
+        Command::Charges(cmd) => charges::charges(ctx, cmd)?,
+        Command::Serve { listen } => charges::serve(ctx, &listen)?,
         Command::Settings(SettingsCmd::Set { key, value }) => {
             let mut l = ctx.open()?;
             let stored = l.set_setting(&key, &value, &ctx.by)?;

@@ -18,6 +18,8 @@ pub mod instance;
 pub mod month;
 pub mod setup;
 pub mod startup;
+/// The Usage view (Custom Charges, SPEC §9).
+pub mod usage;
 
 /// The data file: `PARTNER_LEDGER_DB` when set (and not empty), else the engine's default —
 /// the same rule as the CLI's `--db` default (the engine owns it).
@@ -348,6 +350,16 @@ pub fn run() {
             commands::export_csv,
             commands::export_file_name,
             commands::ledger_timezone,
+            usage::usage_status,
+            usage::list_plans,
+            usage::set_plan,
+            usage::list_charge_limits,
+            usage::set_charge_limit,
+            usage::set_app_key,
+            usage::import_usage,
+            usage::preview_charges,
+            usage::charge_calls,
+            usage::frozen_charges,
         ])
         .run(context)
         .expect("error while running the Partner Ledger window");
@@ -368,12 +380,9 @@ mod tests {
         let capability = include_str!("../capabilities/default.json");
         let start = lib.find("generate_handler![").expect("the handler list");
         let end = start + lib[start..].find("])").expect("its end");
-        // Each entry is `module::command` (`commands::…`, `setup::…`).
-        let commands: Vec<&str> = lib[start + "generate_handler![".len()..end]
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(|c| c.rsplit("::").next().unwrap_or(c))
+        let commands: Vec<&str> = lib[start..end]
+            .split([',', '['])
+            .filter_map(|c| c.trim().rsplit_once("::").map(|(_, name)| name.trim()))
             .collect();
         assert!(commands.len() > 40 && commands.contains(&"audit_page"), "{commands:?}");
         for c in commands {

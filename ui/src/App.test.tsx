@@ -178,7 +178,7 @@ describe("App", () => {
     render(<App />);
     await screen.findByTestId("batch-row-5");
     const tabs = screen.getAllByRole("tab");
-    expect(tabs.map((t) => t.textContent)).toEqual(["Imports", "Month", "Submission", "Setup", "Audit"]);
+    expect(tabs.map((t) => t.textContent)).toEqual(["Imports", "Month", "Submission", "Usage", "Setup", "Audit"]);
     expect(tabs[0]).toHaveAttribute("aria-selected", "true");
     // Nothing of the other views is loaded before they are shown.
     expect(calls("list_months")).toHaveLength(0);
@@ -191,7 +191,9 @@ describe("App", () => {
     expect(await screen.findByRole("button", { name: "Approve 2026-10" })).toBeEnabled();
     expect(screen.getByRole("tabpanel")).toHaveAttribute("id", "panel-month");
 
-    await user.keyboard("{ArrowRight}");
+    await user.keyboard("{End}");
+    expect(screen.getByRole("tab", { name: "Audit" })).toHaveFocus();
+    await user.keyboard("{ArrowLeft}{ArrowLeft}{ArrowLeft}");
     expect(screen.getByRole("tab", { name: "Submission" })).toHaveFocus();
     expect(await screen.findByText("Nothing to submit yet — approve a month first")).toBeInTheDocument();
     await user.keyboard("{End}");
@@ -201,7 +203,7 @@ describe("App", () => {
     expect(screen.getByRole("tab", { name: "Imports" })).toHaveAttribute("aria-selected", "true");
     expect(screen.getByLabelText("File path")).toHaveValue("/data/half-typed.csv");
     // Showing the Month view again reads the months again (an import may have added one).
-    await user.keyboard("{ArrowLeft}{ArrowLeft}{ArrowLeft}{ArrowLeft}");
+    await user.keyboard("{ArrowLeft}{ArrowLeft}{ArrowLeft}{ArrowLeft}{ArrowLeft}");
     expect(screen.getByRole("tab", { name: "Month" })).toHaveAttribute("aria-selected", "true");
     await waitFor(() => expect(calls("list_months").length).toBeGreaterThanOrEqual(3));
   });

@@ -11,11 +11,13 @@ import { setDisplayTimeZone } from "./format";
 import { AuditView } from "./components/AuditView";
 import { OperatorDialog } from "./components/setup/Operator";
 import { SetupView } from "./components/setup/SetupView";
+import { UsageView } from "./components/usage/UsageView";
 
 const TABS = [
   { id: "imports", label: "Imports" },
   { id: "month", label: "Month" },
   { id: "submission", label: "Submission" },
+  { id: "usage", label: "Usage" },
   { id: "setup", label: "Setup" },
   { id: "audit", label: "Audit" },
 ] as const;
@@ -187,6 +189,11 @@ export function App() {
         {visited.has("audit") && (
           <div role="tabpanel" id="panel-audit" aria-labelledby="tab-audit" hidden={tab !== "audit"}>
             <AuditView active={tab === "audit"} />
+          </div>
+        )}
+        {visited.has("usage") && (
+          <div role="tabpanel" id="panel-usage" aria-labelledby="tab-usage" hidden={tab !== "usage"}>
+            <UsageView active={tab === "usage"} />
           </div>
         )}
       </main>

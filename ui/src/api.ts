@@ -452,3 +452,74 @@ export async function onFilesDropped(onDrop: (paths: string[]) => void, onHover:
     return () => {};
   }
 }
+
+// ---- the Usage view (Custom Charges) --------------------------------------------------------
+
+/** One CSV file from the open dialog (the usage import), or null when the dialog is closed. */
+export async function chooseCsvFile(): Promise<string | null> {
+  const chosen = await open({
+    title: "Import usage",
+    multiple: false,
+    directory: false,
+    filters: [
+      { name: "CSV file", extensions: ["csv", "CSV"] },
+      { name: "All files", extensions: ["*"] },
+    ],
+  });
+  return typeof chosen === "string" ? chosen : null;
+}
+
+import type { ChargeCall } from "./bindings/ChargeCall";
+import type { ChargeLimitInfo } from "./bindings/ChargeLimitInfo";
+import type { ChargesAnswer } from "./bindings/ChargesAnswer";
+import type { FrozenCharge } from "./bindings/FrozenCharge";
+import type { NewPlan } from "./bindings/NewPlan";
+import type { PlanInfo } from "./bindings/PlanInfo";
+import type { UsageImportReport } from "./bindings/UsageImportReport";
+import type { UsageStatus } from "./bindings/UsageStatus";
+
+/** Usage counts, the app's key fingerprint and app id. */
+export function usageStatus(): Promise<UsageStatus> {
+  return invoke<UsageStatus>("usage_status");
+}
+
+export function listPlans(): Promise<PlanInfo[]> {
+  return invoke<PlanInfo[]>("list_plans");
+}
+
+/** Sets (replaces) a plan entry: a metric's unit prices from a day, for the app or one instance. */
+export function setPlan(plan: NewPlan): Promise<PlanInfo> {
+  return invoke<PlanInfo>("set_plan", { plan });
+}
+
+export function listChargeLimits(): Promise<ChargeLimitInfo[]> {
+  return invoke<ChargeLimitInfo[]>("list_charge_limits");
+}
+
+/** No instance: the app's default for the currency. */
+export function setChargeLimit(instance: string | null, currency: string, amount: string): Promise<ChargeLimitInfo> {
+  return invoke<ChargeLimitInfo>("set_charge_limit", { instance, currency, amount });
+}
+
+/** Stores the app's public key (PEM); resolves to its SHA-256 fingerprint. */
+export function setAppKey(pem: string): Promise<string> {
+  return invoke<string>("set_app_key", { pem });
+}
+
+export function importUsage(path: string, dryRun: boolean): Promise<UsageImportReport> {
+  return invoke<UsageImportReport>("import_usage", { path, dryRun });
+}
+
+/** What a DISPLAY_ONLY ListCharges call would answer now; `from`/`to` are YYYY-MM-DD (to excluded). */
+export function previewCharges(instance: string, currency: string, from: string, to: string): Promise<ChargesAnswer> {
+  return invoke<ChargesAnswer>("preview_charges", { instance, currency, from, to });
+}
+
+/** The provider's log of Wix's calls, newest first. */
+export function chargeCalls(instance: string | null, limit: number): Promise<ChargeCall[]> {
+  return invoke<ChargeCall[]>("charge_calls", { instance, limit });
+}
+
+export function frozenCharges(instance: string | null): Promise<FrozenCharge[]> {
+  return invoke<FrozenCharge[]>("frozen_charges", { instance });
+}

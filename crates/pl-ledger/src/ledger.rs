@@ -558,6 +558,112 @@ impl Ledger {
     pub fn audit_entry(&self, id: i64) -> Result<AuditEntry> {
         audit_view::entry(&self.conn, id)
     }
+
+    // ---- Custom Charges (SPEC §9) -----------------------------------------------------------
+
+    /// Stores the app's public key (PEM from Wix's dashboard) after checking it is an RSA public
+    /// key of at least 2048 bits; returns its SHA-256 fingerprint. Audited.
+    pub fn set_app_public_key(&mut self, pem: &str, by: &str) -> Result<String> {
+        crate::plans::set_public_key(&mut self.conn, pem, by)
+    }
+
+    /// The app's public key (PEM) and its fingerprint, when set.
+    pub fn app_public_key(&self) -> Result<Option<(String, String)>> {
+        Ok(store::settings::stored(&self.conn, crate::plans::PUBLIC_KEY_SETTING)?
+            .and_then(|pem| crate::plans::check_public_key(&pem).ok()))
+    }
+
+    /// Sets (replaces) a plan entry: a metric's unit prices from a day, for the app or one instance.
+    pub fn set_plan(&mut self, plan: &crate::NewPlan, by: &str) -> Result<crate::PlanInfo> {
+        crate::plans::set_plan(&mut self.conn, plan, by)
+    }
+
+    pub fn plans(&self) -> Result<Vec<crate::PlanInfo>> {
+        crate::plans::list_plans(&self.conn)
+    }
+
+    /// Sets the charge limit of an instance and currency, or the app's default (no instance).
+    pub fn set_charge_limit(&mut self, instance: Option<&str>, currency: &str, amount: &str, by: &str) -> Result<crate::ChargeLimitInfo> {
+        let tx = self.conn.transaction()?;
+        let info = crate::plans::set_limit(&tx, instance, currency, amount, by)?;
+        tx.commit()?;
+        Ok(info)
+    }
+
+    pub fn charge_limits(&self) -> Result<Vec<crate::ChargeLimitInfo>> {
+        crate::plans::list_limits(&self.conn)
+    }
+
+    /// Imports a usage CSV (`id,instance_id,occurred_at,metric,quantity`) whole or not at all.
+    pub fn import_usage(&mut self, path: &Path, dry_run: bool, by: &str) -> Result<crate::UsageImportReport> {
+        crate::usage::import_file(&mut self.conn, path, dry_run, by)
+    }
+
+    /// A new ingestion token for `POST /v1/usage`: shown once, stored hashed.
+    pub fn new_ingestion_token(&mut self, by: &str) -> Result<String> {
+        crate::usage::new_token(&mut self.conn, by)
+    }
+
+    /// Exactly what a DISPLAY_ONLY call would answer now (the same computation and bytes).
+    pub fn charges_preview(&self, q: &crate::ChargesQuery) -> Result<crate::ChargesAnswer> {
+        crate::provider::preview(&self.conn, q)
+    }
+
+    /// What a DISPLAY_ONLY call would answer now for an instance, currency and period typed by
+    /// the operator (`from`/`to`: RFC 3339 or YYYY-MM-DD, midnight UTC; `to` excluded).
+    pub fn preview_charges(&self, instance: &str, currency: &str, from: &str, to: &str, kind: crate::AnswerKind) -> Result<crate::ChargesAnswer> {
+        let instance_id = resolve::instance_arg(instance)?;
+        let currency = pl_money::Currency::new(currency)
+            .map_err(|_| Error::Refused(format!("`{}` is not a currency code (three letters, like USD)", pl_import::clip(currency.trim()))))?
+            .to_string();
+        let q = crate::ChargesQuery {
+            kind,
+            instance_id,
+            currency,
+            start_ms: crate::charges::instant_arg(from)?,
+            end_ms: crate::charges::instant_arg(to)?,
+            intent: crate::Intent::DisplayOnly,
+            request_id: None,
+        };
+        crate::provider::preview(&self.conn, &q)
+    }
+
+    /// The provider's call log, newest first (at most `limit` calls), of one instance or all.
+    pub fn charge_calls(&self, instance: Option<&str>, limit: u32) -> Result<Vec<crate::ChargeCall>> {
+        let instance = instance.map(resolve::instance_arg).transpose()?;
+        store::calls::list(&self.conn, instance.as_deref(), limit)
+    }
+
+    /// The charges of frozen answers (newest first, at most `limit`), of one instance or all.
+    pub fn frozen_charges(&self, instance: Option<&str>, limit: u32) -> Result<Vec<crate::FrozenCharge>> {
+        let instance = instance.map(resolve::instance_arg).transpose()?;
+        Ok(store::answers::lines(&self.conn, instance.as_deref(), limit)?
+            .into_iter()
+            .map(|l| crate::FrozenCharge {
+                answer_id: l.answer_id,
+                instance_id: l.instance_id,
+                currency: l.currency,
+                period_start: crate::charges::instant(l.period_start_ms),
+                period_end: crate::charges::instant(l.period_end_ms),
+                charge_id: l.charge_id,
+                description: l.description,
+                amount: l.amount,
+                invoice_id: l.invoice_id,
+                rejected: l.rejected,
+            })
+            .collect())
+    }
+
+    /// Usage rows in the ledger, and those not consumed by a frozen answer.
+    pub fn usage_counts(&self) -> Result<crate::UsageCounts> {
+        let (rows, open) = store::usage::counts(&self.conn)?;
+        Ok(crate::UsageCounts { rows, open })
+    }
+
+    /// Usage counts, the app's key fingerprint and the app id (the Usage view's header).
+    pub fn usage_status(&self) -> Result<crate::UsageStatus> {
+        Ok(crate::UsageStatus { counts: self.usage_counts()?, key_fingerprint: self.app_public_key()?.map(|(_, fp)| fp), app_id: self.setting("app.id")? })
+    }
 }
 
 /// Refuses a page larger than the window's pages ([`report::MAX_PAGE`]).

@@ -33,6 +33,13 @@ pub mod settings;
 mod store;
 mod ledger;
 pub mod types;
+// Custom Charges (SPEC §9): vocabulary, usage, plans and limits, the answer, the provider's access.
+mod charges_types;
+mod usage;
+pub mod plans;
+pub mod charges;
+pub mod provider;
+pub use charges_types::*;
 
 pub use error::{Error, Result, BUSY_MESSAGE};
 pub use import::{duplicate_floor, Floor};

@@ -17,6 +17,7 @@ use pl_ledger::{
     CredentialsInfo, CustomerMapping, CustomerMappingPage, CustomerMappingQuery, FxCurrency, FxImportReport, KindCount, MappingPreview,
     OperatorInfo, PreviewRow, RateInfo, SettingInfo, UnclassifiedType, UnmapOutcome,
 };
+use pl_ledger::{ChargeCall, ChargeLimitInfo, ChargesAnswer, Frozen, FrozenCharge, LeftOut, LeftOutReason, NewPlan, PlanInfo, PlanPrice, UsageCounts, UsageImportReport, UsageStatus};
 use ts_rs::TS;
 
 fn bindings_dir() -> PathBuf {
@@ -106,6 +107,20 @@ fn expected() -> BTreeMap<String, String> {
         file_of::<pl_ledger::ManualRefundInfo>(),
         file_of::<pl_ledger::MonthPoint>(),
         file_of::<pl_ledger::ExportKind>(),
+        // The Usage view (Custom Charges).
+        file_of::<PlanInfo>(),
+        file_of::<PlanPrice>(),
+        file_of::<NewPlan>(),
+        file_of::<ChargeLimitInfo>(),
+        file_of::<ChargeCall>(),
+        file_of::<ChargesAnswer>(),
+        file_of::<LeftOut>(),
+        file_of::<LeftOutReason>(),
+        file_of::<Frozen>(),
+        file_of::<FrozenCharge>(),
+        file_of::<UsageCounts>(),
+        file_of::<UsageImportReport>(),
+        file_of::<UsageStatus>(),
     ]
     .into_iter()
     .collect()

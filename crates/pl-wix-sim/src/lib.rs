@@ -6,9 +6,14 @@
 //! `/_sim/` (`POST /_sim/faults`, `GET /_sim/faults`, `GET /_sim/accepted`, `GET /_sim/stats`,
 //! `POST /_sim/reset`). "Accepted" is exactly the set of events Wix would have processed,
 //! including those whose answer a fault then lost (see [`Fault::processes_event`]).
+//!
+//! [`charges`] plays Wix's other side: the Custom Charges calls it makes to an app's provider
+//! (ListCharges in both period encodings and both intents, Invoice Created, Charges Rejected,
+//! Limit Updated, Get Charge Limit), signed RS256 with a test-only key.
 // No unsafe code in this crate (the engine's only unsafe code is pl-ledger/src/raw.rs).
 #![forbid(unsafe_code)]
 
+pub mod charges;
 pub mod faults;
 mod server;
 

@@ -16,6 +16,11 @@ pub(crate) mod refunds;
 pub(crate) mod scan;
 pub(crate) mod settings;
 pub(crate) mod txns;
+// Custom Charges (SPEC §9): usage and ingestion tokens, plans and limits, frozen answers, the call log.
+pub(crate) mod usage;
+pub(crate) mod plans;
+pub(crate) mod answers;
+pub(crate) mod calls;
 
 /// The vocabulary's words as SQLite stores them (TEXT).
 impl rusqlite::types::FromSql for crate::EventState {

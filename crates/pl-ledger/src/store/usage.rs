@@ -1,0 +1,108 @@
+//! Metered usage (`usage`, SPEC §9) and the bearer tokens of `POST /v1/usage`
+//! (`ingestion_tokens`, stored as SHA-256 only).
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::Result;
+
+/// A usage row as stored, for the duplicate/conflict check of an id seen again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub instance_id: String,
+    pub occurred_at: String,
+    pub metric: String,
+    pub quantity: String,
+}
+
+/// The row stored under the vendor's `id`, if any.
+pub(crate) fn by_id(conn: &Connection, id: &str) -> Result<Option<Stored>> {
+    Ok(conn
+        .prepare_cached("SELECT instance_id, occurred_at, metric, quantity FROM usage WHERE id = ?1")?
+        .query_row([id], |r| Ok(Stored { instance_id: r.get(0)?, occurred_at: r.get(1)?, metric: r.get(2)?, quantity: r.get(3)? }))
+        .optional()?)
+}
+
+/// A new usage row (its values already checked by the domain).
+pub(crate) struct NewUsage<'a> {
+    pub id: &'a str,
+    pub instance_id: &'a str,
+    pub occurred_at: &'a str,
+    pub occurred_ms: i64,
+    pub metric: &'a str,
+    pub quantity: &'a str,
+}
+
+pub(crate) fn insert(conn: &Connection, row: &NewUsage<'_>, received_at: &str, source: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO usage (id, instance_id, occurred_at, occurred_ms, metric, quantity, received_at, source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![row.id, row.instance_id, row.occurred_at, row.occurred_ms, row.metric, row.quantity, received_at, source])?;
+    Ok(())
+}
+
+/// A row of an instance's usage not consumed by a frozen answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Open {
+    pub seq: i64,
+    pub occurred_ms: i64,
+    pub metric: String,
+    pub quantity: String,
+}
+
+/// The instance's open usage in `[start_ms, end_ms)`, by time (read from the covering index
+/// `usage_open` alone).
+pub(crate) fn open_in_period(conn: &Connection, instance: &str, start_ms: i64, end_ms: i64) -> Result<Vec<Open>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rowid, occurred_ms, metric, quantity FROM usage INDEXED BY usage_open \
+         WHERE instance_id = ?1 AND occurred_ms >= ?2 AND occurred_ms < ?3 AND answer_id IS NULL \
+         ORDER BY occurred_ms",
+    )?;
+    let rows = stmt.query_map(params![instance, start_ms, end_ms], |r| {
+        Ok(Open { seq: r.get(0)?, occurred_ms: r.get(1)?, metric: r.get(2)?, quantity: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks rows as consumed by a frozen answer.
+pub(crate) fn consume(conn: &Connection, seqs: &[i64], answer_id: i64) -> Result<()> {
+    let mut stmt = conn.prepare_cached("UPDATE usage SET answer_id = ?1 WHERE seq = ?2 AND answer_id IS NULL")?;
+    for s in seqs {
+        stmt.execute(params![answer_id, s])?;
+    }
+    Ok(())
+}
+
+/// Releases the rows an answer consumed (the answer was rejected); returns how many.
+pub(crate) fn release(conn: &Connection, answer_id: i64) -> Result<u32> {
+    let n = conn.prepare_cached("UPDATE usage SET answer_id = NULL WHERE answer_id = ?1")?.execute([answer_id])?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Usage rows in the ledger: (all, not yet consumed).
+pub(crate) fn counts(conn: &Connection) -> Result<(u64, u64)> {
+    Ok(conn.query_row("SELECT count(*), count(*) FILTER (WHERE answer_id IS NULL) FROM usage", [], |r| {
+        Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get::<_, i64>(1)?.max(0) as u64))
+    })?)
+}
+
+/// Stores a new ingestion token's hash.
+pub(crate) fn add_token(conn: &Connection, sha256: &str, hint: &str, at: &str, by: &str) -> Result<()> {
+    conn.execute("INSERT INTO ingestion_tokens (sha256, hint, created_at, created_by) VALUES (?1, ?2, ?3, ?4)", params![sha256, hint, at, by])?;
+    Ok(())
+}
+
+/// Whether a live (not revoked) token has this hash.
+pub(crate) fn token_known(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM ingestion_tokens WHERE sha256 = ?1 AND revoked_at IS NULL")?
+        .query_row([sha256], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// A read connection of the provider maps the file (up to 1 GiB): ListCharges reads a few
+/// pages of `usage_open` at random per call, and mapped pages cost no system call.
+pub(crate) fn tune_reader(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    Ok(())
+}
