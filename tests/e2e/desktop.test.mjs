@@ -9,23 +9,15 @@
 //   E2E_CLI, E2E_WIX_SIM the CLI and the Wix simulator (default: <target>/debug/partner-ledger, wix-sim)
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
-import { freePort, tauriDriver, waitForPort } from "./driver.mjs";
+import { By, Key, until } from "selenium-webdriver";
+import { WAIT, bins, byTestId, here, openWindow, startWixSim, steps, windowHelpers } from "./driver.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "../..");
-const targetDir = process.env.CARGO_TARGET_DIR
-  ? path.resolve(repo, process.env.CARGO_TARGET_DIR)
-  : path.join(repo, "target");
-const app = process.env.E2E_APP || path.join(targetDir, "debug", "partner-ledger-desktop");
+const { app, cli, wixSim: wixSimBin } = bins;
 const shots = process.env.E2E_SCREENSHOT_DIR || "/tmp";
-const cli = process.env.E2E_CLI || path.join(targetDir, "debug", "partner-ledger");
-const wixSimBin = process.env.E2E_WIX_SIM || path.join(targetDir, "debug", "wix-sim");
 // The simulator's default app id and secret.
 const APP_ID = "9a1b2c3d-0000-4000-8000-00000000a001";
 const APP_SECRET = "sim-app-secret";
@@ -64,8 +56,6 @@ function bigExport(file, n) {
   }
   writeFileSync(file, out.join("\n") + "\n");
 }
-const WAIT = 30_000;
-
 let driver;
 let driverProc;
 let simProc;
@@ -73,64 +63,17 @@ let simUrl;
 let driverLog;
 let tmp;
 let dbFile;
+let ui;
 
-async function screenshot(name) {
-  const file = path.join(shots, `partner-ledger-e2e-${name}.png`);
-  // Let the last state change paint before capturing it.
-  await driver.executeAsyncScript(
-    "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-  );
-  let timer;
-  const png = await Promise.race([
-    driver.takeScreenshot(),
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("screenshot timed out")), 15_000))),
-  ]).finally(() => clearTimeout(timer));
-  writeFileSync(file, png, "base64");
-  console.log(`# screenshot: ${file}`);
-}
-
-const byTestId = (id) => By.css(`[data-testid="${id}"]`);
+const screenshot = (name) => ui.screenshot(path.join(shots, `partner-ledger-e2e-${name}.png`));
+const visible = (locator) => ui.visible(locator);
+const openTab = (id) => ui.openTab(id);
+const dd = (root, css) => ui.dd(root, css);
+const countsOf = (root) => ui.countsOf(root);
 
 /** Runs the CLI on the test's ledger file; returns its stdout (JSON with --json). */
 function runCli(args) {
   return execFileSync(cli, ["--db", dbFile, "--by", "e2e", ...args], { encoding: "utf8", timeout: 60_000 });
-}
-
-/** Starts the Wix simulator on a free port; resolves to its base URL. */
-function startWixSim() {
-  return new Promise((resolve, reject) => {
-    simProc = spawn(wixSimBin, ["--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`wix-sim did not start: ${out}`)), 20_000);
-    simProc.once("error", reject);
-    simProc.stdout.on("data", (d) => {
-      out += d;
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-  });
-}
-
-/** Shows a view through its tab. */
-async function openTab(id) {
-  const tab = await visible(byTestId(`tab-${id}`));
-  await tab.click();
-  await driver.wait(async () => (await tab.getAttribute("aria-selected")) === "true", WAIT, `the ${id} tab was not selected`);
-  return visible(By.css(`#panel-${id}`));
-}
-
-/** The text of a `dl.counts` entry, by its data attribute, inside `root`. */
-async function dd(root, css) {
-  return (await root.findElement(By.css(`${css} dd`)).getText()).trim();
-}
-
-async function visible(locator) {
-  const el = await driver.wait(until.elementLocated(locator), WAIT);
-  await driver.wait(until.elementIsVisible(el), WAIT);
-  return el;
 }
 
 /**
@@ -172,15 +115,6 @@ async function importPath(file) {
   }, WAIT, `no import result for ${file}`);
 }
 
-async function countsOf(result) {
-  const out = {};
-  for (const div of await result.findElements(By.css("dl.counts > div"))) {
-    const label = await div.findElement(By.css("dt")).getText();
-    out[label] = await div.findElement(By.css("dd")).getText();
-  }
-  return out;
-}
-
 async function rowCells(id) {
   const row = await visible(byTestId(`batch-row-${id}`));
   const cell = async (col) => (await row.findElement(By.css(`td[data-col="${col}"]`)).getText()).trim();
@@ -198,19 +132,9 @@ async function rowCells(id) {
 
 // The steps share one window and build on each other: after a failure, the rest are skipped
 // (and a screenshot of the window at the failure is saved).
-let failed = null;
-function step(name, fn) {
-  it(name, async (t) => {
-    if (failed) return t.skip(`an earlier step failed: ${failed}`);
-    try {
-      await fn();
-    } catch (e) {
-      failed = name;
-      if (driver) await screenshot("failure").catch(() => {});
-      throw e;
-    }
-  });
-}
+const { step, failed } = steps(it, async () => {
+  if (driver) await screenshot("failure");
+});
 
 describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
   before(async () => {
@@ -228,12 +152,11 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
     const configDir = path.join(tmp, "config");
     mkdirSync(configDir);
     writeFileSync(path.join(configDir, "operator.txt"), "E2E Operator\n");
-    simUrl = await startWixSim();
+    const sim = await startWixSim();
+    simProc = sim.proc;
+    simUrl = sim.url;
     driverLog = path.join(tmp, "tauri-driver.log");
-    const logFd = openSync(driverLog, "w");
-    const port = await freePort();
-    const nativePort = await freePort();
-    driverProc = spawn(tauriDriver, ["--port", String(port), "--native-port", String(nativePort)], {
+    ({ driver, proc: driverProc } = await openWindow({
       env: {
         ...process.env,
         // Inherited by WebKitWebDriver and then by the app.
@@ -242,20 +165,10 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
         // The submission goes to the simulator, with its secret, from the environment.
         WIX_API_BASE: simUrl,
         WIX_APP_SECRET: APP_SECRET,
-        // No accessibility bus under Xvfb. (Do not set WEBKIT_DISABLE_DMABUF_RENDERER or
-        // WEBKIT_DISABLE_COMPOSITING_MODE: with either, WebKitWebDriver's screenshots hang.)
-        NO_AT_BRIDGE: "1",
       },
-      // A file, not a pipe: WebKitWebDriver's session start stalls when its output is a pipe.
-      stdio: ["ignore", logFd, logFd],
-    });
-    closeSync(logFd);
-    await waitForPort(port, driverProc, 20_000);
-
-    const caps = new Capabilities();
-    caps.setBrowserName("wry");
-    caps.set("tauri:options", { application: app });
-    driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
+      logFile: driverLog,
+    }));
+    ui = windowHelpers(driver);
   });
 
   after(async () => {
@@ -264,7 +177,7 @@ describe("Partner Ledger desktop window", { timeout: 900_000 }, () => {
     } finally {
       if (driverProc && driverProc.exitCode === null) driverProc.kill("SIGTERM");
       if (simProc && simProc.exitCode === null) simProc.kill("SIGTERM");
-      if (failed && driverLog) console.log(`# tauri-driver and app output:\n${readFileSync(driverLog, "utf8")}`);
+      if (failed() && driverLog) console.log(`# tauri-driver and app output:\n${readFileSync(driverLog, "utf8")}`);
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
   });
