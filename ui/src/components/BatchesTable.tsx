@@ -99,12 +99,12 @@ function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }:
       <td>
         <span className="tag">{b.format}</span>
       </td>
-      <td title={`${b.imported_at} by ${b.imported_by}`}>{formatTimestamp(b.imported_at)}</td>
+      <td className="when" title={`${b.imported_at} by ${b.imported_by}`}>{formatTimestamp(b.imported_at)}</td>
       <td className="num" data-col="rows_read">{formatCount(b.rows_read)}</td>
       <td className="num" data-col="imported">{formatCount(b.imported)}</td>
       <td className="num" data-col="duplicates">{formatCount(b.duplicates)}</td>
       <td className="num" data-col="skipped">{formatCount(b.skipped)}</td>
-      <td data-col="undone">{b.undone_at ? formatTimestamp(b.undone_at) : "—"}</td>
+      <td className="when" data-col="undone">{b.undone_at ? formatTimestamp(b.undone_at) : "—"}</td>
       <td className="actions">
         {b.undone_at ? null : confirming ? (
           <span

@@ -778,6 +778,19 @@ describe("MonthView", () => {
     expect(screen.queryByRole("button", { name: /Reopen/ })).toBeNull();
   });
 
+  it("shows a submitted month at a glance as sent to Wix, from its outbox", async () => {
+    fakeShell({
+      months: [monthInfo({ status: "submitted" })],
+      summaries: { "2026-10": monthSummary({ status: "submitted" }) },
+      events: defaultEvents().map((e) => ({ ...e, state: "sent" })),
+    });
+    render(<MonthView active />);
+    const glance = await screen.findByTestId("month-state");
+    await waitFor(() => expect(glance.querySelector('[data-step="Sent to Wix"]')).toHaveTextContent("Sent to Wix 3 of 3"));
+    expect(calls("outbox_counts")).toContainEqual(["outbox_counts", { month: "2026-10" }]);
+    expect(screen.getByTestId("month-state-bar")).toHaveAttribute("aria-label", "Sent 3");
+  });
+
   it("warns about payouts that do not match their items", async () => {
     fakeShell({
       summaries: {

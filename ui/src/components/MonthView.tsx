@@ -40,7 +40,7 @@ export interface RefundRequest {
 /** What the Month view shows of one month: its summary, and its outbox counts once approved. */
 interface Shown {
   summary: MonthSummary;
-  /** The outbox's counts per state (approved months): whether anything left for Wix yet. */
+  /** The outbox's counts per state (approved and submitted months): what went to Wix yet. */
   counts: StateCounts | null;
 }
 
@@ -80,7 +80,8 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
     setLoading(true);
     try {
       const summary = given ?? (await api.monthSummary(month));
-      const counts = summary.status === "approved" ? await api.outboxCounts(month) : null;
+      // Approved and submitted months have an outbox: the glance shows how far it is with Wix.
+      const counts = summary.status === "open" ? null : await api.outboxCounts(month);
       if (ticket !== latest.current) return;
       setShown({ summary, counts });
       setSummaryError(null);
@@ -858,7 +859,7 @@ function ExceptionRow({
         <td>
           <span className="tag danger-tag">{ex.kind}</span>
         </td>
-        <td>
+        <td className="source">
           <code>{ex.source_id}</code>
         </td>
         <td className="file">{ex.file}</td>

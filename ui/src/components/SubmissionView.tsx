@@ -462,13 +462,13 @@ function QueueTable({ month, state, search, refresh, onResolveOpen, onCorrect, d
   const query = { month, state: state === "" ? null : state, search: search === "" ? null : search };
   const columns: Array<Column<OutboxEntry>> = [
     { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
-    { id: "instance_id", label: "Instance", width: 120, cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+    { id: "instance_id", label: "Instance", width: 104, cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
     { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
     { id: "gross", label: "Gross", width: 96, num: true, cell: (e) => <span data-value={e.gross}>{formatAmount(e.gross)}</span> },
     { id: "wix_share", label: "Wix share", width: 88, num: true, cell: (e) => <span data-value={e.wix_share}>{formatAmount(e.wix_share)}</span> },
     { id: "state", label: "State", width: 90, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
     { id: "attempts", label: "Attempts", width: 84, num: true, cell: (e) => e.attempts },
-    { id: "last_attempt_at", label: "Last attempt", width: 160, cell: (e) => (e.last_attempt_at ? formatTimestamp(e.last_attempt_at) : "—") },
+    { id: "last_attempt_at", label: "Last attempt", width: 176, cell: (e) => (e.last_attempt_at ? formatTimestamp(e.last_attempt_at) : "—") },
     { id: "last_error", label: "Last error", width: 90, grow: true, cell: (e) => e.last_error ?? "—", title: (e) => e.last_error ?? "" },
     {
       id: "actions",

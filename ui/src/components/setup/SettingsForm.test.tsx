@@ -6,7 +6,7 @@ import { answer, argsOf, refuse, type Handler } from "../../test/shell";
 
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
-const { SettingsForm } = await import("./SettingsForm");
+const { SettingsForm, sentence } = await import("./SettingsForm");
 
 function setting(key: string, over: Partial<SettingInfo> = {}): SettingInfo {
   return { key, value: null, default: null, stored: false, help: `what ${key} does`, choices: [], ...over };
@@ -48,7 +48,7 @@ describe("SettingsForm", () => {
     const fees = await screen.findByLabelText("Deduct processor fees");
     expect(fees).toHaveValue("true");
     expect(within(fees).getAllByRole("option").map((o) => o.textContent)).toEqual(["Yes", "No"]);
-    expect(fees).toHaveAccessibleDescription("what deduct_processor_fees does Default: true (in use).");
+    expect(fees).toHaveAccessibleDescription("What deduct_processor_fees does. Default: true (in use).");
     // A setting without a value offers "Not set" until one is chosen.
     expect(screen.getByLabelText("Day/month order of ambiguous files")).toHaveValue("");
     expect(within(row("wix.base_url")).getByRole("button", { name: "Save Wix address" })).toBeDisabled();
@@ -107,6 +107,12 @@ describe("SettingsForm", () => {
     await user.keyboard("{Enter}");
     await waitFor(() => expect(argsOf(invoke, "set_setting")).toEqual([{ key: "timezone", value: "Europe/London" }]));
     expect(await within(row("timezone")).findByText("Saved")).toBeInTheDocument();
+  });
+
+  it("shows the engine's help as a sentence", () => {
+    expect(sentence("reporting time zone, an IANA name")).toBe("Reporting time zone, an IANA name.");
+    expect(sentence("Already one.")).toBe("Already one.");
+    expect(sentence("  ")).toBe("");
   });
 
   it("says when the settings cannot be read", async () => {

@@ -128,7 +128,7 @@ function SettingRow(props: { setting: SettingInfo; onSaved: (all: SettingInfo[])
       <div className="setting-control">
         {control}
         <p id={ids.help} className="muted small setting-help">
-          {s.help}
+          {sentence(s.help)}
           {s.default !== null && (
             <>
               {" "}
@@ -151,6 +151,14 @@ function SettingRow(props: { setting: SettingInfo; onSaved: (all: SettingInfo[])
       </div>
     </form>
   );
+}
+
+/** The engine's help for a setting ("reporting time zone, an IANA name") as a sentence. */
+export function sentence(help: string): string {
+  const t = help.trim();
+  if (t === "") return t;
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?)]$/.test(capital) ? capital : `${capital}.`;
 }
 
 /** How many zones the list shows at once. */
