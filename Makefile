@@ -56,8 +56,9 @@ test-ui:
 	cd ui && npm run --silent typecheck
 	cd ui && npm test
 
-# The real window under Xvfb, driven through tauri-driver + WebKitWebDriver. The CLI sets the
-# test ledger up (app, rate); the Wix simulator receives the window's submission.
+# The real window under Xvfb, driven through tauri-driver + WebKitWebDriver: the views one by
+# one (the CLI sets that ledger up), and a whole month from an empty ledger in the window alone;
+# the Wix simulator receives the submissions. E2E_DOCS_SCREENSHOTS=1 renews docs/screenshots/.
 e2e: desktop
 	$(CARGO) build -p partner-ledger -p pl-wix-sim --bins
 	scripts/e2e.sh

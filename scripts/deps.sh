@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing the desktop app needs, and only what is missing:
-#   1. Debian packages (WebKitGTK and friends, WebKitWebDriver, Xvfb; for the package test:
-#      rpm to check and install the .rpm, dbus-run-session for a session bus under Xvfb):
+#   1. Debian packages (WebKitGTK and friends, WebKitWebDriver, Xvfb; keyctl, with which the
+#      e2e gives the app a keyring of its own; for the package test: rpm to check and install
+#      the .rpm, dbus-run-session for a session bus under Xvfb):
 #      apt-get as root, else print the exact sudo command and stop;
 #   2. the UI's and the e2e test's npm packages (npm ci when node_modules is missing or older
 #      than package-lock.json);
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth build-essential pkg-config libssl-dev
   librsvg2-dev libayatana-appindicator3-dev libxdo-dev file libdbus-1-dev
-  rpm dbus-daemon
+  keyutils rpm dbus-daemon
 )
 TAURI_DRIVER_VERSION=2.1.0
 
