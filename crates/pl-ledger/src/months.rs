@@ -123,7 +123,14 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<crate::MonthInfo>> {
     for r in store::months::infos(conn)? {
         out.insert(r.month.clone(), r);
     }
-    if let Some((lo, hi)) = store::txns::activity_span(conn)? {
+    // Months with imported rows, and months with manual refunds only.
+    let stamp = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp());
+    let manual = store::refunds::live_span(conn)?.and_then(|(lo, hi)| stamp(&lo).zip(stamp(&hi)));
+    let span = match (store::txns::activity_span(conn)?, manual) {
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        (one, other) => one.or(other),
+    };
+    if let Some((lo, hi)) = span {
         let parse = |s: i64| DateTime::<Utc>::from_timestamp(s, 0);
         if let (Some(lo), Some(hi)) = (parse(lo), parse(hi)) {
             let mut m = parse_month(&month_of(lo, tz))?;

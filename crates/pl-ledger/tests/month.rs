@@ -514,3 +514,21 @@ fn a_paypal_withdrawal_is_not_checked_as_an_itemized_payout() {
     let rep = month(&env, "2025-10");
     assert!(rep.payouts.is_empty(), "{:#?}", rep.payouts);
 }
+
+#[test]
+fn a_month_with_only_manual_refunds_is_listed() {
+    let mut env = Env::new();
+    setup(&mut env, "20");
+    env.import_str("a.csv", &itemized(&[Item::charge(1, "2026-08-02 10:00:00", "29.00", "1.14", I1)]));
+    let refund = NewManualRefund {
+        instance: I1.into(),
+        date: "2026-10-05".into(),
+        amount: "5.00".into(),
+        fee_returned: None,
+        charge: None,
+        reason: "goodwill".into(),
+    };
+    env.ledger.add_manual_refund(&refund, "t").unwrap();
+    let months: Vec<String> = env.ledger.months().unwrap().into_iter().map(|m| m.month).collect();
+    assert_eq!(months, vec!["2026-10", "2026-09", "2026-08"], "October holds only the manual refund");
+}

@@ -42,6 +42,13 @@ pub(crate) struct Stored {
     pub deleted_at: Option<String>,
 }
 
+/// The first and last `created_date` of the live manual refunds (RFC 3339), if any.
+pub(crate) fn live_span(conn: &Connection) -> Result<Option<(String, String)>> {
+    let (lo, hi): (Option<String>, Option<String>) =
+        conn.query_row("SELECT min(created_date), max(created_date) FROM manual_refunds WHERE deleted_at IS NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(lo.zip(hi))
+}
+
 pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Stored>> {
     Ok(conn
         .query_row("SELECT instance_id, refund_date, amount, deleted_at FROM manual_refunds WHERE id = ?1", [id], |r| {
