@@ -9,7 +9,9 @@
 //!   `IMMEDIATE` transaction (each in its own savepoint, so one failing job changes nothing of
 //!   the others) and answers them after the commit (group commit: one fsync for many calls).
 //!   Jobs run one after the other, so two identical CREATE_INVOICE calls at once freeze one
-//!   answer: the second finds the first's.
+//!   answer: the second finds the first's. The writer's connection keeps the savepoints'
+//!   sub-journal in memory and checkpoints every 256 pages (`store::usage::tune_writer`: why,
+//!   and BENCHMARKS.md for the measurements).
 //!
 //! The computation itself is `crate::charges`; the same function answers `charges preview`.
 use std::path::{Path, PathBuf};
