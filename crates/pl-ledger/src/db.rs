@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_events_by_month_state", include_str!("../migrations/0008_events_by_month_state.sql")),
     ("0009_events_by_position", include_str!("../migrations/0009_events_by_position.sql")),
     ("0010_custom_charges", include_str!("../migrations/0010_custom_charges.sql")),
+    ("0011_charge_lines_by_answer", include_str!("../migrations/0011_charge_lines_by_answer.sql")),
 ];
 
 /// How long a write waits for another process's write (an import, a submission) to finish.

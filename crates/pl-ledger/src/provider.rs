@@ -9,7 +9,9 @@
 //!   `IMMEDIATE` transaction (each in its own savepoint, so one failing job changes nothing of
 //!   the others) and answers them after the commit (group commit: one fsync for many calls).
 //!   Jobs run one after the other, so two identical CREATE_INVOICE calls at once freeze one
-//!   answer: the second finds the first's.
+//!   answer: the second finds the first's. The writer's connection keeps the savepoints'
+//!   sub-journal in memory and checkpoints every 256 pages (`store::usage::tune_writer`: why,
+//!   and BENCHMARKS.md for the measurements).
 //!
 //! The computation itself is `crate::charges`; the same function answers `charges preview`.
 use std::path::{Path, PathBuf};
@@ -84,8 +86,15 @@ pub(crate) fn answer(conn: &Connection, q: &ChargesQuery, freeze: bool) -> Resul
         .map(|c| store::answers::Line { charge_id: &c.charge.id, metric: &c.metric, description: &c.charge.description, amount: &c.charge.amount })
         .collect();
     store::answers::insert_lines(conn, id, &stored)?;
-    let seqs: Vec<i64> = open.iter().map(|o| o.seq).collect();
-    store::usage::consume(conn, &seqs, id)?;
+    // The same rows as `open`: the writer is the only one writing, inside this savepoint.
+    let consumed = store::usage::consume(conn, &q.instance_id, q.start_ms, q.end_ms, id)?;
+    if consumed != open.len() as u64 {
+        return Err(Error::Refused(format!(
+            "the usage of instance {} changed while its answer was frozen ({} rows read, {consumed} marked); nothing was frozen, ask again",
+            q.instance_id,
+            open.len()
+        )));
+    }
     Ok(ChargesAnswer { body, left_out, frozen: Frozen::Now, usage_rows })
 }
 
@@ -145,6 +154,7 @@ impl Provider {
     /// Opens the ledger (creating and migrating it when needed) and starts the writer thread.
     pub fn open(path: &Path) -> Result<Provider> {
         let conn = db::open(path)?;
+        store::usage::tune_writer(&conn)?;
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
         let writer = std::thread::Builder::new()
             .name("provider-writer".into())

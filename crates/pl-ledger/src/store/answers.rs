@@ -51,24 +51,24 @@ pub(crate) fn insert_lines(conn: &Connection, answer_id: i64, lines: &[Line<'_>]
     Ok(())
 }
 
+// A charge is found through the live answers of its instance (`charge_answers_key`, instance
+// first), then its answer's lines (their key, answer first): no index by charge id (0011).
+const MARK_INVOICED: &str = "UPDATE charge_lines SET invoice_id = ?3, invoiced_amount = ?4, invoiced_at = ?5 \
+     WHERE answer_id IN (SELECT id FROM charge_answers INDEXED BY charge_answers_key WHERE instance_id = ?1 AND rejected_at IS NULL) \
+     AND charge_id = ?2";
+const REJECTABLE: &str = "SELECT DISTINCT a.id FROM charge_answers a INDEXED BY charge_answers_key JOIN charge_lines l ON l.answer_id = a.id \
+     WHERE a.instance_id = ?1 AND a.rejected_at IS NULL AND l.charge_id = ?2 \
+     AND NOT EXISTS (SELECT 1 FROM charge_lines i WHERE i.answer_id = a.id AND i.invoice_id IS NOT NULL)";
+
 /// Marks the charge `charge_id` of a live answer of `instance` invoiced; returns whether one was.
 pub(crate) fn mark_invoiced(conn: &Connection, instance: &str, charge_id: &str, invoice_id: &str, amount: Option<&str>, at: &str) -> Result<bool> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE charge_lines SET invoice_id = ?3, invoiced_amount = ?4, invoiced_at = ?5 \
-             WHERE charge_id = ?2 AND answer_id IN (SELECT id FROM charge_answers WHERE instance_id = ?1 AND rejected_at IS NULL)",
-        )?
-        .execute(params![instance, charge_id, invoice_id, amount, at])?;
+    let n = conn.prepare_cached(MARK_INVOICED)?.execute(params![instance, charge_id, invoice_id, amount, at])?;
     Ok(n > 0)
 }
 
-/// The live answers of `instance` holding one of `charge_ids` and none invoiced: (answer id).
+/// The live answers of `instance` holding the charge `charge_id` and none invoiced: (answer id).
 pub(crate) fn rejectable(conn: &Connection, instance: &str, charge_id: &str) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT a.id FROM charge_answers a JOIN charge_lines l ON l.answer_id = a.id \
-         WHERE a.instance_id = ?1 AND l.charge_id = ?2 AND a.rejected_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM charge_lines i WHERE i.answer_id = a.id AND i.invoice_id IS NOT NULL)",
-    )?;
+    let mut stmt = conn.prepare_cached(REJECTABLE)?;
     let rows = stmt.query_map(params![instance, charge_id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -118,4 +118,31 @@ pub(crate) fn lines(conn: &Connection, instance: Option<&str>, limit: u32) -> Re
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite plans for `sql`, one step a line.
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+        let steps = stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3)).unwrap();
+        steps.map(|s| s.unwrap()).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Invoice Created and Charges Rejected find a charge through its instance's answers and
+    /// their lines by key: no step reads a whole table, however many answers were frozen.
+    #[test]
+    fn a_charge_is_found_through_its_instance_never_by_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("ledger.sqlite")).unwrap();
+        for sql in [MARK_INVOICED, REJECTABLE] {
+            let p = plan(&conn, sql);
+            assert!(p.contains("USING INDEX charge_answers_key (instance_id=?)"), "{p}");
+            assert!(p.contains("USING INDEX sqlite_autoindex_charge_lines_1 (answer_id=?)"), "{p}");
+            assert!(!p.contains("SCAN"), "{p}");
+        }
+    }
 }
