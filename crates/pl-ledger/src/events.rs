@@ -111,12 +111,12 @@ pub(crate) fn approved_months(conn: &Connection) -> Result<HashSet<String>> {
 }
 
 
-/// An event's id: `tx-<row>`, `mr-<n>`, or as frozen.
+/// An event's id: `tx-<row>` or `mr-<n>` (a frozen event's too: migration 0009 derives it
+/// from the same keys).
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum EventId<'a> {
+pub(crate) enum EventId {
     Txn(i64),
     Manual(i64),
-    Stored(&'a str),
 }
 
 /// An event's product name: as stored, or a manual refund's reason.
@@ -169,7 +169,7 @@ pub(crate) enum Note<'a> {
 /// sink, so that a report of 1M events allocates nothing per event.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventRef<'a> {
-    pub id: EventId<'a>,
+    pub id: EventId,
     pub txn_id: Option<i64>,
     pub manual_id: Option<i64>,
     pub instance_id: &'a str,
@@ -188,14 +188,13 @@ pub(crate) struct EventRef<'a> {
     pub state: &'a str,
 }
 
-impl EventId<'_> {
+impl EventId {
     /// The id Wix and the operator see: `tx-<row id>` or `mr-<manual refund id>`.
     pub fn write(&self, out: &mut String) {
         use std::fmt::Write;
         match self {
             EventId::Txn(n) => write!(out, "tx-{n}").expect("write to a String"),
             EventId::Manual(n) => write!(out, "mr-{n}").expect("write to a String"),
-            EventId::Stored(s) => out.push_str(s),
         }
     }
 }

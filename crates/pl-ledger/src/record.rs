@@ -94,7 +94,8 @@ pub(crate) struct Segment {
 const REFUND: u16 = 1;
 const LATE: u16 = 1 << 1;
 const ID_MANUAL: u16 = 1 << 2;
-const ID_STORED: u16 = 1 << 3;
+// 1 << 3 was a stored text id, 1 << 15 a stored `tx-<n>` id: frozen events' ids are derived
+// from their keys since migration 0009, so every id is a row's or a manual refund's number.
 const HAS_SOURCE_ID: u16 = 1 << 4;
 const PRODUCT_MANUAL: u16 = 1 << 5;
 const NOTE_STORED: u16 = 1 << 6;
@@ -108,8 +109,6 @@ const HAS_MANUAL: u16 = 1 << 12;
 const TXN_IS_ID: u16 = 1 << 13;
 /// `created_date` is kept as seconds.
 const CREATED_SECS: u16 = 1 << 14;
-/// A stored id `tx-<n>` (a frozen event's), kept as the number.
-const ID_TX_TEXT: u16 = 1 << 15;
 
 /// How many names a segment keeps (more distinct ones are written in full).
 const MAX_NAMES: usize = 32;
@@ -148,15 +147,8 @@ impl Segment {
         if e.late {
             flags |= LATE;
         }
-        let tx_text = match e.id {
-            EventId::Stored(s) => tx_number(s),
-            _ => None,
-        };
-        match e.id {
-            EventId::Txn(_) => {}
-            EventId::Manual(_) => flags |= ID_MANUAL,
-            EventId::Stored(_) if tx_text.is_some() => flags |= ID_TX_TEXT,
-            EventId::Stored(_) => flags |= ID_STORED,
+        if let EventId::Manual(_) = e.id {
+            flags |= ID_MANUAL;
         }
         if e.source_id.is_some() {
             flags |= HAS_SOURCE_ID;
@@ -201,13 +193,9 @@ impl Segment {
             flags |= CREATED_SECS;
         }
         self.bin.extend_from_slice(&flags.to_le_bytes());
-        match (e.id, tx_text) {
-            (EventId::Txn(n) | EventId::Manual(n), _) | (EventId::Stored(_), Some(n)) => {
-                self.int(n.wrapping_sub(self.prev_id));
-                self.prev_id = n;
-            }
-            (EventId::Stored(s), None) => self.str(s),
-        }
+        let (EventId::Txn(n) | EventId::Manual(n)) = e.id;
+        self.int(n.wrapping_sub(self.prev_id));
+        self.prev_id = n;
         if let (Some(n), false) = (e.txn_id, txn_is_id) {
             self.int(n);
         }
@@ -313,28 +301,14 @@ impl Segment {
         let mut r = Reader { bin: &self.bin, text: &self.text, names: &self.names, at: 0, text_at: 0 };
         let (mut prev_id, mut prev_secs) = (0i64, 0i64);
         let mut created_text = [0u8; 20];
-        let mut id_text = String::new();
         // The day `created_text` holds (none yet).
         let mut last_day = i64::MIN;
         let mut guid_text = [0u8; 36];
         for _ in 0..self.events {
             let flags = u16::from_le_bytes([r.byte(), r.byte()]);
             let has = |f: u16| flags & f != 0;
-            let id = if has(ID_STORED) {
-                EventId::Stored(r.str())
-            } else {
-                prev_id = prev_id.wrapping_add(r.int());
-                if has(ID_TX_TEXT) {
-                    id_text.clear();
-                    id_text.push_str("tx-");
-                    id_text.push_str(itoa::Buffer::new().format(prev_id));
-                    EventId::Stored(&id_text)
-                } else if has(ID_MANUAL) {
-                    EventId::Manual(prev_id)
-                } else {
-                    EventId::Txn(prev_id)
-                }
-            };
+            prev_id = prev_id.wrapping_add(r.int());
+            let id = if has(ID_MANUAL) { EventId::Manual(prev_id) } else { EventId::Txn(prev_id) };
             let txn_id = if has(TXN_IS_ID) { Some(prev_id) } else { has(HAS_TXN).then(|| r.int()) };
             let manual_id = has(HAS_MANUAL).then(|| r.int());
             let instance_id = if has(INSTANCE_GUID) {
@@ -470,13 +444,6 @@ impl<'a> Reader<'a> {
 /// An `i32` zigzagged (small magnitudes, small values).
 fn zigzag32(n: i32) -> u64 {
     u64::from(((n << 1) ^ (n >> 31)) as u32)
-}
-
-/// The `n` of an id written `tx-<n>` (as `format!("tx-{n}")` writes it, nothing else).
-fn tx_number(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix("tx-")?;
-    let canonical = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
-    if canonical { digits.parse().ok() } else { None }
 }
 
 /// The seconds of an instant written `YYYY-MM-DDTHH:MM:SSZ`, when [`write_canonical`] gives
@@ -721,8 +688,7 @@ mod tests {
         EventRef {
             id: match o.id.0 {
                 0 => EventId::Txn(o.id.1),
-                1 => EventId::Manual(o.id.1),
-                _ => EventId::Stored(&o.id.2),
+                _ => EventId::Manual(o.id.1),
             },
             txn_id: o.txn_id,
             manual_id: o.manual_id,
