@@ -162,9 +162,12 @@ async function submitQueued() {
   }, 60_000, "the submission never finished");
 }
 
-/** The one queue row in `state`: its event id. */
+/** The one queue row in `state`: its event id. The queue reloads its page after every change,
+ * so its rows are waited for (a fixed read could fall between the old page and the new). */
 async function queueRow(state) {
-  const rows = await driver.findElements(By.css(`[data-testid="queue-table"] tbody tr[data-state="${state}"]`));
+  const css = By.css(`[data-testid="queue-table"] tbody tr[data-state="${state}"]`);
+  await driver.wait(async () => (await driver.findElements(css)).length === 1, 10_000).catch(() => {});
+  const rows = await driver.findElements(css);
   assert.equal(rows.length, 1, `one ${state} event`);
   return { row: rows[0], id: (await rows[0].getAttribute("data-testid")).replace(/^outbox-row-/, "") };
 }
