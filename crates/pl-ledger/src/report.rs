@@ -80,8 +80,19 @@ pub(crate) fn all_exceptions(conn: &Connection) -> Result<Vec<crate::Exception>>
     let ctx = events::load_context(conn)?;
     let batches = events::Batches::load(conn)?;
     let mut ex = exceptions::instance_exceptions_between(conn, "", "9999")?;
-    let scan = events::LiveScan { ctx: &ctx, batches: &batches, lo: i64::MIN, hi: i64::MAX, frozen: events::frozen_txn_bounds(conn)?, report_month: "" };
-    events::scan_live_txns(conn, &mut events::ScanStatements::default(), &scan, &mut ex, &mut |_| Ok(()))?;
+    let originals = events::Originals::load(conn)?;
+    let scan = events::LiveScan {
+        ctx: &ctx,
+        batches: &batches,
+        lo: i64::MIN,
+        hi: i64::MAX,
+        frozen: events::frozen_txn_bounds(conn)?,
+        report_month: "",
+        originals: &originals,
+    };
+    let mut to_check = events::RefundsToCheck::default();
+    events::scan_live_txns(conn, &mut events::ScanStatements::default(), &scan, &mut ex, &mut to_check, &mut |_| Ok(()))?;
+    events::check_refunds(conn, &mut [], &batches, vec![(to_check, &mut ex)])?;
     events::scan_manual_refunds(conn, &ctx, "", "9999", "", &mut ex, &mut |_| Ok(()))?;
     Ok(ex)
 }
@@ -735,6 +746,8 @@ struct Fmt {
 struct ChunkOut {
     segments: Vec<Segment>,
     problems: Vec<crate::Exception>,
+    /// Checked once every chunk of the month has run.
+    refunds: events::RefundsToCheck,
 }
 
 /// A writer's scratch buffers.
@@ -915,6 +928,7 @@ struct MonthJob<'a> {
     frozen: (i64, i64),
     label: &'a str,
     keep: Keep,
+    originals: &'a events::Originals,
 }
 
 fn run_chunk<'c>(conn: &'c Connection, stmts: &mut events::ScanStatements<'c>, job: &MonthJob<'_>, chunk: Chunk, acc: &mut Acc) -> Result<ChunkOut> {
@@ -929,8 +943,8 @@ fn run_chunk<'c>(conn: &'c Connection, stmts: &mut events::ScanStatements<'c>, j
         };
         match chunk {
             Chunk::Live { lo, hi } => {
-                let scan = events::LiveScan { ctx: job.ctx, batches: job.batches, lo, hi, frozen: job.frozen, report_month: job.label };
-                events::scan_live_txns(conn, stmts, &scan, &mut problems, &mut sink)?;
+                let scan = events::LiveScan { ctx: job.ctx, batches: job.batches, lo, hi, frozen: job.frozen, report_month: job.label, originals: job.originals };
+                events::scan_live_txns(conn, stmts, &scan, &mut problems, &mut out.refunds, &mut sink)?;
             }
             Chunk::Frozen { lo, hi } => events::scan_frozen(conn, stmts, job.label, lo, hi, &mut sink)?,
         }
@@ -1010,11 +1024,18 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
     };
     let mut acc = Acc::default();
     let (mut segments, mut exceptions, mut statuses) = (Vec::new(), Vec::new(), Vec::new());
+    // Read for the first month with live rows.
+    let mut originals: Option<events::Originals> = None;
+    let no_originals = events::Originals::default();
     for m in period.months() {
         let label = m.format("%Y-%m").to_string();
         statuses.push(crate::MonthStatus::of_str(&month_status(conn, &label)?));
-        let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep };
-        let mut outs = match events::reporting_span(conn, m)? {
+        let span = events::reporting_span(conn, m)?;
+        if span.is_some() && originals.is_none() {
+            originals = Some(events::Originals::load(conn)?);
+        }
+        let job = MonthJob { ctx: &ctx, batches: &batches, frozen, label: &label, keep, originals: originals.as_ref().unwrap_or(&no_originals) };
+        let mut outs = match span {
             None => {
                 let chunks: Vec<Chunk> = match crate::store::scan::frozen_seq_bounds(conn, &label)? {
                     Some((lo, hi)) => slices(lo, hi.saturating_add(1), CHUNKS).into_iter().map(|(lo, hi)| Chunk::Frozen { lo, hi }).collect(),
@@ -1032,6 +1053,8 @@ pub(crate) fn report_stream(conn: &Connection, path: Option<&std::path::Path>, p
                 let (mut outs, mut ex) =
                     run_chunks(conn, &mut readers, &job, &chunks, &mut acc, || exceptions::instance_exceptions_between(conn, &start, &end))?;
                 exceptions.append(&mut ex);
+                let scans = outs.iter_mut().map(|o| (std::mem::take(&mut o.refunds), &mut o.problems)).collect();
+                events::check_refunds(conn, &mut readers, &batches, scans)?;
                 // Manual refunds (few) come after the rows, as in `live_events`.
                 let mut manual = ChunkOut::default();
                 let mut keep = keep_events.then_some(&mut manual.segments);

@@ -305,6 +305,101 @@ fn a_refund_larger_than_its_charge_is_an_exception() {
     assert_eq!(over, [("refund_exceeds_charge", "txn_r0002"), ("refund_exceeds_charge", "txn_r0003")]);
 }
 
+/// The refund check reads a refund's charge from the month's own scan when it can and from the
+/// ledger when it cannot: a charge of an approved month, a charge without an instance, an undone
+/// charge, a charge in another currency, a charge imported twice. Its exceptions keep their
+/// place among the scan's others, in the month report and in the exceptions of every month.
+#[test]
+fn the_refund_check_finds_each_refunds_charge_wherever_it_is() {
+    let mut env = Env::new();
+    setup(&mut env, "20");
+    env.import_str(
+        "sep.csv",
+        &itemized(&[Item::charge(10, "2026-09-10 10:00:00", "10.00", "0.59", I1), Item::charge(11, "2026-09-11 10:00:00", "10.00", "0.59", I1)]),
+    );
+    env.ledger.approve("2026-09", "t").unwrap();
+    // A charge that will be undone, in a file of its own.
+    let undone = env.import_str("undone.csv", &itemized(&[Item::charge(15, "2026-10-01 09:00:00", "10.00", "0.59", I1)])).batch_id.unwrap();
+    let eur = |mut i: Item| {
+        i.currency = "eur";
+        i
+    };
+    let mut twice = Item::charge(14, "2026-10-04 10:00:00", "10.00", "0.59", I1);
+    twice.txn = "txn_c0014b".into();
+    env.import_str(
+        "oct.csv",
+        &itemized(&[
+            Item::charge(12, "2026-10-02 10:00:00", "5.00", "0.45", ""),
+            eur(Item::charge(13, "2026-10-03 10:00:00", "5.00", "0.45", I2)),
+            Item::charge(14, "2026-10-04 10:00:00", "10.00", "0.59", I1),
+            twice,
+            Item::charge(16, "2026-10-05 10:00:00", "10.00", "0.59", I3),
+            // Over the approved month's charge; equal to the other one.
+            Item::refund(20, 10, "2026-10-06 10:00:00", "-10.01", I1),
+            Item::refund(21, 11, "2026-10-06 11:00:00", "-10.00", I1),
+            // Over a charge without an instance; a USD refund of a EUR charge has no charge.
+            Item::refund(22, 12, "2026-10-07 10:00:00", "-6.00", I2),
+            Item::refund(23, 13, "2026-10-07 11:00:00", "-50.00", I2),
+            // Over a charge imported twice; over an undone charge (none).
+            Item::refund(24, 14, "2026-10-08 10:00:00", "-10.01", I1),
+            Item::refund(25, 15, "2026-10-09 10:00:00", "-20.00", I1),
+            // Over a charge of the same month, three weeks later (another slice of the scan).
+            Item::refund(26, 16, "2026-10-28 10:00:00", "-10.50", I3),
+            eur(Item::charge(17, "2026-10-29 10:00:00", "5.00", "0.45", I2)),
+        ]),
+    );
+    env.ledger.undo_batch(undone, "t").unwrap();
+    let expected = [
+        ("missing_fx_rate", "txn_c0013"),
+        ("refund_exceeds_charge", "txn_r0020"),
+        ("refund_exceeds_charge", "txn_r0022"),
+        ("refund_exceeds_charge", "txn_r0024"),
+        ("refund_exceeds_charge", "txn_r0026"),
+        ("missing_fx_rate", "txn_c0017"),
+    ];
+    let of_rows = |ex: &[pl_ledger::Exception]| -> Vec<(String, String)> {
+        ex.iter().filter(|e| e.txn_id.is_some() && e.kind.as_str() != "unresolved_instance").map(|e| (e.kind.as_str().to_string(), e.source_id.clone())).collect()
+    };
+    let want: Vec<(String, String)> = expected.iter().map(|(k, s)| (k.to_string(), s.to_string())).collect();
+    assert_eq!(of_rows(&month(&env, "2026-10").exceptions), want, "the month report");
+    assert_eq!(of_rows(&env.ledger.exceptions(Some("2026-10")).unwrap()), want, "the month's exceptions");
+    assert_eq!(of_rows(&env.ledger.exceptions(None).unwrap()), want, "every month's exceptions");
+    let refund = month(&env, "2026-10").exceptions.into_iter().find(|e| e.source_id == "txn_r0026").unwrap();
+    assert_eq!((refund.source.as_str(), refund.row_kind.as_str(), refund.created_date.as_str()), ("stripe-itemized", "refund", "2026-10-28T10:00:00Z"));
+    assert!(refund.file.starts_with("oct.csv:") && refund.file != "oct.csv:0", "{}", refund.file);
+}
+
+/// Enough refunds for the check to be shared between the report's readers: the same refunds
+/// are found over, in the scan's order.
+#[test]
+fn many_refunds_are_checked_side_by_side_in_the_scans_order() {
+    let mut env = Env::new();
+    setup(&mut env, "20");
+    let mut items = Vec::new();
+    let mut want = Vec::new();
+    for n in 0..1500u32 {
+        let (day, minute) = (1 + n % 28, n / 28);
+        items.push(Item::charge(n, &format!("2026-10-{day:02} 00:{minute:02}:00"), "10.00", "0.59", [I1, I2, I3][n as usize % 3]));
+    }
+    for n in 0..1500u32 {
+        let (day, minute) = (1 + n % 28, n / 28);
+        let over = n % 7 == 3;
+        items.push(Item::refund(n, n, &format!("2026-10-{day:02} 12:{minute:02}:00"), if over { "-10.01" } else { "-10.00" }, [I1, I2, I3][n as usize % 3]));
+        if over {
+            want.push(((day, minute), format!("txn_r{n:04}")));
+        }
+    }
+    env.import_str("oct.csv", &itemized(&items));
+    want.sort();
+    let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
+    let over = |ex: Vec<pl_ledger::Exception>| -> Vec<String> {
+        ex.into_iter().filter(|e| e.kind.as_str() == "refund_exceeds_charge").map(|e| e.source_id).collect()
+    };
+    assert_eq!(want.len(), 214);
+    assert_eq!(over(month(&env, "2026-10").exceptions), want);
+    assert_eq!(over(env.ledger.exceptions(None).unwrap()), want);
+}
+
 #[test]
 fn the_payout_check_compares_a_payout_with_its_items() {
     let mut env = Env::new();

@@ -17,18 +17,6 @@ pub(crate) struct ScanStatements<'c> {
     frozen: Option<RawQuery<'c>>,
 }
 
-/// For a refund row `t` with an original charge that is the only row naming that charge (by
-/// `original_hash`, read from its index alone): the gross of the live charge in its currency
-/// when there is exactly one, `''` when there is none. NULL otherwise (several rows with the
-/// hash, several charges): the domain asks [`refunds_of_charge`] for those. (Only refunds and
-/// disputes name an original charge; testing `original_hash` alone spares reading every row's
-/// kind again, and a dispute's value is not used.)
-const SINGLE_REFUND_CHARGE: &str = "CASE WHEN t.original_hash IS NOT NULL \
-     AND (SELECT count(*) FROM txns o WHERE o.original_hash = t.original_hash) = 1 THEN \
-     (SELECT CASE count(*) WHEN 0 THEN '' WHEN 1 THEN max(c.gross) END FROM txns c \
-     WHERE c.charge_hash = t.original_hash AND c.charge_ref = t.original_ref AND c.kind = 'charge' AND c.undone = 0 \
-     AND c.currency = t.currency) END";
-
 /// Live rows of event kinds with an instance whose `occurred_ts` is in `[lo, hi)` and that no
 /// approval froze (`frozen`: the smallest and largest frozen row ids, [`frozen_txn_bounds`]),
 /// in `(occurred_ts, id)` order.
@@ -39,7 +27,7 @@ pub(crate) fn live_rows<'s, 'c>(conn: &'c Connection, stmts: &'s mut ScanStateme
             conn,
             &format!(
                 "SELECT t.id, t.kind, t.occurred_ts, t.occurred_at, t.currency, t.gross, t.fee, t.net, t.tax, t.instance_id, \
-                 t.source_id, t.description, t.batch_id, t.original_ref, {SINGLE_REFUND_CHARGE} \
+                 t.source_id, t.description, t.batch_id, t.original_ref, t.original_hash, t.charge_hash, t.charge_ref \
                  FROM txns t \
                  WHERE t.undone = 0 AND {T_IS_EVENT_KIND_SQL} AND t.occurred_ts >= ?1 AND t.occurred_ts < ?2 \
                  AND t.instance_id IS NOT NULL \
@@ -102,9 +90,17 @@ impl<'r> LiveRow<'r> {
     pub fn original_ref(&self) -> Result<Option<&'r str>> {
         Ok(self.0.opt_str(13)?)
     }
-    /// See [`SINGLE_REFUND_CHARGE`].
-    pub fn single_refund_charge(&self) -> Result<Option<&'r str>> {
-        Ok(self.0.opt_str(14)?)
+    /// The key hash of [`LiveRow::original_ref`] (`import::key_hash`), as stored.
+    pub fn original_hash(&self) -> Option<i64> {
+        self.0.opt_int(14)
+    }
+    /// The key hash of [`LiveRow::charge_ref`], as stored.
+    pub fn charge_hash(&self) -> Option<i64> {
+        self.0.opt_int(15)
+    }
+    /// The charge a charge row is (its processor's charge id).
+    pub fn charge_ref(&self) -> Result<Option<&'r str>> {
+        Ok(self.0.opt_str(16)?)
     }
 }
 
@@ -249,6 +245,11 @@ pub(crate) fn line_of(conn: &Connection, txn_id: i64) -> Result<Option<i64>> {
     Ok(conn.query_row("SELECT line FROM txns WHERE id = ?1", [txn_id], |r| r.get::<_, Option<i64>>(0)).optional()?.flatten())
 }
 
+/// A row's source id and instant text (for an exception naming it).
+pub(crate) fn row_names(conn: &Connection, txn_id: i64) -> Result<(String, String)> {
+    Ok(conn.prepare_cached("SELECT source_id, occurred_at FROM txns WHERE id = ?1")?.query_row([txn_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
 /// The earliest live charge with this reference (`key_hash` its hash), or this row id: its id,
 /// instant (Unix seconds) and instance.
 pub(crate) enum ChargeBy<'a> {
@@ -276,6 +277,44 @@ pub(crate) fn usd_conversions(conn: &Connection) -> Result<Vec<(String, String)>
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many rows name each original charge, by its key hash: every row with an `original_hash`
+/// (refunds and disputes, live or undone), read from the `txns_original` index alone.
+pub(crate) fn original_hash_counts(conn: &Connection) -> Result<rustc_hash::FxHashMap<i64, u32>> {
+    let mut stmt = conn.prepare_cached("SELECT original_hash FROM txns WHERE original_hash IS NOT NULL")?;
+    let mut rows = stmt.query([])?;
+    let mut counts = rustc_hash::FxHashMap::default();
+    while let Some(r) = rows.next()? {
+        *counts.entry(r.get::<_, i64>(0)?).or_insert(0u32) += 1;
+    }
+    Ok(counts)
+}
+
+/// The ids of the rows whose `charge_hash` is `hash`, from the `txns_charge` index alone.
+pub(crate) fn rows_with_charge_hash(conn: &Connection, hash: i64, ids: &mut Vec<i64>) -> Result<()> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM txns WHERE charge_hash = ?1")?;
+    ids.clear();
+    for id in stmt.query_map([hash], |r| r.get(0))? {
+        ids.push(id?);
+    }
+    Ok(())
+}
+
+/// A row as the refund check reads a possible charge: whether it is a live charge, and its
+/// charge reference, currency and gross.
+pub(crate) struct ChargeFacts {
+    pub live_charge: bool,
+    pub charge_ref: Option<String>,
+    pub currency: String,
+    pub gross: String,
+}
+
+pub(crate) fn charge_facts(conn: &Connection, id: i64) -> Result<Option<ChargeFacts>> {
+    let mut stmt = conn.prepare_cached("SELECT kind = 'charge' AND undone = 0, charge_ref, currency, gross FROM txns WHERE id = ?1")?;
+    Ok(stmt
+        .query_row([id], |r| Ok(ChargeFacts { live_charge: r.get(0)?, charge_ref: r.get(1)?, currency: r.get(2)?, gross: r.get(3)? }))
+        .optional()?)
 }
 
 /// The live refunds of an original charge (`hash`: its key hash) with the gross of the live
