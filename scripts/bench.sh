@@ -106,6 +106,7 @@ real_window() { # label
   local w
   w=$(cd tests/e2e && NO_AT_BRIDGE=1 xvfb-run -a -s "-screen 0 1280x900x24 -nolisten tcp" node window_bench.mjs "../../$DATA/window.sqlite" "$MONTH" 2>/dev/null | tail -1)
   row "$1: first event rows" "" "$(echo "$w" | field first_rows_ms) ms" "app $(echo "$w" | field app_peak_mb) MB"
+  row "  app before the Month view (GTK, WebKit's UI side)" "" "" "$(echo "$w" | field app_before_mb) MB"
   row "  of which month_summary in the app" "" "$(echo "$w" | field summary_command_ms) ms" ""
   row "  scroll to event 500,000" "" "$(echo "$w" | field later_page_ms) ms" "web $(echo "$w" | field webkit_peak_mb) MB"
   rm -f "$DATA/window.sqlite" "$DATA/window.sqlite-wal" "$DATA/window.sqlite-shm"
