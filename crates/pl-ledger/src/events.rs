@@ -578,7 +578,7 @@ pub(crate) fn scan_manual_refunds(
         let fix = "delete it and enter it again";
         let at = calendar::parse_instant(created).ok_or_else(|| bad_stored(&what("date"), created, fix))?;
         let date = at.with_timezone(&ctx.tz).date_naive();
-        let charge = match (ctx.rate_of_charge, m.charge_event.as_deref().and_then(|c| c.strip_prefix("tx-")).and_then(|n| n.parse::<i64>().ok())) {
+        let charge = match (ctx.rate_of_charge, m.charge_event.as_deref().and_then(store::events::EventKey::txn_of)) {
             (true, Some(txn)) => original_charge(conn, ChargeBy::Row(txn), ctx.tz)?,
             _ => None,
         };

@@ -201,7 +201,7 @@ fn validate(conn: &Connection, r: &NewManualRefund) -> Result<std::result::Resul
     }
     let charge = match r.charge.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
-        Some(c) => match c.strip_prefix("tx-").and_then(|n| n.parse::<i64>().ok()) {
+        Some(c) => match crate::store::events::EventKey::txn_of(c) {
             None => {
                 problem(
                     RefundField::Charge,

@@ -265,6 +265,11 @@ fn manual_refunds_are_validated_and_become_refund_events() {
     // 29.00 charged, 10.00 refunded by Stripe: 19.00 remain.
     let err = l.add_manual_refund(&refund("19.01", "2026-10-05", Some(&charge)), "t").unwrap_err().to_string();
     assert!(err.contains("19.00"), "{err}");
+    // The charge is named by its event id exactly as the event lines show it.
+    for named in [charge.replacen("tx-", "tx-+", 1), charge.replacen("tx-", "mr-", 1), format!("{charge}x")] {
+        let err = l.add_manual_refund(&refund("1.00", "2026-10-05", Some(&named)), "t").unwrap_err().to_string();
+        assert!(err.contains("is not a charge event id"), "{named}: {err}");
+    }
     let mut no_reason = refund("5", "2026-10-05", None);
     no_reason.reason = " ".into();
     assert!(l.add_manual_refund(&no_reason, "t").is_err());

@@ -37,6 +37,14 @@ impl EventKey {
         }
     }
 
+    /// The ledger row a `tx-<n>` id names; none for any other id.
+    pub fn txn_of(id: &str) -> Option<i64> {
+        match EventKey::parse(id)? {
+            EventKey::Txn(n) => Some(n),
+            EventKey::Manual(_) => None,
+        }
+    }
+
     /// `(txn_id, manual_id)` for `WHERE txn_id = ?1 OR manual_id = ?2` ([`BY_KEY`]).
     pub fn params(self) -> (Option<i64>, Option<i64>) {
         match self {
@@ -174,6 +182,9 @@ mod tests {
         for bad in ["tx-", "tx--1", "tx-+1", "tx-1a", "TX-1", "mr-99999999999999999999", "x-1", "", "tx-1 "] {
             assert_eq!(EventKey::parse(bad), None, "{bad:?}");
         }
+        assert_eq!(EventKey::txn_of("tx-42"), Some(42));
+        assert_eq!(EventKey::txn_of("mr-42"), None);
+        assert_eq!(EventKey::txn_of("tx-+42"), None);
     }
 
     #[test]
