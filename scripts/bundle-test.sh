@@ -70,7 +70,7 @@ if [[ ${1:-} == --window ]]; then
   DBUS_SESSION_BUS_ADDRESS=unix:path=$scratch/no-bus PARTNER_LEDGER_DB=$one "$app" >"$scratch/nobus.log" 2>&1 &
   nobus=$!
   pids+=("$nobus")
-  wait_for "grep -q 'open in another Partner Ledger window' '$scratch/nobus.log'" 60 \
+  wait_for "grep -qs 'open in another Partner Ledger window' '$scratch/nobus.log'" 60 \
     || fail "without D-Bus, a second window on the same ledger did not refuse it: $(cat "$scratch/nobus.log")"
   kill -0 "$nobus" 2>/dev/null || fail "the refusing window should stay open to say why: $(cat "$scratch/nobus.log")"
   say "without D-Bus, a second window on the same ledger refused to touch it"
