@@ -565,10 +565,13 @@ const EVENT_STATES: EventState[] = ["draft", "queued", "sending", "sent", "rejec
 
 const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
   { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => formatDate(e.created_date), title: (e) => `${formatTimestamp(e.created_date)} (${e.created_date})` },
-  { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
-  { id: "instance_id", label: "Instance", width: 120, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+  { id: "id", label: "Event", width: 76, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
+  { id: "instance_id", label: "Instance", width: 100, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
   { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
-  { id: "source_id", label: "Source ID", width: 100, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
+  // Event, Instance and Source ID are narrow at 1100 px (their tooltips and the search have them
+  // whole), so that an open month's actions column fits beside the others; Source ID takes what
+  // a wider window leaves.
+  { id: "source_id", label: "Source ID", width: 84, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
   { id: "gross", label: "Gross", width: 100, num: true, sort: "gross", firstDescending: true, cell: (e) => num(e.gross) },
   { id: "expenses", label: "Expenses", width: 84, num: true, cell: (e) => num(e.expenses), title: (e) => e.expense_note },
   { id: "net", label: "Net", width: 100, num: true, sort: "net", firstDescending: true, cell: (e) => num(e.net) },
@@ -590,8 +593,9 @@ function eventColumns(onDelete?: (e: EventLine) => void): Array<Column<EventLine
     {
       id: "actions",
       label: <span className="sr-only">Actions</span>,
-      width: 84,
-      className: "actions",
+      // Wide enough for its button: a pinned cell's overflow would be cut at the box's edge.
+      width: 80,
+      className: "actions events-actions",
       cell: (e) =>
         deletable(e) ? (
           <button
