@@ -101,8 +101,12 @@ fn a_manual_refund_is_shown_whole_then_deleted_and_the_month_view_scans_again() 
     let shown = env.ledger.manual_refund(&format!(" {} ", wrong.id)).unwrap();
     assert_eq!(shown, wrong);
     assert_eq!((shown.amount.as_str(), shown.fee_returned.as_str(), shown.reason.as_str()), ("29.00", "0.40", "typed on the wrong instance"));
-    let e = env.ledger.manual_refund("tx-1").unwrap_err().to_string();
-    assert!(e.contains("not a manual refund id"), "{e}");
+    for bad in ["tx-1", "mr-+1", "mr--1", "mr-1a", "MR-1", "mr-"] {
+        let e = env.ledger.manual_refund(bad).unwrap_err().to_string();
+        assert!(e.contains("not a manual refund id"), "{bad}: {e}");
+        let e = env.ledger.delete_manual_refund(bad, "bob").unwrap_err().to_string();
+        assert!(e.contains("not a manual refund id"), "{bad}: {e}");
+    }
     assert!(env.ledger.manual_refund("mr-999").unwrap_err().to_string().contains("mr-999"));
 
     let deleted = env.ledger.delete_manual_refund(&wrong.id, "bob").unwrap();
