@@ -65,6 +65,8 @@ fn main() {
             "cancel_import",
             "check_manual_refund",
             "add_manual_refund",
+            "manual_refund",
+            "delete_manual_refund",
             "month_series",
             "export_csv",
             "export_file_name",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pl_ledger::outbox::AttemptInfo;
 use pl_ledger::{
-    ExportKind, FieldProblem, ImportFileRequest, ImportPreview, ImportProgress, MonthPoint, RefundOutcome,
+    ExportKind, FieldProblem, ImportFileRequest, ImportPreview, ImportProgress, ManualRefundInfo, MonthPoint, RefundOutcome,
 };
 use pl_ledger::{
     ApprovalOutcome, BatchSummary, ClassifyOutcome, EventPage, EventQuery, ImportReport, InstancePage, InstanceQuery, MonthInfo, MonthSummary,
@@ -222,6 +222,18 @@ pub async fn add_manual_refund(
 ) -> Result<RefundOutcome, String> {
     let form = refund_form(instance, date, amount, fee_returned, charge, reason);
     blocking(&session, move |s| s.add_manual_refund(&form)).await
+}
+
+/// A manual refund (`mr-<n>`) as it was entered, for the confirmation of its deletion.
+#[tauri::command]
+pub async fn manual_refund(session: Shared<'_>, id: String) -> Result<ManualRefundInfo, String> {
+    blocking(&session, move |s| s.manual_refund(&id)).await
+}
+
+/// Deletes a manual refund of an open month (audited, as the operator); returns what was deleted.
+#[tauri::command]
+pub async fn delete_manual_refund(session: Shared<'_>, id: String) -> Result<ManualRefundInfo, String> {
+    blocking(&session, move |s| s.delete_manual_refund(&id)).await
 }
 
 /// The last `count` months with their totals, oldest first (the month-by-month chart).

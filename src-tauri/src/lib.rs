@@ -346,6 +346,8 @@ pub fn run() {
             commands::cancel_import,
             commands::check_manual_refund,
             commands::add_manual_refund,
+            commands::manual_refund,
+            commands::delete_manual_refund,
             commands::month_series,
             commands::export_csv,
             commands::export_file_name,

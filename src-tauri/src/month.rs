@@ -1,12 +1,13 @@
 //! The month's workflow in the window: the import set (preview, then commit), the manual refund
-//! form, the month-by-month series, the CSV exports, and the ledger's time zone for display.
+//! form and the deletion of a manual refund, the month-by-month series, the CSV exports, and the ledger's time zone for display.
 //! Each is one engine call; the rules and the words stay in the engine.
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use pl_ledger::{
-    ExportKind, FieldProblem, ImportFileRequest, ImportPreview, ImportProgress, ImportReport, MonthPoint, NewManualRefund, Period, RefundOutcome,
+    ExportKind, FieldProblem, ImportFileRequest, ImportPreview, ImportProgress, ImportReport, ManualRefundInfo, MonthPoint, NewManualRefund, Period,
+    RefundOutcome,
 };
 
 use crate::Session;
@@ -120,6 +121,17 @@ impl Session {
     /// Adds a manual refund, or returns its problems field by field.
     pub fn add_manual_refund(&self, form: &RefundForm) -> Result<RefundOutcome, String> {
         self.with_ledger(|l| l.add_manual_refund_checked(&form.to_engine(), &self.operator()))
+    }
+
+    /// A live manual refund (`mr-<n>`) as it was entered: what the deletion's confirmation shows.
+    pub fn manual_refund(&self, id: &str) -> Result<ManualRefundInfo, String> {
+        self.with_ledger(|l| l.manual_refund(id))
+    }
+
+    /// Deletes a manual refund of an open month, as the operator (audited); returns what was
+    /// deleted. The engine refuses one frozen in an approved month.
+    pub fn delete_manual_refund(&self, id: &str) -> Result<ManualRefundInfo, String> {
+        self.with_ledger(|l| l.delete_manual_refund(id, &self.operator()))
     }
 
     /// The last `count` months with their totals, oldest first. Summing a dozen months of a
@@ -245,6 +257,37 @@ mod tests {
         let series = s.month_series(12).unwrap();
         assert_eq!(series.iter().map(|p| p.month.as_str()).collect::<Vec<_>>(), vec!["2026-10"]);
         assert_eq!(series[0].exceptions, 4, "{series:?}");
+    }
+
+    #[test]
+    fn a_manual_refund_is_deleted_through_the_shell_as_the_operator() {
+        let (_d, s) = session();
+        Ledger::open(s.db_path()).unwrap().add_rate("2020-01-01", "20", None, "t").unwrap();
+        let control = ImportControl::default();
+        let p = s.preview_imports(&[request(&fixture("stripe_itemized_small.csv"))], &control, |_| {}).unwrap();
+        s.commit_imports(&p, &control, |_| {}).unwrap();
+        let form = RefundForm {
+            instance: "6f1c2a9e-3b4d-4e8a-9c1f-2d7b8e0a5c31".into(),
+            date: "2026-10-05".into(),
+            amount: "5.00".into(),
+            fee_returned: None,
+            charge: None,
+            reason: "entered twice".into(),
+        };
+        let RefundOutcome::Added { refund } = s.add_manual_refund(&form).unwrap() else { panic!("refused") };
+        let before = s.month_summary("2026-10").unwrap();
+        assert!(before.refunds >= 1, "{before:?}");
+        assert_eq!(s.manual_refund(&refund.id).unwrap().reason, "entered twice");
+        assert_eq!(s.delete_manual_refund(&refund.id).unwrap(), refund);
+        // The summary the window asks for next is the ledger's as it is now.
+        let after = s.month_summary("2026-10").unwrap();
+        assert_eq!((after.refunds, after.totals.events), (before.refunds - 1, before.totals.events - 1));
+        let l = Ledger::open(s.db_path()).unwrap();
+        let entry = l.audit_log().unwrap().into_iter().find(|a| a.action == "manual_refund.delete").expect("audited");
+        assert_eq!(entry.who, "tester", "the operator of the session");
+        // The engine's words come back as the error.
+        assert!(s.delete_manual_refund(&refund.id).unwrap_err().contains("already deleted"));
+        assert!(s.manual_refund("x").unwrap_err().contains("not a manual refund id"));
     }
 
     #[test]

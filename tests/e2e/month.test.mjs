@@ -1,9 +1,10 @@
 // A whole month in the real desktop window (issue 12), from an empty ledger and without the
 // command line: the operator's name, the app, its rates and the time zone, the Wix address and
 // app secret (saved in the OS keyring; the simulator's), two exports imported through their
-// preview, an unknown type classified, an instance assigned, a manual refund, the approval, a
-// submission to the Wix simulator with one event rejected and one uncertain, both resolved and
-// sent, the Wix report exported through the save flow, the audit log; a screenshot of each view.
+// preview, an unknown type classified, an instance assigned, a manual refund (and a second one
+// deleted from its line), the approval, a submission to the Wix simulator with one event
+// rejected and one uncertain, both resolved and sent, the Wix report exported through the save
+// flow, the audit log; a screenshot of each view.
 // Only at the end does the command line run, to export the same ledger: the two CSV files must
 // be the same bytes.
 //
@@ -410,6 +411,47 @@ describe("A whole month in the desktop window", { timeout: 600_000 }, () => {
     assert.deepEqual(await figure("gross"), { value: "1355.00", text: "1,355.00" });
   });
 
+  step("deletes a manual refund entered by mistake, from its event line: the totals go back", async () => {
+    await (await visible(byTestId("open-refund"))).click();
+    const form = await visible(byTestId("refund-form"));
+    const input = (name) => form.findElement(By.css(`input[name="${name}"]`));
+    await fill(await input("instance"), I.A);
+    await fillDate(await input("date"), "2026-10-26");
+    await fill(await input("amount"), "20.00");
+    await fill(await input("reason"), "Entered on the wrong site");
+    await (await driver.findElement(byTestId("refund-submit"))).click();
+    await driver.wait(until.stalenessOf(form), WAIT, "the form stayed open");
+    const added = await waitText(byTestId("month-notice"), /Manual refund mr-\d+ added: 20\.00 USD/, "no notice of the second refund");
+    const id = (await added.getText()).match(/Manual refund (mr-\d+) added/)[1];
+    await waitFigure("events", "9");
+    await waitFigure("gross", "1335.00");
+
+    // Its line, found by its id; Delete… asks first and shows what goes.
+    await fill(await visible(byTestId("events-search")), id);
+    const row = await driver.wait(async () => {
+      const rows = await driver.findElements(By.css(`[data-testid="events-table"] tbody tr[data-event="${id}"]`));
+      return rows.length === 1 ? rows[0] : false;
+    }, WAIT, `the line of ${id} never showed`);
+    await (await row.findElement(By.css(`button[aria-label="Delete manual refund ${id}"]`))).click();
+    const panel = await visible(byTestId("delete-refund"));
+    await waitText(byTestId("delete-refund-reason"), /Entered on the wrong site/, "the confirmation never showed the refund's reason");
+    const said = await panel.getText();
+    assert.match(said, new RegExp(`Delete manual refund ${id}\\?`));
+    assert.ok(said.includes(I.A) && said.includes("-20.00") && said.includes("2026-10-26"), said);
+    assert.match(said, /recorded in the audit log/);
+    await scrollTo(panel, "center");
+    await screenshot("7b-refund-delete", "refund-delete");
+
+    await (await panel.findElement(byTestId("delete-refund-confirm"))).click();
+    const notice = await waitText(byTestId("month-notice"), new RegExp(`Manual refund ${id} deleted`), "no notice of the deletion");
+    assert.match(await notice.getText(), new RegExp(`Manual refund ${id} deleted: 20\\.00 USD back to ${I.A} on 2026-10-26 no longer counts`));
+    assert.equal((await driver.findElements(byTestId("delete-refund"))).length, 0, "the confirmation closed");
+    // The month's summary is computed again: as it was before the second refund.
+    await waitFigure("events", "8");
+    assert.deepEqual(await figure("gross"), { value: "1355.00", text: "1,355.00" });
+    await driver.wait(async () => (await driver.findElements(By.css(`[data-testid="events-table"] tbody tr[data-event="${id}"]`))).length === 0, WAIT, `the line of ${id} stayed`);
+  });
+
   step("approves October: its events frozen and queued", async () => {
     const approve = await visible(byTestId("approve"));
     assert.equal(await approve.isEnabled(), true);
@@ -533,7 +575,7 @@ describe("A whole month in the desktop window", { timeout: 600_000 }, () => {
     };
     assert.deepEqual(await options("audit-who"), ["", OPERATOR], "every change is the operator's");
     const kinds = await options("audit-action");
-    for (const k of ["app.set", "rate.set", "setting.set", "credentials.set", "batch.import", "classify.set", "txn.assign_instance", "customer_map.set", "manual_refund.add", "month.approve", "month.submit", "outbox.resolve"]) {
+    for (const k of ["app.set", "rate.set", "setting.set", "credentials.set", "batch.import", "classify.set", "txn.assign_instance", "customer_map.set", "manual_refund.add", "manual_refund.delete", "month.approve", "month.submit", "outbox.resolve"]) {
       assert.ok(kinds.includes(k), `${k} is in the log: ${kinds}`);
     }
     // One kind: the approval, opened whole.

@@ -13,6 +13,7 @@ import type { FieldProblem } from "./bindings/FieldProblem";
 import type { ImportFileRequest } from "./bindings/ImportFileRequest";
 import type { ImportPreview } from "./bindings/ImportPreview";
 import type { ImportProgress } from "./bindings/ImportProgress";
+import type { ManualRefundInfo } from "./bindings/ManualRefundInfo";
 import type { MonthPoint } from "./bindings/MonthPoint";
 import type { RefundOutcome } from "./bindings/RefundOutcome";
 import type { EventQuery } from "./bindings/EventQuery";
@@ -387,6 +388,19 @@ export function checkManualRefund(r: RefundRequest): Promise<FieldProblem[]> {
 /** Adds a manual refund, or returns the engine's problems field by field. */
 export function addManualRefund(r: RefundRequest): Promise<RefundOutcome> {
   return invoke<RefundOutcome>("add_manual_refund", refundArgs(r));
+}
+
+/** A manual refund (`mr-<n>`) as it was entered: what its deletion's confirmation shows. */
+export function manualRefund(id: string): Promise<ManualRefundInfo> {
+  return invoke<ManualRefundInfo>("manual_refund", { id });
+}
+
+/**
+ * Deletes a manual refund of an open month (audited, as the operator); resolves to what was
+ * deleted. The engine refuses one of an approved month, with its reason.
+ */
+export function deleteManualRefund(id: string): Promise<ManualRefundInfo> {
+  return invoke<ManualRefundInfo>("delete_manual_refund", { id });
 }
 
 /** The last `count` months with their totals, oldest first. */

@@ -292,7 +292,13 @@ impl Ledger {
         refunds::check(&self.conn, refund)
     }
 
-    pub fn delete_manual_refund(&mut self, id: &str, by: &str) -> Result<()> {
+    /// A live manual refund by its id (`mr-<n>`), as it was entered.
+    pub fn manual_refund(&self, id: &str) -> Result<ManualRefundInfo> {
+        refunds::get(&self.conn, id)
+    }
+
+    /// Deletes a manual refund while its month is open (audited); returns what was deleted.
+    pub fn delete_manual_refund(&mut self, id: &str, by: &str) -> Result<ManualRefundInfo> {
         refunds::delete(&mut self.conn, id, by)
     }
 

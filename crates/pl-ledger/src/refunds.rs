@@ -298,32 +298,56 @@ fn store_refund(conn: &mut Connection, v: Valid, by: &str) -> Result<ManualRefun
     Ok(info)
 }
 
-/// Deletes a manual refund, only while its month is open (it is not frozen in an approval).
-pub(crate) fn delete(conn: &mut Connection, id: &str, by: &str) -> Result<()> {
-    let n: i64 = id
-        .trim()
-        .strip_prefix("mr-")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| Error::Refused(format!("`{id}` is not a manual refund id (mr-<n>)")))?;
-    let tx = conn.transaction()?;
-    let Some(store::refunds::Stored { instance_id: instance, refund_date: date, amount, deleted_at: deleted }) = store::refunds::get(&tx, n)? else {
+/// The number of a manual refund's id (`mr-<n>`, as its event line shows it), read exactly as
+/// every other event id is (`mr-+5` is not `mr-5`).
+fn number(id: &str) -> Result<i64> {
+    match store::events::EventKey::parse(id.trim()) {
+        Some(store::events::EventKey::Manual(n)) => Ok(n),
+        _ => Err(Error::Refused(format!("`{}` is not a manual refund id (mr-<n>)", pl_import::clip(id)))),
+    }
+}
+
+/// Live manual refund `n` as the operator entered it (amounts with two decimals, as the form's
+/// answer gives them); refused once deleted.
+fn live(conn: &Connection, n: i64) -> Result<ManualRefundInfo> {
+    let id = format!("mr-{n}");
+    let Some(s) = store::refunds::get(conn, n)? else {
         return Err(Error::NotFound(format!("manual refund {id}")));
     };
-    if deleted.is_some() {
+    if s.deleted_at.is_some() {
         return Err(Error::Refused(format!("manual refund {id} was already deleted")));
     }
+    // Printed as every amount is; a value no form writes (a ledger edited by hand) is shown as
+    // stored, so that such a refund can still be looked at and deleted.
+    let money = |v: &str| Decimal::from_str(v).map_or_else(|_| pl_import::clip(v), pl_money::fmt2);
+    Ok(ManualRefundInfo {
+        id,
+        instance_id: s.instance_id,
+        date: s.refund_date,
+        amount: money(&s.amount),
+        fee_returned: money(&s.fee_returned),
+        charge: s.charge_event,
+        reason: s.reason,
+    })
+}
+
+/// A live manual refund by its id (`mr-<n>`): what the window shows before deleting it.
+pub(crate) fn get(conn: &Connection, id: &str) -> Result<ManualRefundInfo> {
+    live(conn, number(id)?)
+}
+
+/// Deletes a manual refund, only while its month is open (it is not frozen in an approval);
+/// returns what was deleted. The audit log keeps the whole refund as it was, so it can be
+/// entered again from there.
+pub(crate) fn delete(conn: &mut Connection, id: &str, by: &str) -> Result<ManualRefundInfo> {
+    let n = number(id)?;
+    let tx = conn.transaction()?;
+    let info = live(&tx, n)?;
     if let Some(m) = store::events::month_of_manual(&tx, n)? {
-        return Err(Error::Refused(format!("manual refund {id} is part of approved month {m}; reopen {m} first")));
+        return Err(Error::Refused(format!("manual refund {} is part of approved month {m}; reopen {m} first", info.id)));
     }
     store::refunds::mark_deleted(&tx, n, by)?;
-    store::audit::record(
-        &tx,
-        by,
-        "manual_refund.delete",
-        &format!("manual_refund:{id}"),
-        Some(&serde_json::json!({ "instance_id": instance, "date": date, "amount": amount })),
-        None::<&()>,
-    )?;
+    store::audit::record(&tx, by, "manual_refund.delete", &format!("manual_refund:{}", info.id), Some(&info), None::<&()>)?;
     tx.commit()?;
-    Ok(())
+    Ok(info)
 }

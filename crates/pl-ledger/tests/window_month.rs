@@ -86,6 +86,72 @@ fn the_refund_form_checks_the_original_charge_and_adds_the_refund() {
 }
 
 #[test]
+fn a_manual_refund_is_shown_whole_then_deleted_and_the_month_view_scans_again() {
+    let mut env = Env::new();
+    setup(&mut env);
+    env.import_str("a.csv", &itemized(&[Item::charge(1, "2026-10-02 10:00:00", "29.00", "1.14", I1)]));
+    let charge = env.ledger.report(&Period::parse_month("2026-10").unwrap()).unwrap().events[0].id.clone();
+    let before = env.ledger.month_summary("2026-10").unwrap();
+    let wrong = env.ledger.add_manual_refund(&refund(I1, "2026-10-05", "29.00", Some("0.40"), Some(&charge), "typed on the wrong instance"), "alice").unwrap();
+    // The window's view is kept per change stamp: the refund is in it once added.
+    let with = env.ledger.month_summary("2026-10").unwrap();
+    assert_eq!((with.refunds, with.totals.events, with.totals.gross.as_str()), (1, 2, "0.00"));
+
+    // What the confirmation shows: the refund as entered, reason included.
+    let shown = env.ledger.manual_refund(&format!(" {} ", wrong.id)).unwrap();
+    assert_eq!(shown, wrong);
+    assert_eq!((shown.amount.as_str(), shown.fee_returned.as_str(), shown.reason.as_str()), ("29.00", "0.40", "typed on the wrong instance"));
+    for bad in ["tx-1", "mr-+1", "mr--1", "mr-1a", "MR-1", "mr-"] {
+        let e = env.ledger.manual_refund(bad).unwrap_err().to_string();
+        assert!(e.contains("not a manual refund id"), "{bad}: {e}");
+        let e = env.ledger.delete_manual_refund(bad, "bob").unwrap_err().to_string();
+        assert!(e.contains("not a manual refund id"), "{bad}: {e}");
+    }
+    assert!(env.ledger.manual_refund("mr-999").unwrap_err().to_string().contains("mr-999"));
+
+    let deleted = env.ledger.delete_manual_refund(&wrong.id, "bob").unwrap();
+    assert_eq!(deleted, wrong, "the answer is what was deleted");
+    // The next summary and page are of the ledger as it is now, not the view kept before.
+    let after = env.ledger.month_summary("2026-10").unwrap();
+    assert_eq!(after, before);
+    let page = env.ledger.event_page(&pl_ledger::EventQuery {
+        month: "2026-10".into(),
+        instance: None,
+        billing_type: None,
+        late: None,
+        state: None,
+        search: None,
+        sort: pl_ledger::EventSort::Report,
+        descending: false,
+        offset: 0,
+        limit: 100,
+    }).unwrap();
+    assert!(page.rows.iter().all(|l| l.id != wrong.id) && page.total == 1, "{page:?}");
+    // Audited with the whole refund as it was, so it can be entered again from the log.
+    let log = env.ledger.audit_log().unwrap();
+    let entry = log.iter().find(|a| a.action == "manual_refund.delete").expect("audited");
+    assert_eq!((entry.who.as_str(), entry.entity.as_str(), entry.after.is_none()), ("bob", format!("manual_refund:{}", wrong.id).as_str(), true));
+    assert_eq!(entry.before.as_ref().unwrap()["reason"], "typed on the wrong instance");
+    assert_eq!(entry.before.as_ref().unwrap()["fee_returned"], "0.40");
+    // Gone: neither shown nor deleted twice, and the charge is refundable in full again.
+    let audit = env.count("SELECT count(*) FROM audit");
+    assert!(env.ledger.manual_refund(&wrong.id).unwrap_err().to_string().contains("already deleted"));
+    assert!(env.ledger.delete_manual_refund(&wrong.id, "bob").unwrap_err().to_string().contains("already deleted"));
+    assert_eq!(env.count("SELECT count(*) FROM audit"), audit);
+    assert!(env.ledger.check_manual_refund(&refund(I1, "2026-10-05", "29.00", None, Some(&charge), "again")).unwrap().is_empty());
+
+    // An approved month's refund can be looked at, not deleted; nothing is written.
+    let kept = env.ledger.add_manual_refund(&refund(I1, "2026-10-06", "5.00", None, None, "goodwill"), "alice").unwrap();
+    env.ledger.approve("2026-10", "t").unwrap();
+    assert_eq!(env.ledger.manual_refund(&kept.id).unwrap(), kept);
+    let audit = env.count("SELECT count(*) FROM audit");
+    let e = env.ledger.delete_manual_refund(&kept.id, "bob").unwrap_err().to_string();
+    assert!(e.contains("approved month 2026-10") && e.contains("reopen"), "{e}");
+    assert_eq!(env.count("SELECT count(*) FROM audit"), audit);
+    assert_eq!(env.count("SELECT count(*) FROM manual_refunds WHERE deleted_at IS NULL"), 1);
+}
+
+#[test]
 fn the_month_series_gives_each_months_totals_oldest_first() {
     let mut env = Env::new();
     setup(&mut env);

@@ -10,6 +10,7 @@ import type { InstanceQuery } from "../bindings/InstanceQuery";
 import type { MonthInfo } from "../bindings/MonthInfo";
 import type { MonthSummary } from "../bindings/MonthSummary";
 import type { MonthPoint } from "../bindings/MonthPoint";
+import type { ManualRefundInfo } from "../bindings/ManualRefundInfo";
 import type { RefundOutcome } from "../bindings/RefundOutcome";
 import type { StateCounts } from "../bindings/StateCounts";
 import {
@@ -51,6 +52,12 @@ interface Shell {
   refund?: (args: Record<string, unknown>) => Promise<RefundOutcome>;
   /** The engine's answer to an export (default: the path it was given). */
   exportCsv?: (args: Record<string, unknown>) => Promise<string>;
+  /** The manual refunds as entered, by id (`manual_refund`; deleting one takes its line away). */
+  manualRefunds?: Record<string, ManualRefundInfo>;
+  /** The engine's answer to `manual_refund` (default: from `manualRefunds`). */
+  readRefund?: (id: string) => Promise<ManualRefundInfo>;
+  /** The engine's answer to a deletion (default: deleted, its line and one event gone). */
+  deleteRefund?: (id: string) => Promise<ManualRefundInfo>;
 }
 
 const defaultEvents = () => [
@@ -150,6 +157,23 @@ function fakeShell(opts: Shell = {}) {
       case "export_csv":
         if (opts.exportCsv) return opts.exportCsv(args!);
         return String(args!.path);
+      case "manual_refund": {
+        const id = String(args!.id);
+        if (opts.readRefund) return opts.readRefund(id);
+        const r = opts.manualRefunds?.[id];
+        if (!r) throw `manual refund ${id} not found`;
+        return r;
+      }
+      case "delete_manual_refund": {
+        const id = String(args!.id);
+        if (opts.deleteRefund) return opts.deleteRefund(id);
+        const r = opts.manualRefunds?.[id];
+        if (!r) throw `manual refund ${id} not found`;
+        events = events.filter((e) => e.id !== id);
+        const m = summaries["2026-10"]!;
+        summaries["2026-10"] = { ...m, refunds: m.refunds - 1, totals: { ...m.totals, events: m.totals.events - 1, gross: "1349.00" } };
+        return r;
+      }
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
@@ -257,8 +281,9 @@ describe("MonthView", () => {
     });
     expect(queries<EventQuery>("event_page")[0]).toEqual({ ...FIRST_EVENTS, month: "2026-11" });
     await waitFor(() => expect(bodyRows("events-table")).toHaveLength(3));
+    // The last cell is the open month's actions (a manual refund's Delete…; none on this line).
     expect(cellTexts(bodyRows("events-table")[0])).toEqual([
-      "2026-10-02", "tx-1", INSTANCE_A, "CHARGE", "txn_1", "49.00", "1.72", "47.28", "9.46", "", "draft",
+      "2026-10-02", "tx-1", INSTANCE_A, "CHARGE", "txn_1", "49.00", "1.72", "47.28", "9.46", "", "draft", "",
     ]);
     expect(screen.getByTestId("events-table-count")).toHaveTextContent("3 events");
 
@@ -691,6 +716,163 @@ describe("MonthView", () => {
     await user.click(within(form).getByRole("button", { name: "Add refund" }));
     expect(await within(form).findByTestId("refund-error-amount")).toHaveTextContent("more than what remains refundable of charge tx-1 (19.00)");
     expect(screen.queryByTestId("month-notice")).toBeNull();
+  });
+
+  describe("deleting a manual refund", () => {
+    const manual = eventLine({
+      id: "mr-4",
+      instance_id: INSTANCE_B,
+      billing_type: "REFUND",
+      created_date: "2026-10-25T04:00:00Z",
+      gross: "-1250.00",
+      expenses: "-0.40",
+      net: "-1249.60",
+      wix_share: "-249.92",
+      source: "manual",
+      source_id: null,
+    });
+    const entered: ManualRefundInfo = {
+      id: "mr-4",
+      instance_id: INSTANCE_B,
+      date: "2026-10-25",
+      amount: "1250.00",
+      fee_returned: "0.40",
+      charge: "tx-2",
+      reason: "typed against the wrong site",
+    };
+    const withManual = () => [...defaultEvents(), manual];
+    const deleteButtons = () => screen.queryAllByRole("button", { name: /^Delete manual refund/ });
+
+    it("is offered on an open month's manual refund lines only, not on imported lines", async () => {
+      fakeShell({ events: withManual(), manualRefunds: { "mr-4": entered } });
+      render(<MonthView active />);
+      await waitFor(() => expect(bodyRows("events-table")).toHaveLength(4));
+      expect(deleteButtons().map((b) => b.getAttribute("aria-label"))).toEqual(["Delete manual refund mr-4"]);
+      const row = bodyRows("events-table").find((r) => r.dataset.event === "mr-4")!;
+      expect(within(row).getByRole("button", { name: "Delete manual refund mr-4" })).toHaveTextContent("Delete…");
+      for (const r of bodyRows("events-table").filter((r) => r.dataset.event !== "mr-4")) expect(within(r).queryByRole("button")).toBeNull();
+    });
+
+    it("is not offered once the month is approved: no actions column at all", async () => {
+      fakeShell({
+        months: [monthInfo({ status: "approved" })],
+        summaries: { "2026-10": monthSummary({ status: "approved" }) },
+        events: withManual().map((e) => ({ ...e, state: "queued" })),
+        manualRefunds: { "mr-4": entered },
+      });
+      render(<MonthView active />);
+      await waitFor(() => expect(bodyRows("events-table")).toHaveLength(4));
+      expect(deleteButtons()).toHaveLength(0);
+      expect(screen.getByTestId("events-table").querySelector('th[data-col="actions"]')).toBeNull();
+    });
+
+    it("asks first, showing what goes and that the audit log keeps it; Cancel and Escape back out", async () => {
+      const user = userEvent.setup();
+      fakeShell({ events: withManual(), manualRefunds: { "mr-4": entered } });
+      render(<MonthView active />);
+      await waitFor(() => expect(deleteButtons()).toHaveLength(1));
+      const open = deleteButtons()[0]!;
+      await user.click(open);
+      const panel = screen.getByTestId("delete-refund");
+      expect(within(panel).getByRole("heading")).toHaveTextContent("Delete manual refund mr-4?");
+      // The safe choice has the focus; nothing is deleted by opening it.
+      expect(within(panel).getByRole("button", { name: "Cancel" })).toHaveFocus();
+      expect(await within(panel).findByTestId("delete-refund-reason")).toHaveTextContent("typed against the wrong site");
+      expect(calls("manual_refund")).toEqual([["manual_refund", { id: "mr-4" }]]);
+      const facts = Array.from(panel.querySelectorAll("dl div"), (d) => `${d.querySelector("dt")!.textContent}: ${d.querySelector("dd")!.textContent}`);
+      expect(facts).toEqual([
+        `Instance: ${INSTANCE_B}`,
+        "Date: 2026-10-25",
+        "Gross (USD): -1,250.00",
+        "Wix share (USD): -249.92",
+        "Fee returned (USD): 0.40",
+        "Original charge: tx-2",
+        "Reason: typed against the wrong site",
+      ]);
+      expect(panel).toHaveTextContent("It will no longer count in 2026-10. The deletion is recorded in the audit log");
+      expect(panel).toHaveTextContent("There is no undo: to restore it, enter it again");
+      expect(calls("delete_manual_refund")).toHaveLength(0);
+
+      await user.click(within(panel).getByRole("button", { name: "Cancel" }));
+      expect(screen.queryByTestId("delete-refund")).toBeNull();
+      expect(open).toHaveFocus();
+      await user.click(open);
+      await user.keyboard("{Escape}");
+      expect(screen.queryByTestId("delete-refund")).toBeNull();
+      expect(calls("delete_manual_refund")).toHaveLength(0);
+    });
+
+    it("deletes from the keyboard, reloads the month's summary and pages, and says what was deleted", async () => {
+      const user = userEvent.setup();
+      fakeShell({ events: withManual(), manualRefunds: { "mr-4": entered } });
+      render(<MonthView active />);
+      await waitFor(() => expect(deleteButtons()).toHaveLength(1));
+      deleteButtons()[0]!.focus();
+      await user.keyboard("{Enter}");
+      const panel = screen.getByTestId("delete-refund");
+      await within(panel).findByText("typed against the wrong site");
+      const summaries = calls("month_summary").length;
+      const pages = calls("event_page").length;
+      await user.tab({ shift: true });
+      expect(within(panel).getByRole("button", { name: "Delete refund" })).toHaveFocus();
+      await user.keyboard("{Enter}");
+      expect(calls("delete_manual_refund")).toEqual([["delete_manual_refund", { id: "mr-4" }]]);
+      const notice = await screen.findByTestId("month-notice");
+      expect(notice).toHaveTextContent(
+        `Manual refund mr-4 deleted: 1,250.00 USD back to ${INSTANCE_B} on 2026-10-25 (charge tx-2) no longer counts. The deletion is in the audit log.`,
+      );
+      expect(screen.queryByTestId("delete-refund")).toBeNull();
+      // The summary and the pages are asked for again: the totals are the engine's new ones.
+      await waitFor(() => expect(total("Gross (USD)")).toBe("1,349.00"));
+      expect(calls("month_summary").length).toBeGreaterThan(summaries);
+      expect(calls("event_page").length).toBeGreaterThan(pages);
+      await waitFor(() => expect(bodyRows("events-table")).toHaveLength(3));
+      expect(deleteButtons()).toHaveLength(0);
+
+      // No undo: the refund can be entered again, prefilled as it was.
+      const again = within(notice).getByRole("button", { name: "Enter it again…" });
+      await waitFor(() => expect(again).toHaveFocus());
+      await user.click(again);
+      const form = screen.getByTestId("refund-form");
+      expect(form).toHaveTextContent("Entering mr-4 again");
+      expect(within(form).getByLabelText("Wix instance ID")).toHaveValue(INSTANCE_B);
+      expect(within(form).getByLabelText("Amount refunded (USD)")).toHaveValue("1250.00");
+      expect(within(form).getByLabelText("Fee returned (USD, optional)")).toHaveValue("0.40");
+      expect(within(form).getByLabelText("Original charge (optional)")).toHaveValue("tx-2");
+      expect(within(form).getByLabelText("Reason")).toHaveValue("typed against the wrong site");
+      expect(calls("add_manual_refund")).toHaveLength(0);
+    });
+
+    it("shows the engine's refusal in the confirmation and changes nothing", async () => {
+      const user = userEvent.setup();
+      const refusal = "manual refund mr-4 is part of approved month 2026-10; reopen 2026-10 first";
+      fakeShell({ events: withManual(), manualRefunds: { "mr-4": entered }, deleteRefund: () => Promise.reject(refusal) });
+      render(<MonthView active />);
+      await waitFor(() => expect(deleteButtons()).toHaveLength(1));
+      await user.click(deleteButtons()[0]!);
+      const panel = screen.getByTestId("delete-refund");
+      const summaries = calls("month_summary").length;
+      await user.click(within(panel).getByRole("button", { name: "Delete refund" }));
+      expect(await within(panel).findByTestId("delete-refund-error")).toHaveTextContent(`mr-4 was not deleted: ${refusal}`);
+      expect(within(panel).getByRole("alert")).toBe(within(panel).getByTestId("delete-refund-error"));
+      expect(within(panel).getByRole("button", { name: "Delete refund" })).toBeEnabled();
+      expect(screen.queryByTestId("month-notice")).toBeNull();
+      expect(calls("month_summary")).toHaveLength(summaries);
+      expect(bodyRows("events-table")).toHaveLength(4);
+    });
+
+    it("says so when the refund cannot be read, and leaves the decision to the engine", async () => {
+      const user = userEvent.setup();
+      fakeShell({ events: withManual(), readRefund: () => Promise.reject("manual refund mr-4 was already deleted") });
+      render(<MonthView active />);
+      await waitFor(() => expect(deleteButtons()).toHaveLength(1));
+      await user.click(deleteButtons()[0]!);
+      const panel = screen.getByTestId("delete-refund");
+      expect(await within(panel).findByRole("alert")).toHaveTextContent("The refund could not be read: manual refund mr-4 was already deleted");
+      // What the line shows is still there.
+      expect(panel).toHaveTextContent("Gross (USD)-1,250.00");
+      expect(within(panel).getByTestId("delete-refund-reason")).toHaveTextContent("—");
+    });
   });
 
   it("asks for the month-by-month series once, not again for each month looked at", async () => {

@@ -27,6 +27,8 @@ interface Notice {
   /** The month and status it speaks of: once either changes, it is stale and not shown. */
   month: string | null;
   status: MonthSummary["status"] | null;
+  /** A deleted manual refund: the notice offers to enter it again, prefilled. */
+  again?: { initial: Partial<api.RefundRequest>; context: string };
 }
 
 /** A request to open the manual refund form, prefilled (from the Submission view). */
@@ -62,6 +64,7 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
   const [version, setVersion] = useState(0);
   const seriesCache = useRef<SeriesCache["current"]>(null);
   const latest = useRef(0);
+  const againRef = useRef<HTMLButtonElement>(null);
 
   const loadMonths = useCallback(async () => {
     try {
@@ -192,9 +195,29 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
     await refreshAll();
   }
 
+  async function refundDeleted(r: ManualRefundInfo) {
+    setRefusal(null);
+    setNotice({
+      kind: "ok",
+      month: selected,
+      status: "open",
+      text: `Manual refund ${r.id} deleted: ${formatAmount(r.amount)} USD back to ${r.instance_id} on ${r.date}${r.charge ? ` (charge ${r.charge})` : ""} no longer counts. The deletion is in the audit log.`,
+      again: {
+        initial: { instance: r.instance_id, date: r.date, amount: r.amount, feeReturned: r.fee_returned === "0.00" ? "" : r.fee_returned, charge: r.charge ?? "", reason: r.reason },
+        context: `Entering ${r.id} again, as it was before it was deleted: correct what was wrong, then add it (it gets a new id).`,
+      },
+    });
+    await refreshAll();
+  }
+
   const info = months?.find((m) => m.month === selected) ?? null;
   const status = shown?.summary.month === selected ? shown.summary.status : null;
   const showNotice = notice !== null && (notice.month === null || notice.month === selected) && (notice.status === null || notice.status === status);
+  // The deleted refund's row is gone with the focus it had: the notice's next step takes it.
+  const againShown = showNotice && notice?.again !== undefined;
+  useEffect(() => {
+    if (againShown) againRef.current?.focus();
+  }, [againShown, notice]);
 
   return (
     <section className="card" aria-labelledby="month-title" data-testid="month-view">
@@ -234,6 +257,21 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
           {notice && showNotice && (
             <p className={`message ${notice.kind === "ok" ? "ok" : "error"}`} role={notice.kind === "ok" ? "status" : "alert"} data-testid="month-notice">
               {notice.text}
+              {notice.again && (
+                <>
+                  {" "}
+                  <button
+                    type="button"
+                    className="link"
+                    ref={againRef}
+                    disabled={refund !== null}
+                    onClick={() => setRefund({ initial: notice.again!.initial, context: notice.again!.context })}
+                    data-testid="refund-again"
+                  >
+                    Enter it again…
+                  </button>
+                </>
+              )}
             </p>
           )}
           {refusal && <Refusal month={selected ?? ""} exceptions={refusal} />}
@@ -262,6 +300,7 @@ export function MonthView({ active, refundRequest = null }: { active: boolean; r
               onReopen={reopen}
               onAssign={assign}
               onClassify={classify}
+              onRefundDeleted={refundDeleted}
               onRefund={() => setRefund({ initial: {}, context: `${selected} was submitted: a correction is a manual refund, which counts in the month of its date (a late event of the next open month).` })}
             />
           )}
@@ -303,6 +342,8 @@ interface DetailsProps {
   onAssign: (ex: Exception, instance: string, saveMapping: boolean) => Promise<void>;
   onClassify: (ex: Exception, action: api.Classification) => Promise<void>;
   onRefund: () => void;
+  /** A manual refund was deleted from the events table. */
+  onRefundDeleted: (r: ManualRefundInfo) => Promise<void>;
 }
 
 /** A number of the summary: shown grouped, its exact value in `data-value` (for scripts). */
@@ -315,7 +356,7 @@ function Figure({ label, value, col }: { label: string; value: string; col: stri
   );
 }
 
-function MonthDetails({ summary, counts, info, busy, refresh, version, seriesCache, onApprove, onReopen, onAssign, onClassify, onRefund }: DetailsProps) {
+function MonthDetails({ summary, counts, info, busy, refresh, version, seriesCache, onApprove, onReopen, onAssign, onClassify, onRefund, onRefundDeleted }: DetailsProps) {
   useDisplayTimeZone();
   const month = summary.month;
   const t = summary.totals;
@@ -384,7 +425,13 @@ function MonthDetails({ summary, counts, info, busy, refresh, version, seriesCac
           <InstancesTable summary={summary} refresh={refresh} current={instance} onPick={(id) => filterEvents(id === instance ? null : id)} />
           <div ref={eventsRef}>
             <h3 className="section-title">Events</h3>
-            <EventsTable month={month} refresh={refresh} instance={instance} onInstance={filterEvents} />
+            <EventsTable
+              month={month}
+              refresh={refresh}
+              instance={instance}
+              onInstance={filterEvents}
+              onRefundDeleted={summary.status === "open" ? onRefundDeleted : undefined}
+            />
           </div>
         </>
       )}
@@ -518,10 +565,13 @@ const EVENT_STATES: EventState[] = ["draft", "queued", "sending", "sent", "rejec
 
 const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
   { id: "created_date", label: "Date", width: 96, sort: "report", cell: (e) => formatDate(e.created_date), title: (e) => `${formatTimestamp(e.created_date)} (${e.created_date})` },
-  { id: "id", label: "Event", width: 80, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
-  { id: "instance_id", label: "Instance", width: 120, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
+  { id: "id", label: "Event", width: 76, cell: (e) => <code>{e.id}</code>, title: (e) => e.id },
+  { id: "instance_id", label: "Instance", width: 100, sort: "instance", cell: (e) => <code>{e.instance_id}</code>, title: (e) => e.instance_id },
   { id: "billing_type", label: "Type", width: 76, cell: (e) => e.billing_type },
-  { id: "source_id", label: "Source ID", width: 100, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
+  // Event, Instance and Source ID are narrow at 1100 px (their tooltips and the search have them
+  // whole), so that an open month's actions column fits beside the others; Source ID takes what
+  // a wider window leaves.
+  { id: "source_id", label: "Source ID", width: 84, grow: true, cell: (e) => <code>{e.source_id ?? "—"}</code>, title: (e) => `${e.source}: ${e.source_id ?? "manual"}` },
   { id: "gross", label: "Gross", width: 100, num: true, sort: "gross", firstDescending: true, cell: (e) => num(e.gross) },
   { id: "expenses", label: "Expenses", width: 84, num: true, cell: (e) => num(e.expenses), title: (e) => e.expense_note },
   { id: "net", label: "Net", width: 100, num: true, sort: "net", firstDescending: true, cell: (e) => num(e.net) },
@@ -529,6 +579,41 @@ const EVENT_COLUMNS: Array<Column<EventLine, EventSort>> = [
   { id: "late", label: "Late", width: 56, cell: (e) => (e.late ? <span className="tag">late</span> : "") },
   { id: "state", label: "State", width: 86, cell: (e) => <span className={`state state-${e.state}`}>{e.state}</span> },
 ];
+
+/** A line the operator may delete: a manual refund (`mr-<n>`) not frozen in an approval. */
+function deletable(e: EventLine): boolean {
+  return e.source === "manual" && /^mr-\d+$/.test(e.id) && e.state === "draft";
+}
+
+/** The events' columns; with `onDelete` (an open month), a manual refund's line has Delete…. */
+function eventColumns(onDelete?: (e: EventLine) => void): Array<Column<EventLine, EventSort>> {
+  if (!onDelete) return EVENT_COLUMNS;
+  return [
+    ...EVENT_COLUMNS,
+    {
+      id: "actions",
+      label: <span className="sr-only">Actions</span>,
+      // Wide enough for its button: a pinned cell's overflow would be cut at the box's edge.
+      width: 80,
+      className: "actions events-actions",
+      cell: (e) =>
+        deletable(e) ? (
+          <button
+            type="button"
+            className="secondary"
+            onClick={(ev) => {
+              ev.stopPropagation();
+              onDelete(e);
+            }}
+            aria-label={`Delete manual refund ${e.id}`}
+            data-testid={`delete-${e.id}`}
+          >
+            Delete…
+          </button>
+        ) : null,
+    },
+  ];
+}
 
 type Choice<T extends string> = T | "";
 
@@ -545,7 +630,23 @@ function InstanceFilter({ value, onChange }: { value: string | null; onChange: (
   return <SearchBox label="Instance" value={text} onChange={setText} placeholder="Instance id" testId="events-instance-filter" />;
 }
 
-function EventsTable({ month, refresh, instance, onInstance }: { month: string; refresh: number; instance: string | null; onInstance: (id: string | null) => void }) {
+function EventsTable({
+  month,
+  refresh,
+  instance,
+  onInstance,
+  onRefundDeleted,
+}: {
+  month: string;
+  refresh: number;
+  instance: string | null;
+  onInstance: (id: string | null) => void;
+  /** Given while the month is open: its manual refunds can be deleted. */
+  onRefundDeleted?: (r: ManualRefundInfo) => Promise<void>;
+}) {
+  const [deleting, setDeleting] = useState<EventLine | null>(null);
+  // What had the focus when the confirmation opened (the line's Delete… button): it gets it back.
+  const opener = useRef<HTMLElement | null>(null);
   const [billing, setBilling] = useState<Choice<"CHARGE" | "REFUND">>("");
   const [late, setLate] = useState<Choice<"late" | "on-time">>("");
   const [state, setState] = useState<Choice<EventState>>("");
@@ -603,7 +704,14 @@ function EventsTable({ month, refresh, instance, onInstance }: { month: string; 
       <PagedTable<EventLine, EventSort>
         label={`Events of ${month}`}
         testId="events-table"
-        columns={EVENT_COLUMNS}
+        columns={eventColumns(
+          onRefundDeleted
+            ? (e) => {
+                opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+                setDeleting(e);
+              }
+            : undefined,
+        )}
         queryKey={JSON.stringify([query, refresh])}
         fetchPage={(offset, limit) => api.eventPage({ ...query, offset, limit })}
         rowKey={(e) => e.id}
@@ -614,7 +722,153 @@ function EventsTable({ month, refresh, instance, onInstance }: { month: string; 
         noun={["event", "events"]}
         empty={<p className="empty-title">{filtered ? "No event matches these filters" : `No events in ${month}`}</p>}
       />
+      {deleting && onRefundDeleted && (
+        <DeleteRefundPanel
+          key={deleting.id}
+          line={deleting}
+          month={month}
+          onCancel={() => {
+            setDeleting(null);
+            if (opener.current?.isConnected) opener.current.focus();
+          }}
+          onDeleted={async (r) => {
+            setDeleting(null);
+            await onRefundDeleted(r);
+          }}
+        />
+      )}
     </>
+  );
+}
+
+/**
+ * Asks before deleting a manual refund: what goes (the line as the table shows it, and the
+ * refund as it was entered, its reason included), that the audit log records it, and that
+ * there is no undo. The engine decides; its refusal is shown here.
+ */
+function DeleteRefundPanel({
+  line,
+  month,
+  onCancel,
+  onDeleted,
+}: {
+  line: EventLine;
+  month: string;
+  onCancel: () => void;
+  onDeleted: (r: ManualRefundInfo) => Promise<void>;
+}) {
+  const [entered, setEntered] = useState<ManualRefundInfo | null>(null);
+  const [readError, setReadError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const titleId = useId();
+
+  useEffect(() => {
+    // The safe choice has the focus.
+    cancelRef.current?.focus();
+    let current = true;
+    api.manualRefund(line.id).then(
+      (r) => {
+        if (current) setEntered(r);
+      },
+      (e: unknown) => {
+        if (current) setReadError(api.errorMessage(e));
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [line.id]);
+
+  async function submit(ev: FormEvent) {
+    ev.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    let deleted: ManualRefundInfo;
+    try {
+      deleted = await api.deleteManualRefund(line.id);
+    } catch (e) {
+      setError(api.errorMessage(e));
+      setBusy(false);
+      return;
+    }
+    await onDeleted(deleted);
+  }
+
+  return (
+    <form
+      className="delete-refund"
+      onSubmit={submit}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !busy) onCancel();
+      }}
+      aria-labelledby={titleId}
+      data-testid="delete-refund"
+    >
+      <h4 id={titleId}>Delete manual refund {line.id}?</h4>
+      <dl className="refund-facts">
+        <div>
+          <dt>Instance</dt>
+          <dd>
+            <code>{line.instance_id}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Date</dt>
+          <dd>{entered?.date ?? formatDate(line.created_date)}</dd>
+        </div>
+        <div>
+          <dt>Gross (USD)</dt>
+          <dd data-value={line.gross}>{formatAmount(line.gross)}</dd>
+        </div>
+        <div>
+          <dt>Wix share (USD)</dt>
+          <dd data-value={line.wix_share}>{formatAmount(line.wix_share)}</dd>
+        </div>
+        {entered && entered.fee_returned !== "0.00" && (
+          <div>
+            <dt>Fee returned (USD)</dt>
+            <dd data-value={entered.fee_returned}>{formatAmount(entered.fee_returned)}</dd>
+          </div>
+        )}
+        {entered?.charge && (
+          <div>
+            <dt>Original charge</dt>
+            <dd>
+              <code>{entered.charge}</code>
+            </dd>
+          </div>
+        )}
+        <div className="reason">
+          <dt>Reason</dt>
+          <dd data-testid="delete-refund-reason">{entered ? entered.reason : readError === null ? "Loading…" : "—"}</dd>
+        </div>
+      </dl>
+      {readError !== null && (
+        <p className="message error" role="alert">
+          The refund could not be read: {readError}
+        </p>
+      )}
+      <p className="small">
+        It will no longer count in {month}. The deletion is recorded in the audit log, with the refund as it was. There is no undo: to restore
+        it, enter it again (the notice after the deletion offers to).
+      </p>
+      <div className="form-buttons">
+        <button type="submit" className="danger" disabled={busy} data-testid="delete-refund-confirm">
+          {busy ? "Deleting…" : "Delete refund"}
+        </button>
+        <button type="button" className="secondary" ref={cancelRef} onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+      </div>
+      {error !== null && (
+        <p className="message error" role="alert" data-testid="delete-refund-error">
+          {line.id} was not deleted: {error}
+        </p>
+      )}
+    </form>
   );
 }
 

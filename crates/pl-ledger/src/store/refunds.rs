@@ -34,11 +34,15 @@ pub(crate) fn live_amounts_of_charge(conn: &Connection, charge_event: &str) -> R
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// A stored manual refund: instance, date, amount, and when it was deleted.
+/// A stored manual refund: what the operator entered (amounts as their decimal text), and when
+/// it was deleted.
 pub(crate) struct Stored {
     pub instance_id: String,
     pub refund_date: String,
     pub amount: String,
+    pub fee_returned: String,
+    pub charge_event: Option<String>,
+    pub reason: String,
     pub deleted_at: Option<String>,
 }
 
@@ -51,9 +55,21 @@ pub(crate) fn live_span(conn: &Connection) -> Result<Option<(String, String)>> {
 
 pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Stored>> {
     Ok(conn
-        .query_row("SELECT instance_id, refund_date, amount, deleted_at FROM manual_refunds WHERE id = ?1", [id], |r| {
-            Ok(Stored { instance_id: r.get(0)?, refund_date: r.get(1)?, amount: r.get(2)?, deleted_at: r.get(3)? })
-        })
+        .query_row(
+            "SELECT instance_id, refund_date, amount, fee_returned, charge_event, reason, deleted_at FROM manual_refunds WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Stored {
+                    instance_id: r.get(0)?,
+                    refund_date: r.get(1)?,
+                    amount: r.get(2)?,
+                    fee_returned: r.get(3)?,
+                    charge_event: r.get(4)?,
+                    reason: r.get(5)?,
+                    deleted_at: r.get(6)?,
+                })
+            },
+        )
         .optional()?)
 }
 
