@@ -76,7 +76,7 @@ describe("App", () => {
 
     // A preview first: nothing is written yet.
     const card = await screen.findByTestId("import-preview-file");
-    expect(card).toHaveTextContent("4 new rows to import.");
+    expect(card).toHaveTextContent("5 new rows to import (1 skipped).");
     expect(calls("preview_imports")[0]![1]).toMatchObject({ files: [{ path: "/data/stripe_itemized.csv", format: null, date_order: null }] });
     expect(calls("commit_imports")).toHaveLength(0);
     expect(screen.getByTestId("batches-empty")).toBeInTheDocument();

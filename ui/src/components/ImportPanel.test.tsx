@@ -90,6 +90,25 @@ describe("ImportPanel", () => {
     expect(calls("preview_imports")).toHaveLength(0);
   });
 
+  it("counts every row a file adds in its headline, saying which are not money of a known type", async () => {
+    const user = userEvent.setup();
+    fakeShell({
+      of: (f) =>
+        f.path.endsWith("one.csv")
+          ? { report: report({ batch_id: null, dry_run: true, rows_read: 2, imported: 1, skipped: 0, unclassified: 1 }) }
+          : { report: report({ batch_id: null, dry_run: true, rows_read: 3, imported: 0, skipped: 0, sent: 2, unclassified: 1 }) },
+    });
+    render(<ImportPanel onImported={vi.fn()} />);
+    await addTyped(user, "/data/one.csv");
+    const one = (await screen.findByText("2 new rows to import (1 of a type not known yet).")).closest("article")!;
+    expect(within(one).getByText("Known types").nextSibling).toHaveTextContent("1");
+    expect(within(one).getByText("Unclassified").nextSibling).toHaveTextContent("1");
+    await addTyped(user, "/data/other.csv");
+    // No row of a known type is still something to import.
+    expect(await screen.findByText("3 new rows to import (1 of a type not known yet, 2 sent).")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Import 2 files" })).toBeEnabled();
+  });
+
   it("previews each file with its counts, skipped reasons and unknown types, and writes nothing before Import", async () => {
     const user = userEvent.setup();
     const onImported = vi.fn();
@@ -105,14 +124,15 @@ describe("ImportPanel", () => {
     });
     render(<ImportPanel onImported={onImported} />);
     await addTyped(user, "/data/stripe.csv");
-    await screen.findByText("4 new rows to import.");
+    await screen.findByText("5 new rows to import (1 skipped).");
     await addTyped(user, "/data/paypal.csv");
     await waitFor(() => expect(cards()).toHaveLength(2));
     // The whole set is previewed again, in order (a file counts what the ones before it add).
     expect(calls("preview_imports").at(-1)![1]).toMatchObject({ files: [{ path: "/data/stripe.csv" }, { path: "/data/paypal.csv" }] });
-    const paypal = await screen.findByText("1,200 new rows to import.");
+    const paypal = await screen.findByText("1,234 new rows to import (4 of a type not known yet, 30 skipped).");
     const card = paypal.closest("article")!;
     expect(within(card).getByText("Rows read").nextSibling).toHaveTextContent("1,234");
+    expect(within(card).getByText("Known types").nextSibling).toHaveTextContent("1,200");
     expect(card).toHaveTextContent("Skipped: 20 × balance impact Memo; 10 × status Pending");
     expect(card).toHaveTextContent("“General Payment” × 4");
     expect(calls("commit_imports")).toHaveLength(0);
@@ -191,7 +211,7 @@ describe("ImportPanel", () => {
     expect(screen.getByTestId("import-panel").textContent).not.toMatch(/--date-order|partner-ledger/);
 
     await user.selectOptions(order, "day-first");
-    await screen.findByText("4 new rows to import.");
+    await screen.findByText("5 new rows to import (1 skipped).");
     expect(calls("preview_imports").at(-1)![1]).toMatchObject({ files: [{ path: "/data/paypal.csv", date_order: "day-first" }] });
     expect(screen.getByRole("button", { name: "Import 1 file" })).toBeEnabled();
   });
@@ -211,7 +231,7 @@ describe("ImportPanel", () => {
     await addTyped(user, "/data/stripe.csv");
     await user.click(await screen.findByRole("button", { name: "Import 1 file" }));
     expect(await screen.findByTestId("import-changed")).toHaveTextContent("Not imported. nothing was imported: the ledger or a file changed since the preview");
-    expect(await screen.findByText("3 new rows to import.")).toBeInTheDocument();
+    expect(await screen.findByText("4 new rows to import (1 skipped).")).toBeInTheDocument();
     expect(onImported).not.toHaveBeenCalled();
     expect(calls("preview_imports")).toHaveLength(2);
   });

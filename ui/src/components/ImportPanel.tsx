@@ -5,7 +5,7 @@ import type { ImportFileRequest } from "../bindings/ImportFileRequest";
 import type { ImportPreview } from "../bindings/ImportPreview";
 import type { ImportProgress } from "../bindings/ImportProgress";
 import type { ImportReport } from "../bindings/ImportReport";
-import { DATE_ORDERS, FORMATS, formatCount } from "../format";
+import { DATE_ORDERS, FORMATS, formatCount, rowsAdded } from "../format";
 
 interface Props {
   /** The files were imported (one report per file written): the batches changed. */
@@ -315,16 +315,25 @@ function FileCard({ request, preview, disabled, onChange, onRemove }: FileCardPr
     tone = "refused";
   } else if (r === null) {
     headline = "";
-  } else if (r.imported + r.skipped + r.sent + r.unclassified === 0) {
+  } else if (rowsAdded(r) === 0) {
     headline = "Nothing new: every row is already in the ledger.";
   } else {
-    headline = `${formatCount(r.imported)} new ${r.imported === 1 ? "row" : "rows"} to import.`;
+    // Every row the import writes, then those of them that are not money of a known type.
+    const added = rowsAdded(r);
+    const besides = ([
+      [r.unclassified, "of a type not known yet"],
+      [r.sent, "sent"],
+      [r.skipped, "skipped"],
+    ] as Array<[number, string]>)
+      .filter(([n]) => n > 0)
+      .map(([n, what]) => `${formatCount(n)} ${what}`);
+    headline = `${formatCount(added)} new ${added === 1 ? "row" : "rows"} to import${besides.length > 0 ? ` (${besides.join(", ")})` : ""}.`;
   }
   const showOrder = preview?.needs_date_order === true || request.date_order !== null;
   const counts: Array<[string, number]> = r
     ? [
         ["Rows read", r.rows_read],
-        ["New", r.imported],
+        ["Known types", r.imported],
         ["Duplicates", r.duplicates],
         ["Skipped", r.skipped],
         ["Sent", r.sent],
