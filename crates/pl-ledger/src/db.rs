@@ -199,11 +199,17 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// One read transaction: what a worker reads between these sees one snapshot.
-pub(crate) fn begin_read(conn: &Connection) -> Result<()> {
-    Ok(conn.execute_batch("BEGIN")?)
-}
-
-pub(crate) fn end_read(conn: &Connection) -> Result<()> {
-    Ok(conn.execute_batch("COMMIT")?)
+/// Runs `f` in one read transaction of `conn`, or in the transaction `conn` is already in: what
+/// `f` reads sees one snapshot, and its statements take the file's read lock once (outside a
+/// transaction each statement takes and drops it: for many small reads, most of their time).
+/// Statements `f` prepares are finalized by the time it returns, before the transaction ends.
+pub(crate) fn in_read<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if !conn.is_autocommit() {
+        return f();
+    }
+    // Ended by its drop (a rollback, which undoes nothing of a read) when `f` fails or panics.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
+    let out = f()?;
+    tx.commit()?;
+    Ok(out)
 }

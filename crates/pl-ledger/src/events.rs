@@ -793,7 +793,7 @@ pub(crate) fn check_refunds(
 /// The positions in `refunds` (in hash order) of those over their charge, read on `conn` in one
 /// read transaction.
 fn refunds_over(conn: &Connection, seen: &rustc_hash::FxHashMap<i64, SeenCharge>, refunds: &[(usize, PendingRefund)]) -> Result<Vec<usize>> {
-    in_read(conn, || {
+    crate::db::in_read(conn, || {
         let mut over = Vec::new();
         let mut ids = Vec::new();
         let mut several = RefundCheck::new(conn)?;
@@ -805,9 +805,7 @@ fn refunds_over(conn: &Connection, seen: &rustc_hash::FxHashMap<i64, SeenCharge>
                     Some(c) => (c.charge_ref == p.original && c.currency == p.currency).then_some(c.gross),
                     None => match store::scan::charge_facts(conn, id)? {
                         Some(f) if f.live_charge && f.charge_ref.as_deref() == Some(&*p.original) && *f.currency == *p.currency => {
-                            Some(dec(&f.gross).ok_or_else(|| {
-                                bad_stored(&format!("the gross of original charge {}", clip(&p.original)), &f.gross, "undo its import and import a corrected file")
-                            })?)
+                            Some(charge_amount(&p.original, "the gross", &f.gross)?)
                         }
                         _ => None,
                     },
@@ -830,16 +828,10 @@ fn refunds_over(conn: &Connection, seen: &rustc_hash::FxHashMap<i64, SeenCharge>
     })
 }
 
-/// Runs `f` in one read transaction when `conn` is not in one (outside one, each statement
-/// takes and drops the file's read lock: for many small reads, most of their time).
-fn in_read<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    if !conn.is_autocommit() {
-        return f();
-    }
-    crate::db::begin_read(conn)?;
-    let result = f();
-    crate::db::end_read(conn)?;
-    result
+/// An amount stored for original charge `original` (`what`: whose amount it is), or the error
+/// that names it.
+fn charge_amount(original: &str, what: &str, v: &str) -> Result<Decimal> {
+    dec(v).ok_or_else(|| bad_stored(&format!("{what} of original charge {}", clip(original)), v, "undo its import and import a corrected file"))
 }
 
 /// Refund rows that take the refunds of their charge above the charge's gross (same currency):
@@ -868,9 +860,8 @@ impl<'c> RefundCheck<'c> {
         }
         self.rows.clear();
         for (at, rid, refund, charge) in store::scan::refunds_of_charge(self.conn, crate::import::key_hash(original), original)? {
-            let bad = |what: &str, v: &str| bad_stored(&format!("{what} of original charge {}", clip(original)), v, "undo its import and import a corrected file");
-            let refund_d = dec(&refund).ok_or_else(|| bad("a refund's gross", &refund))?;
-            let charge_d = dec(&charge).ok_or_else(|| bad("the gross", &charge))?;
+            let refund_d = charge_amount(original, "a refund's gross", &refund)?;
+            let charge_d = charge_amount(original, "the gross", &charge)?;
             self.rows.push((at, rid, refund_d, charge_d));
         }
         // In (occurred_at, id) order (a sort here costs less than one in SQL per charge).

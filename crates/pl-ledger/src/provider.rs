@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 use crate::charges::{self, UsageIn};
@@ -98,17 +98,9 @@ pub(crate) fn answer(conn: &Connection, q: &ChargesQuery, freeze: bool) -> Resul
     Ok(ChargesAnswer { body, left_out, frozen: Frozen::Now, usage_rows })
 }
 
-/// Runs `f` in one read transaction of `conn` (rolled back if `f` fails).
-fn in_read<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
-    let out = f(&tx)?;
-    tx.commit()?;
-    Ok(out)
-}
-
 /// What DISPLAY_ONLY would answer now, on any connection (`charges preview`).
 pub(crate) fn preview(conn: &Connection, q: &ChargesQuery) -> Result<ChargesAnswer> {
-    in_read(conn, |c| answer(c, q, false))
+    db::in_read(conn, || answer(conn, q, false))
 }
 
 /// What the writer answers a job with.
@@ -178,7 +170,7 @@ impl Provider {
                 c
             }
         };
-        let out = in_read(&conn, f);
+        let out = db::in_read(&conn, || f(&conn));
         let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);

@@ -301,10 +301,7 @@ fn store_refund(conn: &mut Connection, v: Valid, by: &str) -> Result<ManualRefun
 /// The number of a manual refund's id (`mr-<n>`, as its event line shows it), read exactly as
 /// every other event id is (`mr-+5` is not `mr-5`).
 fn number(id: &str) -> Result<i64> {
-    match store::events::EventKey::parse(id.trim()) {
-        Some(store::events::EventKey::Manual(n)) => Ok(n),
-        _ => Err(Error::Refused(format!("`{}` is not a manual refund id (mr-<n>)", pl_import::clip(id)))),
-    }
+    store::events::EventKey::manual_of(id.trim()).ok_or_else(|| Error::Refused(format!("`{}` is not a manual refund id (mr-<n>)", pl_import::clip(id))))
 }
 
 /// Live manual refund `n` as the operator entered it (amounts with two decimals, as the form's

@@ -976,23 +976,19 @@ fn run_chunks<T>(
             .iter_mut()
             .map(|reader| {
                 let (next, slots) = (&next, &slots);
+                // One read transaction: every chunk of this worker sees one snapshot.
                 s.spawn(move || -> Result<Acc> {
-                    // One read transaction: every chunk of this worker sees one snapshot.
-                    crate::db::begin_read(reader)?;
-                    let mut acc = Acc::default();
-                    let mut stmts = events::ScanStatements::default();
-                    let result = (|| {
+                    let reader: &Connection = reader;
+                    crate::db::in_read(reader, || {
+                        let mut acc = Acc::default();
+                        let mut stmts = events::ScanStatements::default();
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(chunk) = chunks.get(i) else { return Ok(()) };
+                            let Some(chunk) = chunks.get(i) else { return Ok(acc) };
                             let out = run_chunk(reader, &mut stmts, job, *chunk, &mut acc)?;
                             *slots[i].lock().expect("no worker panics holding it") = Some(out);
                         }
-                    })();
-                    // Statements finalized before the read transaction ends.
-                    drop(stmts);
-                    crate::db::end_read(reader)?;
-                    result.map(|()| acc)
+                    })
                 })
             })
             .collect();

@@ -45,6 +45,14 @@ impl EventKey {
         }
     }
 
+    /// The manual refund an `mr-<n>` id names; none for any other id.
+    pub fn manual_of(id: &str) -> Option<i64> {
+        match EventKey::parse(id)? {
+            EventKey::Manual(n) => Some(n),
+            EventKey::Txn(_) => None,
+        }
+    }
+
     /// `(txn_id, manual_id)` for `WHERE txn_id = ?1 OR manual_id = ?2` ([`BY_KEY`]).
     pub fn params(self) -> (Option<i64>, Option<i64>) {
         match self {
@@ -185,6 +193,8 @@ mod tests {
         assert_eq!(EventKey::txn_of("tx-42"), Some(42));
         assert_eq!(EventKey::txn_of("mr-42"), None);
         assert_eq!(EventKey::txn_of("tx-+42"), None);
+        assert_eq!(EventKey::manual_of("mr-7"), Some(7));
+        assert_eq!((EventKey::manual_of("tx-7"), EventKey::manual_of("mr-+7")), (None, None));
     }
 
     #[test]
