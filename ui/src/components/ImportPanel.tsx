@@ -6,6 +6,7 @@ import type { ImportPreview } from "../bindings/ImportPreview";
 import type { ImportProgress } from "../bindings/ImportProgress";
 import type { ImportReport } from "../bindings/ImportReport";
 import { DATE_ORDERS, FORMATS, formatCount, rowsAdded } from "../format";
+import { ImportCounts, RejectedRows } from "./ImportResult";
 
 interface Props {
   /** The files were imported (one report per file written): the batches changed. */
@@ -388,20 +389,14 @@ function FileCard({ request, preview, disabled, onChange, onRemove }: FileCardPr
       </p>
       {preview?.error && <p className="message error">{preview.error}</p>}
       {r && (
-        <dl className="counts">
-          {counts.map(([label, value]) => (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd>{formatCount(value)}</dd>
-            </div>
-          ))}
+        <ImportCounts counts={counts}>
           {preview && preview.conflicts > 0 && (
             <div className="has-rejected">
               <dt>Conflicts</dt>
               <dd>{formatCount(preview.conflicts)}</dd>
             </div>
           )}
-        </dl>
+        </ImportCounts>
       )}
       {preview && preview.skipped.length > 0 && !refused && (
         <p className="small reasons-line">
@@ -417,26 +412,7 @@ function FileCard({ request, preview, disabled, onChange, onRemove }: FileCardPr
       {r && r.sent > 0 && !refused && <p className="small muted">Sent rows are money the account paid out: kept and shown, never reported to Wix.</p>}
       {refused && (
         <div className="table-wrap rejected-wrap">
-          <table className="table rejected" aria-label={`Rejected rows of ${name}`}>
-            <thead>
-              <tr>
-                <th scope="col" className="num">
-                  Line
-                </th>
-                <th scope="col">Column</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.rejected.slice(0, REJECTED_SHOWN).map((x, i) => (
-                <tr key={`${x.line}-${i}`}>
-                  <td className="num">{x.line}</td>
-                  <td>{x.column ?? "—"}</td>
-                  <td className="detail">{x.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <RejectedRows rows={r.rejected.slice(0, REJECTED_SHOWN)} label={`Rejected rows of ${name}`} />
           {r.rejected.length > REJECTED_SHOWN && (
             <p className="muted small">and {formatCount(r.rejected.length - REJECTED_SHOWN)} more rejected rows.</p>
           )}

@@ -1,6 +1,48 @@
-import { useId } from "react";
+import { useId, type ReactNode } from "react";
 import type { ImportReport } from "../bindings/ImportReport";
+import type { RejectedRow } from "../bindings/RejectedRow";
 import { baseName, formatCount } from "../format";
+
+/** A file's counts, label by label (`children`: further items of the same list). */
+export function ImportCounts({ counts, children }: { counts: Array<[string, number]>; children?: ReactNode }) {
+  return (
+    <dl className="counts">
+      {counts.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>{formatCount(value)}</dd>
+        </div>
+      ))}
+      {children}
+    </dl>
+  );
+}
+
+/** The rows that made a file refused: line, column, reason. */
+export function RejectedRows({ rows, label }: { rows: RejectedRow[]; label: string }) {
+  return (
+    <table className="table rejected" aria-label={label}>
+      <thead>
+        <tr>
+          <th scope="col" className="num">
+            Line
+          </th>
+          <th scope="col">Column</th>
+          <th scope="col">Reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((x, i) => (
+          <tr key={`${x.line}-${i}`}>
+            <td className="num">{x.line}</td>
+            <td>{x.column ?? "—"}</td>
+            <td className="detail">{x.reason}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 export function ImportResult({ report }: { report: ImportReport }) {
   const titleId = useId();
@@ -39,36 +81,8 @@ export function ImportResult({ report }: { report: ImportReport }) {
       <p className="headline" role={refused ? "alert" : "status"}>
         {headline}
       </p>
-      <dl className="counts">
-        {counts.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{formatCount(value)}</dd>
-          </div>
-        ))}
-      </dl>
-      {refused && (
-        <table className="table rejected" aria-label="Rejected rows">
-          <thead>
-            <tr>
-              <th scope="col" className="num">
-                Line
-              </th>
-              <th scope="col">Column</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.rejected.map((r, i) => (
-              <tr key={`${r.line}-${i}`}>
-                <td className="num">{r.line}</td>
-                <td>{r.column ?? "—"}</td>
-                <td>{r.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ImportCounts counts={counts} />
+      {refused && <RejectedRows rows={report.rejected} label="Rejected rows" />}
     </section>
   );
 }
